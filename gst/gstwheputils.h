@@ -1,0 +1,105 @@
+/* whepsrc — pure helpers: HTTP header parsing, status mapping, back-off.
+ *
+ * Everything here is a pure function of its arguments (plus a GRand for
+ * jitter): no network, no elements, no global state.  Unit-tested in
+ * tests/check/helpers.c.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* An ICE server announced in a `Link: <uri>; rel="ice-server"` header
+ * (format of RFC 9725 / draft-ietf-wish-whip). */
+typedef struct
+{
+  gchar *url;                   /* "stun:host:port", "turn:host:port?transport=udp", "turns:…" */
+  gchar *username;              /* nullable */
+  gchar *credential;            /* nullable; a secret: never log it */
+} GstWhepIceServer;
+
+void gst_whep_ice_server_free (GstWhepIceServer * server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepIceServer, gst_whep_ice_server_free);
+
+/* One link-value of a Link header (RFC 8288). */
+typedef struct
+{
+  gchar *uri;                   /* as written between < >, not resolved */
+  gchar *rel;                   /* lower-cased; may hold several space-separated rels */
+  GHashTable *params;           /* lower-case name → unquoted value (gchar* → gchar*) */
+} GstWhepLink;
+
+void gst_whep_link_free (GstWhepLink * link);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepLink, gst_whep_link_free);
+
+/* Parses one Link header *value* (which may hold several comma-separated
+ * link-values; commas inside <…> or quotes do not split).  Appends
+ * GstWhepLink* to @out (free func gst_whep_link_free).  Malformed
+ * link-values are skipped; returns the number appended. */
+guint gst_whep_parse_link_header (const gchar * value, GPtrArray * out);
+
+/* Appends a GstWhepIceServer* for each link in @links whose rel contains
+ * "ice-server" and whose URI scheme is stun, stuns, turn or turns.
+ * Returns the number appended. */
+guint gst_whep_ice_servers_from_links (GPtrArray * links, GPtrArray * out);
+
+/* Converts an ICE server to the URI form webrtcbin's "stun-server",
+ * "turn-server" and "add-turn-server" expect:
+ *   stun:h:p                    → stun://h:p
+ *   turn:h:p?transport=tcp + u/c → turn://u:c@h:p?transport=tcp
+ *   turns:h:p + u/c             → turns://u:c@h:p
+ * username and credential are percent-encoded (userinfo).  Returns NULL
+ * for anything else (e.g. turn without credentials). */
+gchar *gst_whep_ice_server_to_webrtc_uri (const GstWhepIceServer * server);
+
+/* Retry-After (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date compared
+ * with @now.  Returns FALSE when absent/unparseable; a date in the past
+ * gives 0. */
+gboolean gst_whep_parse_retry_after (const gchar * value, GDateTime * now,
+    guint * seconds);
+
+/* How whepsrc reacts to an HTTP status of a POST. */
+typedef enum
+{
+  GST_WHEP_STATUS_CLASS_SUCCESS,        /* 2xx */
+  GST_WHEP_STATUS_CLASS_REDIRECT,       /* 307, 308 (and 301/302/303, which WHEP forbids but we follow) */
+  GST_WHEP_STATUS_CLASS_NOT_AUTHORIZED, /* 401, 403 */
+  GST_WHEP_STATUS_CLASS_NOT_FOUND,      /* 404, 410 */
+  GST_WHEP_STATUS_CLASS_RETRY,          /* 409, 425, 429, 503 (and 502, 504): wait and try again */
+  GST_WHEP_STATUS_CLASS_FATAL,          /* any other 4xx/5xx, or < 200 */
+} GstWhepStatusClass;
+
+GstWhepStatusClass gst_whep_classify_status (guint status);
+
+/* Exponential back-off with "equal jitter": for attempt 0,1,2… returns a
+ * delay in [d/2, d] where d = min (base_ms * 2^attempt, max_ms).
+ * @rand may be NULL (then the delay is exactly d). */
+guint gst_whep_backoff_delay_ms (guint attempt, guint base_ms, guint max_ms,
+    GRand * rand);
+
+/* Resolves a Location header value against the URL of the final request
+ * (after redirects), as RFC 3986 §5 says; keeps the query string. */
+gchar *gst_whep_resolve_location (const gchar * base_url,
+    const gchar * location, GError ** error);
+
+/* A one-line, user-presentable summary of an error body:
+ * application/problem+json → "title: detail" (either may be missing);
+ * text/plain, text/html and unknown → the first line, trimmed, at most
+ * 200 characters, control characters removed.  NULL when nothing useful. */
+gchar *gst_whep_error_body_summary (const gchar * content_type,
+    GBytes * body);
+
+/* whep://h/p → http://h/p, wheps://h/p → https://h/p; http(s) URIs are
+ * returned unchanged; anything else → NULL. */
+gchar *gst_whep_uri_to_http (const gchar * uri);
+
+/* TRUE when @content_type (a full header value, parameters allowed) names
+ * the media type @expected, case-insensitively. */
+gboolean gst_whep_content_type_is (const gchar * content_type,
+    const gchar * expected);
+
+G_END_DECLS
