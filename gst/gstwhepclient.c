@@ -1,1 +1,769 @@
-/* placeholder: being written */
+/* whepsrc — the WHEP HTTP client (see gstwhepclient.h for the contract).
+ *
+ * Threading: one GThread per client runs a GMainLoop on the client's own
+ * GMainContext, which is that thread's thread-default context; the
+ * SoupSession is created, used and destroyed on it only.  Public calls
+ * build a WhepRequest and hand it over with g_main_context_invoke(); the
+ * GTask of a request is created on the client thread, so its callback is
+ * dispatched there too.
+ *
+ * Cancellation: every request has an operation cancellable that only the
+ * client thread cancels.  The caller's cancellable, the client's shutdown
+ * and the request's deadline all end up there: a cancel coming from
+ * another thread is forwarded to the client thread first, because libsoup
+ * must not be touched from elsewhere.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwhepclient.h"
+#include "gstwheputils.h"
+
+#include <libsoup/soup.h>
+
+GST_DEBUG_CATEGORY_STATIC (whep_client_debug);
+#define GST_CAT_DEFAULT whep_client_debug
+
+#define MAX_REDIRECTS 5
+
+struct _GstWhepClient
+{
+  GObject parent;
+
+  /* Immutable after gst_whep_client_new(). */
+  GstWhepClientConfig config;
+  GTlsDatabase *tls_database;
+  GMainContext *context;
+  GThread *thread;
+  GMainLoop *loop;
+
+  /* Client thread only. */
+  SoupSession *session;
+
+  /* Protected by lock.  Lock order: nothing else is taken while holding
+   * it; it is never held while calling into libsoup or a callback. */
+  GMutex lock;
+  gboolean closed;
+  GCancellable *shutdown_cancellable;   /* cancelled by shutdown() */
+
+  /* Signalled once the thread has created the SoupSession. */
+  GCond ready_cond;
+  gboolean ready;
+};
+
+G_DEFINE_TYPE (GstWhepClient, gst_whep_client, G_TYPE_OBJECT);
+
+/* One request on its way.  Created by the caller's thread, owned by the
+ * client thread from the moment it is invoked there. */
+typedef struct
+{
+  GstWhepClient *client;        /* strong ref */
+  gchar *method;
+  gchar *url;                   /* the URL of the current hop */
+  gchar *content_type;          /* of the request body, or NULL */
+  GBytes *body;                 /* request body, or NULL */
+  gchar *if_match;
+  guint timeout_ms;
+
+  GCancellable *caller_cancellable;     /* nullable */
+  gulong caller_cancel_id;
+  gulong shutdown_cancel_id;
+  GCancellable *op_cancellable; /* cancelled on the client thread only */
+  GSource *deadline;
+  gboolean timed_out;
+
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+  GTask *task;
+  SoupMessage *message;
+  GstWhepResponse *response;    /* being filled in */
+} WhepRequest;
+
+static void send_current_hop (WhepRequest * req);
+
+/* --- response --- */
+
+void
+gst_whep_response_free (GstWhepResponse * response)
+{
+  if (!response)
+    return;
+  g_free (response->reason);
+  g_free (response->request_url);
+  g_free (response->final_url);
+  g_free (response->content_type);
+  g_free (response->body);
+  g_free (response->error_summary);
+  g_free (response->location);
+  g_free (response->etag);
+  g_free (response->accept_patch);
+  g_clear_pointer (&response->links, g_ptr_array_unref);
+  g_clear_pointer (&response->ice_servers, g_ptr_array_unref);
+  g_clear_error (&response->error);
+  g_free (response);
+}
+
+void
+gst_whep_client_config_clear (GstWhepClientConfig * config)
+{
+  g_clear_pointer (&config->auth_token, g_free);
+  g_clear_pointer (&config->extra_headers, gst_structure_free);
+  g_clear_pointer (&config->ca_file, g_free);
+  g_clear_pointer (&config->user_agent, g_free);
+}
+
+static void
+config_copy (GstWhepClientConfig * dest, const GstWhepClientConfig * src)
+{
+  dest->auth_token = g_strdup (src->auth_token);
+  dest->timeout_ms = src->timeout_ms ? src->timeout_ms : 15000;
+  dest->extra_headers =
+      src->extra_headers ? gst_structure_copy (src->extra_headers) : NULL;
+  dest->ssl_strict = src->ssl_strict;
+  dest->ca_file = g_strdup (src->ca_file);
+  dest->user_agent = g_strdup (src->user_agent ? src->user_agent :
+      "whepsrc/" VERSION " GStreamer");
+}
+
+/* --- the client thread --- */
+
+static gpointer
+client_thread_main (gpointer data)
+{
+  GstWhepClient *client = data;
+
+  g_main_context_push_thread_default (client->context);
+
+  /* libsoup 3 binds a session to the thread that creates it. */
+  client->session = soup_session_new_with_options ("user-agent",
+      client->config.user_agent, "timeout", 0, "idle-timeout", 30,
+      "max-conns-per-host", 8, NULL);
+  if (client->tls_database)
+    soup_session_set_tls_database (client->session, client->tls_database);
+
+  g_mutex_lock (&client->lock);
+  client->ready = TRUE;
+  g_cond_broadcast (&client->ready_cond);
+  g_mutex_unlock (&client->lock);
+
+  g_main_loop_run (client->loop);
+
+  /* Finish whatever completions are still queued (they only report
+   * cancellation by now), then drop the session on its own thread. */
+  while (g_main_context_iteration (client->context, FALSE));
+  g_clear_object (&client->session);
+  while (g_main_context_iteration (client->context, FALSE));
+
+  g_main_context_pop_thread_default (client->context);
+  return NULL;
+}
+
+GstWhepClient *
+gst_whep_client_new (const GstWhepClientConfig * config, GError ** error)
+{
+  GstWhepClient *client = g_object_new (GST_TYPE_WHEP_CLIENT, NULL);
+
+  config_copy (&client->config, config);
+
+  if (client->config.ca_file) {
+    client->tls_database =
+        g_tls_file_database_new (client->config.ca_file, error);
+    if (!client->tls_database) {
+      g_prefix_error (error, "Could not load CA file '%s': ",
+          client->config.ca_file);
+      g_object_unref (client);
+      return NULL;
+    }
+  }
+
+  client->context = g_main_context_new ();
+  client->loop = g_main_loop_new (client->context, FALSE);
+  client->thread = g_thread_new ("whep-http", client_thread_main, client);
+
+  g_mutex_lock (&client->lock);
+  while (!client->ready)
+    g_cond_wait (&client->ready_cond, &client->lock);
+  g_mutex_unlock (&client->lock);
+
+  return client;
+}
+
+gboolean
+gst_whep_client_is_client_thread (GstWhepClient * client)
+{
+  return g_thread_self () == client->thread;
+}
+
+void
+gst_whep_client_shutdown (GstWhepClient * client)
+{
+  gboolean was_closed;
+
+  g_return_if_fail (!gst_whep_client_is_client_thread (client));
+
+  g_mutex_lock (&client->lock);
+  was_closed = client->closed;
+  client->closed = TRUE;
+  g_mutex_unlock (&client->lock);
+
+  if (!was_closed)
+    g_cancellable_cancel (client->shutdown_cancellable);
+}
+
+static gboolean
+quit_loop_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+gst_whep_client_dispose (GObject * object)
+{
+  GstWhepClient *client = GST_WHEP_CLIENT (object);
+
+  if (client->thread) {
+    g_mutex_lock (&client->lock);
+    client->closed = TRUE;
+    g_mutex_unlock (&client->lock);
+    g_cancellable_cancel (client->shutdown_cancellable);
+
+    g_main_context_invoke (client->context, quit_loop_cb, client->loop);
+    /* The last reference may be dropped by a completion callback running
+     * on the client thread itself: it cannot join itself, so it lets the
+     * thread run out on its own. */
+    if (g_thread_self () == client->thread)
+      g_thread_unref (client->thread);
+    else
+      g_thread_join (client->thread);
+    client->thread = NULL;
+  }
+
+  G_OBJECT_CLASS (gst_whep_client_parent_class)->dispose (object);
+}
+
+static void
+gst_whep_client_finalize (GObject * object)
+{
+  GstWhepClient *client = GST_WHEP_CLIENT (object);
+
+  g_clear_pointer (&client->loop, g_main_loop_unref);
+  g_clear_pointer (&client->context, g_main_context_unref);
+  g_clear_object (&client->tls_database);
+  g_clear_object (&client->shutdown_cancellable);
+  gst_whep_client_config_clear (&client->config);
+  g_mutex_clear (&client->lock);
+  g_cond_clear (&client->ready_cond);
+
+  G_OBJECT_CLASS (gst_whep_client_parent_class)->finalize (object);
+}
+
+static void
+gst_whep_client_init (GstWhepClient * client)
+{
+  g_mutex_init (&client->lock);
+  g_cond_init (&client->ready_cond);
+  client->shutdown_cancellable = g_cancellable_new ();
+}
+
+static void
+gst_whep_client_class_init (GstWhepClientClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->dispose = gst_whep_client_dispose;
+  gobject_class->finalize = gst_whep_client_finalize;
+
+  GST_DEBUG_CATEGORY_INIT (whep_client_debug, "whepclient", 0,
+      "WHEP HTTP client");
+}
+
+/* --- requests --- */
+
+static void
+whep_request_free (WhepRequest * req)
+{
+  if (req->caller_cancellable && req->caller_cancel_id)
+    g_cancellable_disconnect (req->caller_cancellable, req->caller_cancel_id);
+  if (req->shutdown_cancel_id)
+    g_cancellable_disconnect (req->client->shutdown_cancellable,
+        req->shutdown_cancel_id);
+  if (req->deadline) {
+    g_source_destroy (req->deadline);
+    g_source_unref (req->deadline);
+  }
+  g_clear_object (&req->caller_cancellable);
+  g_clear_object (&req->op_cancellable);
+  g_clear_object (&req->message);
+  g_clear_object (&req->task);
+  g_clear_pointer (&req->response, gst_whep_response_free);
+  g_clear_pointer (&req->body, g_bytes_unref);
+  g_free (req->method);
+  g_free (req->url);
+  g_free (req->content_type);
+  g_free (req->if_match);
+  g_object_unref (req->client);
+  g_free (req);
+}
+
+static gboolean
+cancel_op_on_client_thread_cb (gpointer data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs on whichever thread cancelled; forwards to the client thread. */
+static void
+forward_cancel_cb (GCancellable * cancellable, gpointer data)
+{
+  WhepRequest *req = data;
+
+  g_main_context_invoke_full (req->client->context, G_PRIORITY_HIGH,
+      cancel_op_on_client_thread_cb, g_object_ref (req->op_cancellable),
+      g_object_unref);
+}
+
+static gboolean
+deadline_cb (gpointer data)
+{
+  WhepRequest *req = data;
+
+  GST_INFO ("%s %s: no answer within %u ms", req->method, req->url,
+      req->timeout_ms);
+  req->timed_out = TRUE;
+  g_cancellable_cancel (req->op_cancellable);
+  g_clear_pointer (&req->deadline, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ends the request: the GTask takes the response or the error. */
+static void
+complete_request (WhepRequest * req, GError * error)
+{
+  GTask *task = g_steal_pointer (&req->task);
+
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&req->response),
+        (GDestroyNotify) gst_whep_response_free);
+  g_object_unref (task);
+  whep_request_free (req);
+}
+
+static void
+add_request_headers (WhepRequest * req, SoupMessageHeaders * headers)
+{
+  const GstWhepClientConfig *config = &req->client->config;
+
+  if (config->extra_headers) {
+    gint i, n = gst_structure_n_fields (config->extra_headers);
+
+    for (i = 0; i < n; i++) {
+      const gchar *name = gst_structure_nth_field_name (config->extra_headers,
+          i);
+      const GValue *value =
+          gst_structure_get_value (config->extra_headers, name);
+      g_autofree gchar *text = NULL;
+
+      if (G_VALUE_HOLDS_STRING (value))
+        text = g_value_dup_string (value);
+      else
+        text = gst_value_serialize (value);
+      if (text)
+        soup_message_headers_replace (headers, name, text);
+    }
+  }
+
+  /* WHEP: Authorization on every request to endpoint and session, and
+   * never when no token is configured. */
+  if (config->auth_token && *config->auth_token) {
+    g_autofree gchar *auth = g_strdup_printf ("Bearer %s", config->auth_token);
+    soup_message_headers_replace (headers, "Authorization", auth);
+  }
+  if (req->if_match)
+    soup_message_headers_replace (headers, "If-Match", req->if_match);
+  /* Dolby refuses requests whose Accept excludes text/plain errors. */
+  soup_message_headers_replace (headers, "Accept",
+      g_str_equal (req->method, "POST") ?
+      "application/sdp, application/problem+json, text/plain;q=0.5" :
+      "application/trickle-ice-sdpfrag, application/problem+json, "
+      "text/plain;q=0.5, */*;q=0.1");
+}
+
+static gboolean
+accept_any_certificate_cb (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer data)
+{
+  GST_WARNING ("accepting a TLS certificate with errors 0x%x (ssl-strict is "
+      "off)", errors);
+  return TRUE;
+}
+
+static gchar *
+body_to_string (GBytes * bytes, gsize * size)
+{
+  gsize len = 0;
+  const gchar *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+
+  *size = len;
+  if (!data || len == 0)
+    return NULL;
+  return g_strndup (data, len);
+}
+
+/* Fills req->response from the answer of the current hop. */
+static void
+fill_response (WhepRequest * req, GBytes * body)
+{
+  GstWhepResponse *resp = req->response;
+  SoupMessageHeaders *headers =
+      soup_message_get_response_headers (req->message);
+  const gchar *value;
+  guint n_links;
+
+  resp->status = soup_message_get_status (req->message);
+  resp->reason = g_strdup (soup_message_get_reason_phrase (req->message));
+  g_free (resp->final_url);
+  resp->final_url = g_strdup (req->url);
+  resp->content_type =
+      g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
+  resp->body = body_to_string (body, &resp->body_size);
+
+  value = soup_message_headers_get_one (headers, "Location");
+  if (value && *value) {
+    g_autoptr (GError) err = NULL;
+    resp->location = gst_whep_resolve_location (req->url, value, &err);
+    if (!resp->location)
+      GST_WARNING ("ignoring unusable Location '%s': %s", value, err->message);
+  }
+  resp->etag = g_strdup (soup_message_headers_get_one (headers, "ETag"));
+  resp->accept_patch =
+      g_strdup (soup_message_headers_get_list (headers, "Accept-Patch"));
+
+  resp->retry_after_s = -1;
+  value = soup_message_headers_get_one (headers, "Retry-After");
+  if (value) {
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    guint seconds;
+    if (gst_whep_parse_retry_after (value, now, &seconds))
+      resp->retry_after_s = (gint) MIN (seconds, G_MAXINT);
+  }
+
+  resp->links = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_whep_link_free);
+  resp->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_whep_ice_server_free);
+  /* get_list joins repeated headers with ", ", which the Link parser
+   * splits again. */
+  value = soup_message_headers_get_list (headers, "Link");
+  n_links = value ? gst_whep_parse_link_header (value, resp->links) : 0;
+  if (n_links)
+    gst_whep_ice_servers_from_links (resp->links, resp->ice_servers);
+
+  if (resp->status >= 300)
+    resp->error_summary = gst_whep_error_body_summary (resp->content_type,
+        body);
+
+  GST_DEBUG ("%s %s → %u %s (%" G_GSIZE_FORMAT " bytes, Location %s, "
+      "ETag %s, %u links)", req->method, req->url, resp->status,
+      GST_STR_NULL (resp->reason), resp->body_size,
+      GST_STR_NULL (resp->location), GST_STR_NULL (resp->etag), n_links);
+}
+
+static gboolean
+is_redirect (guint status)
+{
+  return status == 301 || status == 302 || status == 303 || status == 307
+      || status == 308;
+}
+
+/* Follows a redirect by hand: libsoup's own handling may drop the
+ * Authorization header and turns POST into GET on 301/302/303; WHEP wants
+ * the same request, with its credentials, at the new place.  Returns TRUE
+ * when a new hop was started. */
+static gboolean
+follow_redirect (WhepRequest * req)
+{
+  SoupMessageHeaders *headers =
+      soup_message_get_response_headers (req->message);
+  const gchar *location = soup_message_headers_get_one (headers, "Location");
+  guint status = soup_message_get_status (req->message);
+  g_autoptr (GError) err = NULL;
+  gchar *target;
+
+  if (!location || req->response->redirects >= MAX_REDIRECTS)
+    return FALSE;
+  target = gst_whep_resolve_location (req->url, location, &err);
+  if (!target)
+    return FALSE;
+
+  if (status != 307 && status != 308)
+    GST_WARNING ("%s %s answered %u, which WHEP forbids (RFC: use 307); "
+        "following it with the same method", req->method, req->url, status);
+  GST_INFO ("%s %s redirected (%u) to %s", req->method, req->url, status,
+      target);
+
+  g_free (req->url);
+  req->url = target;
+  req->response->redirects++;
+  g_clear_object (&req->message);
+  send_current_hop (req);
+  return TRUE;
+}
+
+static void
+hop_done_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  WhepRequest *req = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GBytes) body = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &err);
+  if (!body) {
+    GError *report;
+
+    if (req->timed_out)
+      report = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "%s %s: no answer within %u ms", req->method, req->url,
+          req->timeout_ms);
+    else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      report = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+          "%s %s was cancelled", req->method, req->url);
+    else
+      report = g_error_new (err->domain, err->code, "%s %s failed: %s",
+          req->method, req->url, err->message);
+    GST_INFO ("%s", report->message);
+    complete_request (req, report);
+    return;
+  }
+
+  if (is_redirect (soup_message_get_status (req->message))
+      && follow_redirect (req))
+    return;
+
+  fill_response (req, body);
+  complete_request (req, NULL);
+}
+
+static void
+send_current_hop (WhepRequest * req)
+{
+  SoupSession *session = req->client->session;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GUri) uri = g_uri_parse (req->url, SOUP_HTTP_URI_FLAGS, &err);
+
+  if (!uri || !g_uri_get_host (uri) ||
+      (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
+          g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
+    complete_request (req, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+            "'%s' is not a usable http(s) URL%s%s", req->url,
+            err ? ": " : "", err ? err->message : ""));
+    return;
+  }
+
+  req->message = soup_message_new_from_uri (req->method, uri);
+  soup_message_add_flags (req->message, SOUP_MESSAGE_NO_REDIRECT);
+  add_request_headers (req, soup_message_get_request_headers (req->message));
+  if (req->body)
+    soup_message_set_request_body_from_bytes (req->message,
+        req->content_type, req->body);
+  if (!req->client->config.ssl_strict)
+    g_signal_connect (req->message, "accept-certificate",
+        G_CALLBACK (accept_any_certificate_cb), NULL);
+
+  GST_DEBUG ("%s %s (%s, %" G_GSIZE_FORMAT " bytes)", req->method, req->url,
+      GST_STR_NULL (req->content_type),
+      req->body ? g_bytes_get_size (req->body) : 0);
+  soup_session_send_and_read_async (session, req->message, G_PRIORITY_DEFAULT,
+      req->op_cancellable, hop_done_cb, req);
+}
+
+/* Runs on the client thread: the request starts its life there. */
+static gboolean
+start_request_cb (gpointer data)
+{
+  WhepRequest *req = data;
+  GstWhepClient *client = req->client;
+  gboolean closed;
+
+  req->task = g_task_new (client, req->caller_cancellable, req->callback,
+      req->user_data);
+  g_task_set_source_tag (req->task, start_request_cb);
+  /* The caller's cancellable must not make GTask drop our result: we
+   * report cancellation ourselves. */
+  g_task_set_check_cancellable (req->task, FALSE);
+
+  g_mutex_lock (&client->lock);
+  closed = client->closed;
+  g_mutex_unlock (&client->lock);
+  if (closed) {
+    complete_request (req, g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED,
+            "%s %s: the WHEP client is shut down", req->method, req->url));
+    return G_SOURCE_REMOVE;
+  }
+
+  req->op_cancellable = g_cancellable_new ();
+  req->shutdown_cancel_id = g_cancellable_connect
+      (client->shutdown_cancellable, G_CALLBACK (forward_cancel_cb), req,
+      NULL);
+  if (req->caller_cancellable)
+    req->caller_cancel_id = g_cancellable_connect (req->caller_cancellable,
+        G_CALLBACK (forward_cancel_cb), req, NULL);
+
+  req->deadline = g_timeout_source_new (req->timeout_ms);
+  g_source_set_callback (req->deadline, deadline_cb, req, NULL);
+  g_source_attach (req->deadline, client->context);
+
+  req->response = g_new0 (GstWhepResponse, 1);
+  req->response->request_url = g_strdup (req->url);
+  req->response->retry_after_s = -1;
+
+  send_current_hop (req);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+submit_request (GstWhepClient * client, const gchar * method,
+    const gchar * url, const gchar * content_type, const gchar * body,
+    const gchar * if_match, guint timeout_ms, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  WhepRequest *req = g_new0 (WhepRequest, 1);
+
+  req->client = g_object_ref (client);
+  req->method = g_strdup (method);
+  req->url = g_strdup (url);
+  req->content_type = g_strdup (content_type);
+  if (body)
+    req->body = g_bytes_new (body, strlen (body));
+  req->if_match = g_strdup (if_match);
+  req->timeout_ms = timeout_ms ? timeout_ms : client->config.timeout_ms;
+  req->caller_cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  req->callback = callback;
+  req->user_data = user_data;
+
+  g_main_context_invoke (client->context, start_request_cb, req);
+}
+
+void
+gst_whep_client_post_offer_async (GstWhepClient * client,
+    const gchar * endpoint, const gchar * sdp_offer,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+  g_return_if_fail (endpoint != NULL && sdp_offer != NULL);
+
+  /* Exactly "application/sdp": Janus refuses any parameter. */
+  submit_request (client, "POST", endpoint, "application/sdp", sdp_offer,
+      NULL, 0, cancellable, callback, user_data);
+}
+
+void
+gst_whep_client_patch_async (GstWhepClient * client,
+    const gchar * resource_url, const gchar * content_type,
+    const gchar * body, const gchar * if_match, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+  g_return_if_fail (resource_url != NULL && content_type != NULL);
+
+  submit_request (client, "PATCH", resource_url, content_type, body,
+      if_match, 0, cancellable, callback, user_data);
+}
+
+void
+gst_whep_client_delete_async (GstWhepClient * client,
+    const gchar * resource_url, guint timeout_ms, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+  g_return_if_fail (resource_url != NULL);
+
+  /* WHEP: players SHOULD NOT use ETag validation for DELETE. */
+  submit_request (client, "DELETE", resource_url, NULL, NULL, NULL,
+      timeout_ms, cancellable, callback, user_data);
+}
+
+GstWhepResponse *
+gst_whep_client_request_finish (GstWhepClient * client,
+    GAsyncResult * result, GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- blocking DELETE for teardown --- */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  guint status;
+} DeleteWait;
+
+static void
+delete_wait_clear (DeleteWait * wait)
+{
+  g_mutex_clear (&wait->lock);
+  g_cond_clear (&wait->cond);
+}
+
+static void
+delete_sync_done_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  DeleteWait *wait = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstWhepResponse) resp =
+      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+
+  g_mutex_lock (&wait->lock);
+  wait->status = resp ? resp->status : 0;
+  wait->done = TRUE;
+  g_cond_signal (&wait->cond);
+  g_mutex_unlock (&wait->lock);
+  /* wait is released by whoever runs last: see below. */
+  g_atomic_rc_box_release_full (wait, (GDestroyNotify) delete_wait_clear);
+}
+
+guint
+gst_whep_client_delete_sync (GstWhepClient * client,
+    const gchar * resource_url, guint timeout_ms)
+{
+  DeleteWait *wait;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  gint64 end_time;
+  guint status;
+
+  g_return_val_if_fail (!gst_whep_client_is_client_thread (client), 0);
+
+  wait = g_atomic_rc_box_new0 (DeleteWait);
+  g_mutex_init (&wait->lock);
+  g_cond_init (&wait->cond);
+  g_atomic_rc_box_acquire (wait);       /* one for the callback */
+
+  gst_whep_client_delete_async (client, resource_url, timeout_ms, cancellable,
+      delete_sync_done_cb, wait);
+
+  /* The request has its own deadline; the slack covers a client thread
+   * that is busy for a moment. */
+  end_time = g_get_monotonic_time () + (timeout_ms + 500) * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&wait->lock);
+  while (!wait->done)
+    if (!g_cond_wait_until (&wait->cond, &wait->lock, end_time))
+      break;
+  status = wait->done ? wait->status : 0;
+  g_mutex_unlock (&wait->lock);
+
+  if (!wait->done)
+    g_cancellable_cancel (cancellable);
+  g_atomic_rc_box_release_full (wait, (GDestroyNotify) delete_wait_clear);
+  return status;
+}

@@ -1,1 +1,32 @@
-/* placeholder: being written */
+/* whepsrc — public enums.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwhepenums.h"
+
+GType
+gst_whep_src_status_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHEP_SRC_STATUS_STOPPED, "Not started", "stopped"},
+    {GST_WHEP_SRC_STATUS_CONNECTING, "Setting up a session", "connecting"},
+    {GST_WHEP_SRC_STATUS_WAITING,
+        "Waiting for the server (nothing published yet, or busy)", "waiting"},
+    {GST_WHEP_SRC_STATUS_PLAYING, "Playing", "playing"},
+    {GST_WHEP_SRC_STATUS_DISCONNECTED,
+        "Session lost: holding the last picture while reconnecting",
+        "disconnected"},
+    {GST_WHEP_SRC_STATUS_ERROR, "Gave up (error posted)", "error"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhepSrcStatus", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -1,1 +1,1445 @@
-/* placeholder: being written */
+/* whepsrc — one WHEP session (see gstwhepsession.h).
+ *
+ * Flow: start() adds recvonly transceivers → create-offer →
+ * set-local-description → wait for ICE gathering (bounded) → POST.  The
+ * answer is checked (gst_whep_sdp_check_answer) and applied; a 406
+ * counter-offer is answered with a fresh webrtcbin and PATCHed back.  Each
+ * RTP stream webrtcbin exposes is decoded by a decodebin and leaves the
+ * session through a ghost pad named after its kind.
+ *
+ * Threads: webrtcbin calls back on its own thread, the HTTP answers come on
+ * the client's thread, pads appear on streaming threads, timers run on
+ * config.context.  Everything mutable is behind `lock`.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwhepsession.h"
+#include "gstwheputils.h"
+
+#include <gst/webrtc/webrtc.h>
+#include <gst/video/video.h>
+#include <agent.h>
+
+GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
+#define GST_CAT_DEFAULT whep_session_debug
+
+#define KEY_FRAME_REQUEST_INTERVAL_MS 400
+#define KEY_FRAME_REQUEST_MAX 25
+
+struct _GstWhepSession
+{
+  GstBin parent;
+
+  /* Immutable after new(). */
+  GstWhepSessionConfig config;
+  GstWhepSessionListener listener;
+  gpointer listener_data;
+  GCancellable *cancellable;    /* cancels requests that may be dropped */
+
+  /* Protected by lock.  Lock order: the session lock is a leaf: never held
+   * while calling webrtcbin, the client, the listener, or changing states.
+   * webrtcbin is replaced only while no offer/answer is under way (406). */
+  GMutex lock;
+  GCond cond;                   /* signalled when a POST completes */
+  GstElement *webrtcbin;        /* ref held */
+  GstWhepSessionState state;
+  gboolean closing;
+  gboolean post_in_flight;
+  gboolean post_orphaned;       /* close() is done: the POST's answer is
+                                 * deleted by on_post_done() */
+  gboolean posted;              /* offer (or counter-offer answer) sent */
+  gboolean counter_offer;       /* we are the answerer (WHEP 406) */
+  GstSDPMessage *offer;         /* what we POSTed */
+  gchar *resource_url;
+  gchar *etag;
+  GPtrArray *link_ice_servers;
+  GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
+  GSource *gather_timeout;
+  GSource *key_frame_timer;
+  guint key_frame_requests;
+  GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
+  gboolean have_kind[2];        /* a ghost pad exists for kind */
+  gboolean first_frame[2];
+
+  /* Monotonic µs; 0 = not reached. */
+  gint64 t_start, t_offer, t_post, t_answer, t_connected, t_first_frame;
+};
+
+G_DEFINE_TYPE (GstWhepSession, gst_whep_session, GST_TYPE_BIN);
+
+static void make_offer (GstWhepSession * self);
+static void fail_session (GstWhepSession * self, GstWhepFailure * failure);
+
+static const gchar *const state_names[] = {
+  "new", "gathering", "posting", "connecting", "connected", "playing",
+  "failed", "closed",
+};
+
+const gchar *
+gst_whep_session_state_name (GstWhepSessionState state)
+{
+  if ((guint) state < G_N_ELEMENTS (state_names))
+    return state_names[state];
+  return "unknown";
+}
+
+/* --- failures --- */
+
+GstWhepFailure *
+gst_whep_failure_copy (const GstWhepFailure * failure)
+{
+  GstWhepFailure *copy = g_new0 (GstWhepFailure, 1);
+
+  *copy = *failure;
+  copy->message = g_strdup (failure->message);
+  copy->debug = g_strdup (failure->debug);
+  copy->url = g_strdup (failure->url);
+  return copy;
+}
+
+void
+gst_whep_failure_free (GstWhepFailure * failure)
+{
+  if (!failure)
+    return;
+  g_free (failure->message);
+  g_free (failure->debug);
+  g_free (failure->url);
+  g_free (failure);
+}
+
+static GstWhepFailure *
+failure_new (GQuark domain, gint code, gboolean retryable, const gchar * url,
+    gchar * debug, const gchar * format, ...) G_GNUC_PRINTF (6, 7);
+
+/* Takes @debug. */
+static GstWhepFailure *
+failure_new (GQuark domain, gint code, gboolean retryable, const gchar * url,
+    gchar * debug, const gchar * format, ...)
+{
+  GstWhepFailure *failure = g_new0 (GstWhepFailure, 1);
+  va_list args;
+
+  va_start (args, format);
+  failure->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  failure->domain = domain;
+  failure->code = code;
+  failure->retryable = retryable;
+  failure->retry_after_s = -1;
+  failure->url = g_strdup (url);
+  failure->debug = debug;
+  return failure;
+}
+
+/* Words servers put in a 404 that means "nothing published yet" rather than
+ * "no such endpoint" (MediaMTX: "no stream is available on path"). */
+static gboolean
+body_says_not_live (const gchar * summary)
+{
+  g_autofree gchar *lower = NULL;
+
+  if (!summary)
+    return FALSE;
+  lower = g_ascii_strdown (summary, -1);
+  return strstr (lower, "no stream") || strstr (lower, "not live")
+      || strstr (lower, "not published") || strstr (lower, "offline")
+      || strstr (lower, "stream not found");
+}
+
+/* Turns a non-success HTTP answer into a failure. */
+static GstWhepFailure *
+failure_from_response (const GstWhepResponse * resp, const gchar * what)
+{
+  GstWhepFailure *failure;
+  g_autofree gchar *server_says = NULL;
+  gchar *debug;
+
+  server_says = resp->error_summary ?
+      g_strdup_printf (": %s", resp->error_summary) : g_strdup ("");
+  debug = g_strdup_printf ("%s %s answered %u %s (Content-Type %s)", what,
+      resp->final_url, resp->status, GST_STR_NULL (resp->reason),
+      GST_STR_NULL (resp->content_type));
+
+  switch (gst_whep_classify_status (resp->status)) {
+    case GST_WHEP_STATUS_CLASS_NOT_AUTHORIZED:
+      failure = failure_new (GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED, FALSE, resp->final_url, debug,
+          "The WHEP server refused access (HTTP %u)%s. Check auth-token.",
+          resp->status, server_says);
+      break;
+    case GST_WHEP_STATUS_CLASS_NOT_FOUND:{
+      gboolean not_live = resp->retry_after_s >= 0
+          || body_says_not_live (resp->error_summary);
+      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+          not_live, resp->final_url, debug, not_live ?
+          "Nothing is published at the WHEP endpoint yet (HTTP %u)%s" :
+          "The WHEP endpoint does not exist (HTTP %u)%s. Check whep-endpoint.",
+          resp->status, server_says);
+      failure->not_live = not_live;
+      break;
+    }
+    case GST_WHEP_STATUS_CLASS_RETRY:
+      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_BUSY, TRUE,
+          resp->final_url, debug,
+          "The WHEP server cannot serve this session now (HTTP %u)%s",
+          resp->status, server_says);
+      failure->not_live = resp->status == 409;
+      break;
+    case GST_WHEP_STATUS_CLASS_REDIRECT:
+      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+          FALSE, resp->final_url, debug,
+          "The WHEP server redirected (HTTP %u) without a usable Location, "
+          "or too many times", resp->status);
+      break;
+    default:
+      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+          resp->status >= 500, resp->final_url, debug,
+          "The WHEP server answered %s with HTTP %u %s%s", what, resp->status,
+          GST_STR_NULL (resp->reason), server_says);
+      break;
+  }
+  failure->http_status = resp->status;
+  failure->retry_after_s = resp->retry_after_s;
+  return failure;
+}
+
+/* --- small helpers --- */
+
+static void
+emit (GstWhepSession * self, GstWhepSessionEvent event,
+    const GstWhepFailure * failure)
+{
+  if (self->listener)
+    self->listener (self, event, failure, self->listener_data);
+}
+
+/* Moves to @state unless closing/closed or already past it. */
+static void
+set_state (GstWhepSession * self, GstWhepSessionState state)
+{
+  gboolean changed = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (!self->closing && self->state != GST_WHEP_SESSION_FAILED
+      && state > self->state) {
+    GST_INFO_OBJECT (self, "%s → %s", state_names[self->state],
+        state_names[state]);
+    self->state = state;
+    changed = TRUE;
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    emit (self, GST_WHEP_SESSION_EVENT_STATE, NULL);
+}
+
+static gboolean
+is_closing (GstWhepSession * self)
+{
+  gboolean closing;
+
+  g_mutex_lock (&self->lock);
+  closing = self->closing || self->state == GST_WHEP_SESSION_FAILED;
+  g_mutex_unlock (&self->lock);
+  return closing;
+}
+
+static GstElement *
+dup_webrtcbin (GstWhepSession * self)
+{
+  GstElement *webrtcbin;
+
+  g_mutex_lock (&self->lock);
+  webrtcbin = self->webrtcbin ? gst_object_ref (self->webrtcbin) : NULL;
+  g_mutex_unlock (&self->lock);
+  return webrtcbin;
+}
+
+static gdouble
+ms_between (gint64 from, gint64 to)
+{
+  return (from && to) ? (to - from) / 1000.0 : -1.0;
+}
+
+static GSource *
+add_timeout (GstWhepSession * self, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, gst_object_ref (self),
+      (GDestroyNotify) gst_object_unref);
+  g_source_attach (source, self->config.context);
+  return source;
+}
+
+static void
+clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+/* Marks the session failed (once) and tells the listener. */
+static void
+fail_session (GstWhepSession * self, GstWhepFailure * failure)
+{
+  gboolean first;
+
+  g_mutex_lock (&self->lock);
+  first = !self->closing && self->state != GST_WHEP_SESSION_FAILED;
+  if (first)
+    self->state = GST_WHEP_SESSION_FAILED;
+  clear_source (&self->gather_timeout);
+  clear_source (&self->key_frame_timer);
+  g_mutex_unlock (&self->lock);
+
+  if (first) {
+    GST_WARNING_OBJECT (self, "failed: %s (%s)", failure->message,
+        GST_STR_NULL (failure->debug));
+    emit (self, GST_WHEP_SESSION_EVENT_FAILED, failure);
+  }
+  gst_whep_failure_free (failure);
+}
+
+/* --- webrtcbin set-up --- */
+
+static void
+restrict_ice_addresses (GstWhepSession * self, GstElement * webrtcbin)
+{
+  g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;
+  gchar **addr;
+
+  g_object_get (webrtcbin, "ice-agent", &ice, NULL);
+  if (!ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
+          "agent")) {
+    GST_WARNING_OBJECT (self, "webrtcbin's ICE agent has no libnice agent: "
+        "cannot disable UPnP or restrict local addresses");
+    return;
+  }
+  g_object_get (ice, "agent", &agent, NULL);
+  if (!agent)
+    return;
+
+  /* UPnP discovery multicasts to 239.255.255.250: never wanted here. */
+  g_object_set (agent, "upnp", FALSE, NULL);
+
+  for (addr = self->config.ice_local_addresses; addr && *addr; addr++) {
+    NiceAddress nice_addr;
+
+    nice_address_init (&nice_addr);
+    if (!nice_address_set_from_string (&nice_addr, *addr)) {
+      GST_WARNING_OBJECT (self, "ignoring bad ICE local address '%s'", *addr);
+      continue;
+    }
+    nice_agent_add_local_address (NICE_AGENT (agent), &nice_addr);
+    GST_DEBUG_OBJECT (self, "ICE restricted to local address %s", *addr);
+  }
+}
+
+static void on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
+    GstWhepSession * self);
+static void on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
+    GstWhepSession * self);
+static void on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
+    GstWhepSession * self);
+static void on_ice_candidate (GstElement * webrtcbin, guint mline,
+    gchar * candidate, GstWhepSession * self);
+
+static GstElement *
+create_webrtcbin (GstWhepSession * self)
+{
+  GstElement *webrtcbin = gst_element_factory_make ("webrtcbin", NULL);
+  gchar **turn;
+
+  if (!webrtcbin)
+    return NULL;
+
+  g_object_set (webrtcbin, "bundle-policy",
+      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", self->config.latency_ms,
+      "ice-transport-policy", self->config.ice_transport_policy, NULL);
+  if (self->config.stun_server)
+    g_object_set (webrtcbin, "stun-server", self->config.stun_server, NULL);
+  for (turn = self->config.turn_servers; turn && *turn; turn++) {
+    gboolean ok = FALSE;
+    g_signal_emit_by_name (webrtcbin, "add-turn-server", *turn, &ok);
+    if (!ok)
+      GST_WARNING_OBJECT (self, "webrtcbin refused a TURN server URI");
+  }
+  restrict_ice_addresses (self, webrtcbin);
+
+  g_signal_connect (webrtcbin, "pad-added", G_CALLBACK (on_webrtc_pad_added),
+      self);
+  g_signal_connect (webrtcbin, "notify::ice-gathering-state",
+      G_CALLBACK (on_ice_gathering_state), self);
+  g_signal_connect (webrtcbin, "notify::connection-state",
+      G_CALLBACK (on_connection_state), self);
+  g_signal_connect (webrtcbin, "notify::ice-connection-state",
+      G_CALLBACK (on_connection_state), self);
+  g_signal_connect (webrtcbin, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), self);
+  return webrtcbin;
+}
+
+static void
+disconnect_webrtcbin (GstWhepSession * self, GstElement * webrtcbin)
+{
+  g_signal_handlers_disconnect_by_data (webrtcbin, self);
+}
+
+/* --- decoding --- */
+
+static gboolean
+request_key_frame_cb (gpointer data)
+{
+  GstWhepSession *self = data;
+  GstPad *pad = NULL;
+  gboolean again;
+
+  g_mutex_lock (&self->lock);
+  again = !self->closing && !self->first_frame[GST_WHEP_MEDIA_VIDEO]
+      && self->key_frame_requests < KEY_FRAME_REQUEST_MAX;
+  if (again && self->video_rtp_pad)
+    pad = gst_object_ref (self->video_rtp_pad);
+  self->key_frame_requests++;
+  if (!again)
+    g_clear_pointer (&self->key_frame_timer, g_source_unref);
+  g_mutex_unlock (&self->lock);
+
+  if (pad) {
+    /* Senders (libwebrtc above all) send a key frame at the start and then
+     * only when asked; webrtcbin often misses that first one.  Asking again
+     * until something decodes turns into PLI/FIR in rtpbin. */
+    GST_DEBUG_OBJECT (self, "asking the sender for a key frame");
+    gst_pad_send_event (pad,
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            TRUE, 0));
+    gst_object_unref (pad);
+  }
+  return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstWhepSession *self = data;
+  GstWhepMediaKind kind =
+      GPOINTER_TO_INT (g_object_get_data (G_OBJECT (pad), "whep-kind"));
+  gboolean first = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (!self->first_frame[kind]) {
+    self->first_frame[kind] = TRUE;
+    first = TRUE;
+    if (!self->t_first_frame)
+      self->t_first_frame = g_get_monotonic_time ();
+    if (kind == GST_WHEP_MEDIA_VIDEO)
+      clear_source (&self->key_frame_timer);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (first) {
+    GST_INFO_OBJECT (self, "first decoded %s buffer",
+        kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio");
+    set_state (self, GST_WHEP_SESSION_PLAYING);
+    emit (self, GST_WHEP_SESSION_EVENT_FIRST_FRAME, NULL);
+    return GST_PAD_PROBE_REMOVE;
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+on_decoded_pad_added (GstElement * decodebin, GstPad * pad,
+    GstWhepSession * self)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const gchar *name;
+  GstWhepMediaKind kind;
+  gboolean have;
+  GstPad *ghost;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (g_str_has_prefix (name, "video/"))
+    kind = GST_WHEP_MEDIA_VIDEO;
+  else if (g_str_has_prefix (name, "audio/"))
+    kind = GST_WHEP_MEDIA_AUDIO;
+  else {
+    GST_WARNING_OBJECT (self, "ignoring decoded stream with caps %s", name);
+    return;
+  }
+
+  g_mutex_lock (&self->lock);
+  have = self->have_kind[kind];
+  self->have_kind[kind] = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  if (have) {
+    /* WHEP allows one track per kind; a second one is dropped. */
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+    GstPad *sinkpad;
+    GST_WARNING_OBJECT (self, "second %s stream: discarded", name);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (self), sink);
+    gst_element_sync_state_with_parent (sink);
+    sinkpad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    return;
+  }
+
+  g_object_set_data (G_OBJECT (pad), "whep-kind", GINT_TO_POINTER (kind));
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, decoded_buffer_probe,
+      self, NULL);
+
+  ghost = gst_ghost_pad_new (kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio",
+      pad);
+  gst_pad_set_active (ghost, TRUE);
+  GST_INFO_OBJECT (self, "exposing decoded %s", name);
+  gst_element_add_pad (GST_ELEMENT (self), ghost);
+}
+
+static void
+on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
+    GstWhepSession * self)
+{
+  GstElement *decodebin;
+  GstPad *sinkpad;
+  g_autoptr (GstCaps) caps = NULL;
+  const gchar *media = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+
+  caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  if (caps && !gst_caps_is_empty (caps))
+    media = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "media");
+  GST_INFO_OBJECT (self, "webrtcbin exposed %s (%" GST_PTR_FORMAT ")",
+      GST_PAD_NAME (pad), caps);
+
+  decodebin = gst_element_factory_make ("decodebin", NULL);
+  g_signal_connect (decodebin, "pad-added",
+      G_CALLBACK (on_decoded_pad_added), self);
+  gst_bin_add (GST_BIN (self), decodebin);
+  gst_element_sync_state_with_parent (decodebin);
+  sinkpad = gst_element_get_static_pad (decodebin, "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    GST_ERROR_OBJECT (self, "could not link %s to a decoder",
+        GST_PAD_NAME (pad));
+  gst_object_unref (sinkpad);
+
+  if (g_strcmp0 (media, "video") == 0) {
+    g_mutex_lock (&self->lock);
+    gst_object_replace ((GstObject **) & self->video_rtp_pad,
+        GST_OBJECT (pad));
+    if (!self->key_frame_timer && !self->closing)
+      self->key_frame_timer = add_timeout (self,
+          KEY_FRAME_REQUEST_INTERVAL_MS, request_key_frame_cb);
+    g_mutex_unlock (&self->lock);
+  }
+}
+
+/* --- connection monitoring --- */
+
+static void
+on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
+    GstWhepSession * self)
+{
+  GstWebRTCPeerConnectionState pc_state;
+  GstWebRTCICEConnectionState ice_state;
+  gboolean was_connected;
+
+  g_object_get (webrtcbin, "connection-state", &pc_state,
+      "ice-connection-state", &ice_state, NULL);
+  GST_DEBUG_OBJECT (self, "connection state %d, ICE state %d", pc_state,
+      ice_state);
+
+  if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    g_mutex_lock (&self->lock);
+    if (!self->t_connected)
+      self->t_connected = g_get_monotonic_time ();
+    g_mutex_unlock (&self->lock);
+    set_state (self, GST_WHEP_SESSION_CONNECTED);
+    return;
+  }
+
+  if (pc_state != GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
+      && ice_state != GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    return;
+  if (is_closing (self))
+    return;
+
+  g_mutex_lock (&self->lock);
+  was_connected = self->t_connected != 0;
+  g_mutex_unlock (&self->lock);
+
+  /* ICE success is not connection success: DTLS failing after ICE shows
+   * up here as a failed peer connection with a connected ICE state. */
+  fail_session (self, failure_new (GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
+          g_strdup_printf ("peer connection state %d, ICE state %d",
+              pc_state, ice_state),
+          "%s", ice_state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED ?
+          (was_connected ? "The WebRTC connection to the WHEP server was lost "
+              "(ICE failed)" :
+              "Could not reach the WHEP server's media address (ICE failed): "
+              "check the network, stun-server and turn-server") :
+          "The WebRTC connection failed after ICE succeeded (DTLS)"));
+}
+
+/* --- offer, gathering, POST --- */
+
+static void
+on_ice_candidate (GstElement * webrtcbin, guint mline, gchar * candidate,
+    GstWhepSession * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->local_candidates)
+    g_ptr_array_add (self->local_candidates,
+        g_strdup_printf ("%u %s", mline, candidate));
+  g_mutex_unlock (&self->lock);
+}
+
+/* webrtcbin 1.22 writes gathered candidates into its local description,
+ * but only when gathering finished in time; candidates it reported
+ * through on-ice-candidate are added here where an m-line has none. */
+static void
+add_missing_candidates (GstWhepSession * self, GstSDPMessage * sdp)
+{
+  guint i, j;
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    gboolean has = gst_sdp_media_get_attribute_val (media, "candidate") != NULL;
+
+    if (has || gst_sdp_media_get_port (media) == 0)
+      continue;
+    for (j = 0; j < self->local_candidates->len; j++) {
+      const gchar *entry = g_ptr_array_index (self->local_candidates, j);
+      gchar *end;
+      guint64 mline = g_ascii_strtoull (entry, &end, 10);
+
+      if (mline == i && *end == ' ') {
+        const gchar *value = end + 1;
+        if (g_str_has_prefix (value, "a="))
+          value += 2;
+        if (g_str_has_prefix (value, "candidate:"))
+          value += strlen ("candidate:");
+        gst_sdp_media_add_attribute (media, "candidate", value);
+      }
+    }
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void on_post_done (GObject * source, GAsyncResult * result,
+    gpointer data);
+static void on_counter_answer_patched (GObject * source, GAsyncResult * result,
+    gpointer data);
+
+/* Sends our local description: the offer (POST) or, after a 406, our
+ * answer to the counter-offer (PATCH).  Runs once. */
+static void
+send_local_description (GstWhepSession * self)
+{
+  g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+  GstWebRTCSessionDescription *desc = NULL;
+  GstSDPMessage *sdp = NULL;
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *resource = NULL;
+  gboolean counter;
+
+  g_mutex_lock (&self->lock);
+  if (self->posted || self->closing || !webrtcbin) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  self->posted = TRUE;
+  counter = self->counter_offer;
+  clear_source (&self->gather_timeout);
+  g_mutex_unlock (&self->lock);
+
+  g_object_get (webrtcbin, "local-description", &desc, NULL);
+  if (!desc) {
+    fail_session (self, failure_new (GST_LIBRARY_ERROR,
+            GST_LIBRARY_ERROR_FAILED, FALSE, self->config.endpoint, NULL,
+            "webrtcbin has no local description to send"));
+    return;
+  }
+  gst_sdp_message_copy (desc->sdp, &sdp);
+  gst_webrtc_session_description_free (desc);
+  add_missing_candidates (self, sdp);
+  text = gst_sdp_message_as_text (sdp);
+
+  g_mutex_lock (&self->lock);
+  if (!counter) {
+    g_clear_pointer (&self->offer, gst_sdp_message_free);
+    self->offer = sdp;
+    sdp = NULL;
+    self->post_in_flight = TRUE;
+    self->t_post = g_get_monotonic_time ();
+  }
+  resource = g_strdup (self->resource_url);
+  g_mutex_unlock (&self->lock);
+  g_clear_pointer (&sdp, gst_sdp_message_free);
+
+  if (counter) {
+    GST_INFO_OBJECT (self, "PATCHing our answer to the counter-offer");
+    gst_whep_client_patch_async (self->config.client, resource,
+        "application/sdp", text, NULL, self->cancellable,
+        on_counter_answer_patched, gst_object_ref (self));
+    return;
+  }
+
+  GST_INFO_OBJECT (self, "POSTing offer to %s", self->config.endpoint);
+  GST_LOG_OBJECT (self, "offer:\n%s", text);
+  set_state (self, GST_WHEP_SESSION_POSTING);
+  emit (self, GST_WHEP_SESSION_EVENT_POSTED, NULL);
+  /* Not self->cancellable: a POST the server may have acted on is never
+   * dropped, or its session would leak (see close()). */
+  gst_whep_client_post_offer_async (self->config.client,
+      self->config.endpoint, text, NULL, on_post_done, gst_object_ref (self));
+}
+
+static void
+on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
+    GstWhepSession * self)
+{
+  GstWebRTCICEGatheringState state;
+  gboolean described;
+
+  g_object_get (webrtcbin, "ice-gathering-state", &state, NULL);
+  GST_DEBUG_OBJECT (self, "ICE gathering state %d", state);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    return;
+
+  g_mutex_lock (&self->lock);
+  described = self->state >= GST_WHEP_SESSION_GATHERING;
+  g_mutex_unlock (&self->lock);
+  if (described)
+    send_local_description (self);
+}
+
+static gboolean
+gather_timeout_cb (gpointer data)
+{
+  GstWhepSession *self = data;
+
+  /* A STUN or TURN server that never answers must not stall the session:
+   * send what has been gathered so far. */
+  GST_WARNING_OBJECT (self, "ICE gathering not complete after %u ms: "
+      "sending the candidates gathered so far",
+      self->config.gather_timeout_ms);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->gather_timeout, g_source_unref);
+  g_mutex_unlock (&self->lock);
+  send_local_description (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Our local description is set: gathering runs; POST when it completes. */
+static void
+on_local_description_set (GstPromise * promise, gpointer data)
+{
+  GstWhepSession *self = data;
+  g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+  GstWebRTCICEGatheringState gathering = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+
+  gst_promise_unref (promise);
+  if (!webrtcbin || is_closing (self))
+    return;
+
+  g_mutex_lock (&self->lock);
+  if (self->state < GST_WHEP_SESSION_GATHERING)
+    self->state = GST_WHEP_SESSION_GATHERING;
+  if (!self->gather_timeout)
+    self->gather_timeout = add_timeout (self, self->config.gather_timeout_ms,
+        gather_timeout_cb);
+  g_mutex_unlock (&self->lock);
+
+  g_object_get (webrtcbin, "ice-gathering-state", &gathering, NULL);
+  if (gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    send_local_description (self);
+}
+
+static GstWhepFailure *
+promise_failure (GstPromise * promise, const gchar * what)
+{
+  const GstStructure *reply;
+  GError *err = NULL;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
+    return failure_new (GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, FALSE,
+        NULL, NULL, "webrtcbin did not answer %s", what);
+  reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL)) {
+    GstWhepFailure *failure = failure_new (GST_STREAM_ERROR,
+        GST_STREAM_ERROR_FORMAT, FALSE, NULL, g_strdup (err->message),
+        "webrtcbin could not %s: %s", what, err->message);
+    g_error_free (err);
+    return failure;
+  }
+  return NULL;
+}
+
+/* Takes the description out of a create-offer/create-answer reply. */
+static GstWebRTCSessionDescription *
+take_description (GstPromise * promise, const gchar * field)
+{
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *desc = NULL;
+
+  if (reply)
+    gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &desc, NULL);
+  return desc;
+}
+
+static void
+on_description_created (GstPromise * promise, gpointer data)
+{
+  GstWhepSession *self = data;
+  g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+  GstWhepFailure *failure;
+  GstWebRTCSessionDescription *desc;
+  gboolean counter;
+
+  g_mutex_lock (&self->lock);
+  counter = self->counter_offer;
+  g_mutex_unlock (&self->lock);
+
+  failure = promise_failure (promise, counter ? "create an answer" :
+      "create an offer");
+  desc = failure ? NULL : take_description (promise,
+      counter ? "answer" : "offer");
+  gst_promise_unref (promise);
+  if (failure || !desc) {
+    if (!failure)
+      failure = failure_new (GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED,
+          FALSE, NULL, NULL, "webrtcbin produced no SDP");
+    fail_session (self, failure);
+    return;
+  }
+  if (!webrtcbin || is_closing (self)) {
+    gst_webrtc_session_description_free (desc);
+    return;
+  }
+
+  g_mutex_lock (&self->lock);
+  self->t_offer = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+
+  g_signal_emit_by_name (webrtcbin, "set-local-description", desc,
+      gst_promise_new_with_change_func (on_local_description_set,
+          gst_object_ref (self), gst_object_unref));
+  gst_webrtc_session_description_free (desc);
+}
+
+static gboolean
+codec_available (const GstWhepCodec * codec, gpointer user_data)
+{
+  g_autoptr (GstCaps) depay_caps = gst_caps_from_string
+      (codec->depayloader_caps);
+  g_autoptr (GstCaps) dec_caps = gst_caps_from_string (codec->decoder_caps);
+  GList *depays, *decs;
+  gboolean ok;
+
+  depays = gst_element_factory_list_get_elements
+      (GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, GST_RANK_MARGINAL);
+  decs = gst_element_factory_list_get_elements
+      (GST_ELEMENT_FACTORY_TYPE_DECODER, GST_RANK_MARGINAL);
+  {
+    GList *d = gst_element_factory_list_filter (depays, depay_caps,
+        GST_PAD_SINK, FALSE);
+    GList *c = gst_element_factory_list_filter (decs, dec_caps, GST_PAD_SINK,
+        FALSE);
+    /* PCMU/PCMA have no separate decoder stage in some set-ups: the
+     * depayloader's output is decoded by mulawdec/alawdec, both decoders. */
+    ok = d != NULL && c != NULL;
+    gst_plugin_feature_list_free (d);
+    gst_plugin_feature_list_free (c);
+  }
+  gst_plugin_feature_list_free (depays);
+  gst_plugin_feature_list_free (decs);
+  return ok;
+}
+
+static gboolean
+add_transceiver (GstWhepSession * self, GstElement * webrtcbin,
+    GstWhepMediaKind kind, const GstCaps * filter)
+{
+  g_autoptr (GstCaps) caps = gst_whep_sdp_offer_caps (kind, filter,
+      codec_available, NULL);
+  GstWebRTCRTPTransceiver *transceiver = NULL;
+
+  if (!caps)
+    return FALSE;
+  GST_DEBUG_OBJECT (self, "offering %s: %" GST_PTR_FORMAT,
+      kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio", caps);
+  g_signal_emit_by_name (webrtcbin, "add-transceiver",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+  if (!transceiver)
+    return FALSE;
+  gst_object_unref (transceiver);
+  return TRUE;
+}
+
+static void
+make_offer (GstWhepSession * self)
+{
+  g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+  gboolean video, audio;
+
+  video = add_transceiver (self, webrtcbin, GST_WHEP_MEDIA_VIDEO,
+      self->config.video_caps);
+  audio = add_transceiver (self, webrtcbin, GST_WHEP_MEDIA_AUDIO,
+      self->config.audio_caps);
+  if (!video && !audio) {
+    fail_session (self, failure_new (GST_CORE_ERROR,
+            GST_CORE_ERROR_MISSING_PLUGIN, FALSE, NULL, NULL,
+            "No codec to offer: no depayloader/decoder pair is installed for "
+            "any WHEP codec%s", (self->config.video_caps
+                || self->config.audio_caps) ?
+            " that matches video-caps/audio-caps" : ""));
+    return;
+  }
+
+  g_signal_emit_by_name (webrtcbin, "create-offer", NULL,
+      gst_promise_new_with_change_func (on_description_created,
+          gst_object_ref (self), gst_object_unref));
+}
+
+/* --- the server's answer --- */
+
+static void
+on_remote_description_set (GstPromise * promise, gpointer data)
+{
+  GstWhepSession *self = data;
+  GstWhepFailure *failure = promise_failure (promise,
+      "apply the server's SDP");
+  gboolean counter;
+
+  gst_promise_unref (promise);
+  if (failure) {
+    failure->url = g_strdup (self->config.endpoint);
+    fail_session (self, failure);
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  counter = self->counter_offer;
+  g_mutex_unlock (&self->lock);
+
+  if (counter) {
+    g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+    if (webrtcbin && !is_closing (self))
+      g_signal_emit_by_name (webrtcbin, "create-answer", NULL,
+          gst_promise_new_with_change_func (on_description_created,
+              gst_object_ref (self), gst_object_unref));
+    return;
+  }
+  set_state (self, GST_WHEP_SESSION_CONNECTING);
+}
+
+static void
+apply_remote_sdp (GstWhepSession * self, GstSDPMessage * sdp,
+    GstWebRTCSDPType type)
+{
+  g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+  GstWebRTCSessionDescription *desc;
+
+  desc = gst_webrtc_session_description_new (type, sdp);
+  g_signal_emit_by_name (webrtcbin, "set-remote-description", desc,
+      gst_promise_new_with_change_func (on_remote_description_set,
+          gst_object_ref (self), gst_object_unref));
+  gst_webrtc_session_description_free (desc);
+}
+
+static gboolean
+has_sdp_body (const GstWhepResponse * resp)
+{
+  /* Some servers omit the Content-Type; a body that starts with v=0 is
+   * SDP whatever the header says. */
+  return resp->body && (gst_whep_content_type_is (resp->content_type,
+          "application/sdp") || g_str_has_prefix (resp->body, "v=0"));
+}
+
+static void
+handle_answer (GstWhepSession * self, const GstWhepResponse * resp)
+{
+  GstSDPMessage *answer = NULL;
+  g_autoptr (GError) err = NULL;
+  gboolean ok;
+
+  if (!has_sdp_body (resp)) {
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
+            g_strdup_printf ("Content-Type %s, %" G_GSIZE_FORMAT " bytes",
+                GST_STR_NULL (resp->content_type), resp->body_size),
+            "The WHEP server answered %u without an SDP answer",
+            resp->status));
+    return;
+  }
+  if (!gst_whep_sdp_parse (resp->body, &answer, &err)) {
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
+            g_strdup (resp->body),
+            "The WHEP server's SDP answer does not parse: %s", err->message));
+    return;
+  }
+
+  g_mutex_lock (&self->lock);
+  ok = gst_whep_sdp_check_answer (self->offer, answer, &err);
+  g_mutex_unlock (&self->lock);
+  if (!ok) {
+    gst_sdp_message_free (answer);
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
+            g_strdup (resp->body),
+            "The WHEP server's SDP answer does not match our offer: %s",
+            err->message));
+    return;
+  }
+
+  GST_LOG_OBJECT (self, "answer:\n%s", resp->body);
+  apply_remote_sdp (self, answer, GST_WEBRTC_SDP_TYPE_ANSWER);
+}
+
+/* WHEP 406: the server sent its own offer.  Our webrtcbin already holds a
+ * local offer (webrtcbin has no rollback), so a fresh webrtcbin answers. */
+static void
+handle_counter_offer (GstWhepSession * self, const GstWhepResponse * resp)
+{
+  GstSDPMessage *offer = NULL;
+  g_autoptr (GError) err = NULL;
+  GstElement *old, *fresh;
+
+  if (!has_sdp_body (resp) || !resp->location) {
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
+            "The WHEP server answered 406 without a counter-offer%s",
+            resp->location ? "" : " and Location"));
+    return;
+  }
+  if (!gst_whep_sdp_parse (resp->body, &offer, &err)
+      || !gst_whep_sdp_check_counter_offer (offer, &err)) {
+    g_clear_pointer (&offer, gst_sdp_message_free);
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
+            g_strdup (resp->body),
+            "The WHEP server's counter-offer is unusable: %s", err->message));
+    return;
+  }
+
+  GST_INFO_OBJECT (self, "server sent a counter-offer (406): answering it");
+  fresh = create_webrtcbin (self);
+  g_mutex_lock (&self->lock);
+  old = self->webrtcbin;
+  self->webrtcbin = gst_object_ref (fresh);
+  self->counter_offer = TRUE;
+  self->posted = FALSE;
+  g_ptr_array_set_size (self->local_candidates, 0);
+  g_mutex_unlock (&self->lock);
+
+  disconnect_webrtcbin (self, old);
+  gst_element_set_locked_state (old, TRUE);
+  gst_element_set_state (old, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self), old);
+  gst_object_unref (old);
+
+  gst_bin_add (GST_BIN (self), fresh);
+  gst_element_sync_state_with_parent (fresh);
+  apply_remote_sdp (self, offer, GST_WEBRTC_SDP_TYPE_OFFER);
+}
+
+static void
+on_counter_answer_patched (GObject * source, GAsyncResult * result,
+    gpointer data)
+{
+  g_autoptr (GstWhepSession) self = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstWhepResponse) resp =
+      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+
+  if (!resp) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      fail_session (self, failure_new (GST_RESOURCE_ERROR,
+              GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+              NULL, "Could not send our answer to the counter-offer: %s",
+              err->message));
+    return;
+  }
+  if (resp->status < 200 || resp->status >= 300) {
+    fail_session (self, failure_from_response (resp,
+            "the answer to its counter-offer"));
+    return;
+  }
+  set_state (self, GST_WHEP_SESSION_CONNECTING);
+}
+
+static void
+remember_resource (GstWhepSession * self, const GstWhepResponse * resp)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->resource_url);
+  self->resource_url = g_strdup (resp->location);
+  g_free (self->etag);
+  self->etag = g_strdup (resp->etag);
+  g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
+  self->link_ice_servers = resp->ice_servers ?
+      g_ptr_array_ref (resp->ice_servers) : NULL;
+  self->t_answer = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+warn_no_location (GstWhepSession * self, const GstWhepResponse * resp)
+{
+  GstWhepFailure *warning = failure_new (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
+      "The WHEP server sent no Location header: playing, but this session "
+      "cannot be ended with DELETE (the server must expire it)");
+
+  emit (self, GST_WHEP_SESSION_EVENT_WARNING, warning);
+  gst_whep_failure_free (warning);
+}
+
+static void
+on_post_done (GObject * source, GAsyncResult * result, gpointer data)
+{
+  g_autoptr (GstWhepSession) self = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstWhepResponse) resp =
+      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+  gboolean closing;
+  gboolean orphaned;
+
+  g_mutex_lock (&self->lock);
+  self->post_in_flight = FALSE;
+  closing = self->closing;
+  orphaned = self->post_orphaned;
+  if (resp && resp->status >= 200 && resp->status < 300 && closing
+      && !orphaned) {
+    /* close() is still waiting for this answer: it deletes the session. */
+    g_free (self->resource_url);
+    self->resource_url = g_strdup (resp->location);
+  }
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (closing) {
+    /* Closed while the POST was under way: the server made a session that
+     * nobody will play. */
+    if (orphaned && resp && resp->location && resp->status >= 200
+        && resp->status < 300) {
+      GST_INFO_OBJECT (self, "closed during POST: deleting %s",
+          resp->location);
+      gst_whep_client_delete_async (self->config.client, resp->location,
+          self->config.delete_timeout_ms, NULL, NULL, NULL);
+    }
+    return;
+  }
+
+  if (!resp) {
+    gboolean timeout = g_error_matches (err, G_IO_ERROR,
+        G_IO_ERROR_TIMED_OUT);
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+            g_strdup (err->message), "%s the WHEP endpoint %s: %s",
+            timeout ? "No answer from" : "Could not reach",
+            self->config.endpoint, err->message));
+    return;
+  }
+
+  switch (resp->status) {
+    case 200:
+    case 201:
+      remember_resource (self, resp);
+      if (!resp->location)
+        warn_no_location (self, resp);
+      handle_answer (self, resp);
+      return;
+    case 406:
+      remember_resource (self, resp);
+      handle_counter_offer (self, resp);
+      return;
+    default:
+      if (resp->status >= 200 && resp->status < 300) {
+        /* 202/204…: a success without the answer WHEP requires. */
+        remember_resource (self, resp);
+        handle_answer (self, resp);
+        return;
+      }
+      fail_session (self, failure_from_response (resp, "the offer"));
+      return;
+  }
+}
+
+/* --- public --- */
+
+void
+gst_whep_session_config_clear (GstWhepSessionConfig * config)
+{
+  g_clear_pointer (&config->endpoint, g_free);
+  g_clear_object (&config->client);
+  g_clear_pointer (&config->stun_server, g_free);
+  g_clear_pointer (&config->turn_servers, g_strfreev);
+  g_clear_pointer (&config->ice_local_addresses, g_strfreev);
+  gst_clear_caps (&config->video_caps);
+  gst_clear_caps (&config->audio_caps);
+  g_clear_pointer (&config->context, g_main_context_unref);
+}
+
+GstWhepSession *
+gst_whep_session_new (const GstWhepSessionConfig * config,
+    GstWhepSessionListener listener, gpointer user_data)
+{
+  g_autofree gchar *name = g_strdup_printf ("session%u", config->id);
+  GstWhepSession *self = g_object_new (GST_TYPE_WHEP_SESSION, "name", name,
+      NULL);
+  GstWhepSessionConfig *c = &self->config;
+
+  c->id = config->id;
+  c->endpoint = g_strdup (config->endpoint);
+  c->client = g_object_ref (config->client);
+  c->stun_server = g_strdup (config->stun_server);
+  c->turn_servers = g_strdupv (config->turn_servers);
+  c->ice_transport_policy = config->ice_transport_policy;
+  c->latency_ms = config->latency_ms;
+  c->ice_local_addresses = g_strdupv (config->ice_local_addresses);
+  c->video_caps = config->video_caps ? gst_caps_ref (config->video_caps) :
+      NULL;
+  c->audio_caps = config->audio_caps ? gst_caps_ref (config->audio_caps) :
+      NULL;
+  c->gather_timeout_ms = config->gather_timeout_ms ?
+      config->gather_timeout_ms : 5000;
+  c->delete_timeout_ms = config->delete_timeout_ms ?
+      config->delete_timeout_ms : 2000;
+  c->context = g_main_context_ref (config->context);
+  self->listener = listener;
+  self->listener_data = user_data;
+
+  self->webrtcbin = create_webrtcbin (self);
+  if (self->webrtcbin) {
+    gst_object_ref (self->webrtcbin);
+    gst_bin_add (GST_BIN (self), self->webrtcbin);
+  }
+  return self;
+}
+
+void
+gst_whep_session_start (GstWhepSession * self)
+{
+  g_return_if_fail (GST_IS_WHEP_SESSION (self));
+
+  g_mutex_lock (&self->lock);
+  self->t_start = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+
+  if (!self->webrtcbin) {
+    fail_session (self, failure_new (GST_CORE_ERROR,
+            GST_CORE_ERROR_MISSING_PLUGIN, FALSE, NULL, NULL,
+            "The webrtcbin element is missing (gst-plugins-bad)"));
+    return;
+  }
+  make_offer (self);
+}
+
+void
+gst_whep_session_close (GstWhepSession * self, gboolean wait)
+{
+  g_autofree gchar *resource = NULL;
+  gboolean was_closing;
+
+  g_return_if_fail (GST_IS_WHEP_SESSION (self));
+
+  g_mutex_lock (&self->lock);
+  was_closing = self->closing;
+  self->closing = TRUE;
+  clear_source (&self->gather_timeout);
+  clear_source (&self->key_frame_timer);
+  if (was_closing) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+
+  /* A POST under way may already have made a server session: give its
+   * answer the DELETE budget to arrive, so that we can delete it. */
+  if (self->post_in_flight && wait) {
+    gint64 end = g_get_monotonic_time () +
+        self->config.delete_timeout_ms * G_TIME_SPAN_MILLISECOND;
+    while (self->post_in_flight)
+      if (!g_cond_wait_until (&self->cond, &self->lock, end))
+        break;
+  }
+  if (self->post_in_flight) {
+    self->post_orphaned = TRUE;
+    GST_INFO_OBJECT (self, "closed during POST: its answer will be deleted "
+        "when it arrives");
+  } else
+    resource = g_steal_pointer (&self->resource_url);
+  if (self->state != GST_WHEP_SESSION_FAILED)
+    self->state = GST_WHEP_SESSION_CLOSED;
+  g_mutex_unlock (&self->lock);
+
+  g_cancellable_cancel (self->cancellable);
+
+  if (!resource)
+    return;
+  GST_INFO_OBJECT (self, "DELETE %s", resource);
+  if (wait) {
+    guint status = gst_whep_client_delete_sync (self->config.client, resource,
+        self->config.delete_timeout_ms);
+    if (status == 0)
+      GST_WARNING_OBJECT (self, "DELETE %s: no answer within %u ms; the "
+          "server will have to expire the session", resource,
+          self->config.delete_timeout_ms);
+    else if (status >= 300)
+      GST_WARNING_OBJECT (self, "DELETE %s answered %u", resource, status);
+  } else {
+    gst_whep_client_delete_async (self->config.client, resource,
+        self->config.delete_timeout_ms, NULL, NULL, NULL);
+  }
+}
+
+guint
+gst_whep_session_get_id (GstWhepSession * self)
+{
+  return self->config.id;
+}
+
+GstWhepSessionState
+gst_whep_session_get_state (GstWhepSession * self)
+{
+  GstWhepSessionState state;
+
+  g_mutex_lock (&self->lock);
+  state = self->state;
+  g_mutex_unlock (&self->lock);
+  return state;
+}
+
+gchar *
+gst_whep_session_dup_resource_url (GstWhepSession * self)
+{
+  gchar *url;
+
+  g_mutex_lock (&self->lock);
+  url = g_strdup (self->resource_url);
+  g_mutex_unlock (&self->lock);
+  return url;
+}
+
+gint64
+gst_whep_session_get_post_time (GstWhepSession * self)
+{
+  gint64 t;
+
+  g_mutex_lock (&self->lock);
+  t = self->t_post;
+  g_mutex_unlock (&self->lock);
+  return t;
+}
+
+GstStructure *
+gst_whep_session_get_timings (GstWhepSession * self)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&self->lock);
+  s = gst_structure_new ("timings",
+      "gather-ms", G_TYPE_DOUBLE, ms_between (self->t_start, self->t_post),
+      "answer-ms", G_TYPE_DOUBLE, ms_between (self->t_post, self->t_answer),
+      "connect-ms", G_TYPE_DOUBLE, ms_between (self->t_answer,
+          self->t_connected),
+      "first-frame-ms", G_TYPE_DOUBLE, ms_between (self->t_connected,
+          self->t_first_frame),
+      "total-ms", G_TYPE_DOUBLE, ms_between (self->t_start,
+          self->t_first_frame), NULL);
+  g_mutex_unlock (&self->lock);
+  return s;
+}
+
+GPtrArray *
+gst_whep_session_dup_link_ice_servers (GstWhepSession * self)
+{
+  GPtrArray *servers;
+
+  g_mutex_lock (&self->lock);
+  servers = self->link_ice_servers ? g_ptr_array_ref (self->link_ice_servers)
+      : NULL;
+  g_mutex_unlock (&self->lock);
+  return servers;
+}
+
+/* --- GObject --- */
+
+static void
+gst_whep_session_dispose (GObject * object)
+{
+  GstWhepSession *self = GST_WHEP_SESSION (object);
+
+  g_mutex_lock (&self->lock);
+  clear_source (&self->gather_timeout);
+  clear_source (&self->key_frame_timer);
+  g_mutex_unlock (&self->lock);
+  if (self->webrtcbin) {
+    disconnect_webrtcbin (self, self->webrtcbin);
+    gst_clear_object (&self->webrtcbin);
+  }
+  gst_clear_object (&self->video_rtp_pad);
+
+  G_OBJECT_CLASS (gst_whep_session_parent_class)->dispose (object);
+}
+
+static void
+gst_whep_session_finalize (GObject * object)
+{
+  GstWhepSession *self = GST_WHEP_SESSION (object);
+
+  gst_whep_session_config_clear (&self->config);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->offer, gst_sdp_message_free);
+  g_free (self->resource_url);
+  g_free (self->etag);
+  g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
+  g_clear_pointer (&self->local_candidates, g_ptr_array_unref);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (gst_whep_session_parent_class)->finalize (object);
+}
+
+static void
+gst_whep_session_init (GstWhepSession * self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->cancellable = g_cancellable_new ();
+  self->local_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->state = GST_WHEP_SESSION_NEW;
+}
+
+static void
+gst_whep_session_class_init (GstWhepSessionClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->dispose = gst_whep_session_dispose;
+  gobject_class->finalize = gst_whep_session_finalize;
+
+  GST_DEBUG_CATEGORY_INIT (whep_session_debug, "whepsession", 0,
+      "WHEP session (one webrtcbin)");
+}

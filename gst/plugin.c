@@ -1,12 +1,18 @@
+/* whepsrc — plugin entry point.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
-#include <gst/gst.h>
+
+#include "gstwhepsrc.h"
+
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return TRUE;
+  return GST_ELEMENT_REGISTER (whepsrc, plugin);
 }
+
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, whepsrc,
     "WHEP (WebRTC-HTTP Egress Protocol) source that survives session limits",
     plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

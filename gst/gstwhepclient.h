@@ -1,0 +1,115 @@
+/* whepsrc — the WHEP HTTP client.
+ *
+ * Knows HTTP and WHEP, not elements.  libsoup 3 runs on a thread of the
+ * client's own with its own GMainContext (libsoup 3 wants every call on the
+ * thread that created the SoupSession); the public functions may be called
+ * from any thread: they hand the request to that thread and return at once.
+ * Completion callbacks (GAsyncReadyCallback) run on the client's thread, so
+ * they must not block; the *_finish functions may be called there.
+ *
+ * Every request has its own GCancellable (the caller's, or one of the
+ * client's own) and a deadline (`timeout`).  A cancelled request completes
+ * with G_IO_ERROR_CANCELLED, which callers treat as "nobody cares any
+ * more", not as a failure.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_WHEP_CLIENT (gst_whep_client_get_type ())
+G_DECLARE_FINAL_TYPE (GstWhepClient, gst_whep_client, GST, WHEP_CLIENT,
+    GObject);
+
+/* Configuration that holds for every request of one client; copied at
+ * creation, never changed afterwards. */
+typedef struct
+{
+  gchar *auth_token;            /* Bearer token, or NULL; never logged */
+  guint timeout_ms;             /* deadline of one request, redirects included */
+  GstStructure *extra_headers;  /* name → string value, or NULL */
+  gboolean ssl_strict;          /* FALSE: accept any TLS certificate */
+  gchar *ca_file;               /* PEM file of trusted CAs, or NULL (system) */
+  gchar *user_agent;
+} GstWhepClientConfig;
+
+/* What a POST (or any WHEP request) came back with.  A transport failure
+ * (refused, timeout, TLS) has status 0 and @error set; any HTTP status is
+ * reported as it is, with the WHEP-relevant headers already parsed. */
+typedef struct
+{
+  guint status;
+  gchar *reason;                /* reason phrase */
+  gchar *request_url;           /* the first URL requested */
+  gchar *final_url;             /* the URL that answered, after redirects */
+  guint redirects;
+  gchar *content_type;          /* media type with parameters, or NULL */
+  gchar *body;                  /* NUL-terminated body (may hold SDP), or NULL */
+  gsize body_size;
+  gchar *error_summary;         /* user-presentable text of an error body, or NULL */
+  gchar *location;              /* Location resolved against final_url, or NULL */
+  gchar *etag;                  /* ETag as sent (quotes kept), or NULL */
+  gchar *accept_patch;          /* Accept-Patch, or NULL */
+  gint retry_after_s;           /* Retry-After in seconds, -1 when absent */
+  GPtrArray *links;             /* GstWhepLink*, every Link header */
+  GPtrArray *ice_servers;       /* GstWhepIceServer*, from rel="ice-server" links */
+  GError *error;                /* transport error, or NULL */
+} GstWhepResponse;
+
+void gst_whep_response_free (GstWhepResponse * response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepResponse, gst_whep_response_free);
+
+void gst_whep_client_config_clear (GstWhepClientConfig * config);
+
+/* Starts the client's thread and SoupSession.  Fails (G_IO_ERROR) only when
+ * @config->ca_file cannot be loaded. */
+GstWhepClient *gst_whep_client_new (const GstWhepClientConfig * config,
+    GError ** error);
+
+/* Cancels every request still under way and stops the thread; later calls
+ * complete at once with G_IO_ERROR_CLOSED.  Idempotent.  Must not be called
+ * from the client's own thread. */
+void gst_whep_client_shutdown (GstWhepClient * client);
+
+/* POSTs @sdp_offer (Content-Type exactly "application/sdp") to @endpoint,
+ * following 307/308 (and 301/302/303) redirects itself so that the
+ * Authorization header is kept.  Completes with a GstWhepResponse for any
+ * HTTP status; only a transport failure or cancellation is a GError. */
+void gst_whep_client_post_offer_async (GstWhepClient * client,
+    const gchar * endpoint, const gchar * sdp_offer,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+
+/* PATCHes @body with @content_type to a session resource.  @if_match (the
+ * exact header value, e.g. "\"abc\"" or "*") may be NULL. */
+void gst_whep_client_patch_async (GstWhepClient * client,
+    const gchar * resource_url, const gchar * content_type,
+    const gchar * body, const gchar * if_match, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+
+/* DELETEs a session resource (never with If-Match), with @timeout_ms as
+ * its own deadline. */
+void gst_whep_client_delete_async (GstWhepClient * client,
+    const gchar * resource_url, guint timeout_ms, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+
+/* Completes any of the requests above.  Returns NULL with @error set on a
+ * transport failure or cancellation. */
+GstWhepResponse *gst_whep_client_request_finish (GstWhepClient * client,
+    GAsyncResult * result, GError ** error);
+
+/* DELETEs and waits at most @timeout_ms for the answer, for teardown paths
+ * that must not return before the server knows.  Returns the HTTP status,
+ * or 0 when there was no answer in time (the request is then cancelled).
+ * Must not be called from the client's thread. */
+guint gst_whep_client_delete_sync (GstWhepClient * client,
+    const gchar * resource_url, guint timeout_ms);
+
+/* TRUE when called on the client's thread. */
+gboolean gst_whep_client_is_client_thread (GstWhepClient * client);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* whepsrc — public enums.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstWhepSrcStatus:
+ * @GST_WHEP_SRC_STATUS_STOPPED: not started (READY or NULL)
+ * @GST_WHEP_SRC_STATUS_CONNECTING: setting up a session, no picture yet
+ * @GST_WHEP_SRC_STATUS_WAITING: the server has nothing to play yet (409, 503,
+ *   "not live" 404) or is busy; retrying with back-off
+ * @GST_WHEP_SRC_STATUS_PLAYING: media flows
+ * @GST_WHEP_SRC_STATUS_DISCONNECTED: the session was lost: the last picture is
+ *   held while a new session is set up
+ * @GST_WHEP_SRC_STATUS_ERROR: gave up; an error message was posted
+ */
+typedef enum
+{
+  GST_WHEP_SRC_STATUS_STOPPED,
+  GST_WHEP_SRC_STATUS_CONNECTING,
+  GST_WHEP_SRC_STATUS_WAITING,
+  GST_WHEP_SRC_STATUS_PLAYING,
+  GST_WHEP_SRC_STATUS_DISCONNECTED,
+  GST_WHEP_SRC_STATUS_ERROR,
+} GstWhepSrcStatus;
+
+#define GST_TYPE_WHEP_SRC_STATUS (gst_whep_src_status_get_type ())
+GType gst_whep_src_status_get_type (void);
+
+G_END_DECLS

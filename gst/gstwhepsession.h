@@ -1,0 +1,123 @@
+/* whepsrc — one WHEP session: a sub-bin holding a fresh webrtcbin, the
+ * decoders behind it, and the session's HTTP conversation (POST, the 406
+ * counter-offer PATCH, DELETE).
+ *
+ * A session is used once: it is created, started, plays, and is closed.
+ * A new WHEP session always gets a new GstWhepSession and so a new
+ * webrtcbin (a provider that keeps one DTLS certificate would otherwise
+ * see no new handshake and deadlock).
+ *
+ * The session exposes one always-linked ghost src pad per decoded kind,
+ * named "video" and "audio" (raw video/audio), through the ordinary
+ * GstElement::pad-added signal, and reports its progress through a
+ * listener callback that may run on any thread (webrtcbin's, the HTTP
+ * client's, a streaming thread): the listener must only hand the event
+ * over to its own thread.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "gstwhepclient.h"
+#include "gstwhepsdp.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_WHEP_SESSION (gst_whep_session_get_type ())
+G_DECLARE_FINAL_TYPE (GstWhepSession, gst_whep_session, GST, WHEP_SESSION,
+    GstBin);
+
+typedef enum
+{
+  GST_WHEP_SESSION_NEW,
+  GST_WHEP_SESSION_GATHERING,   /* offer made, ICE candidates being gathered */
+  GST_WHEP_SESSION_POSTING,     /* POST sent, waiting for the answer */
+  GST_WHEP_SESSION_CONNECTING,  /* answer applied, ICE and DTLS under way */
+  GST_WHEP_SESSION_CONNECTED,   /* peer connection connected */
+  GST_WHEP_SESSION_PLAYING,     /* first frame decoded */
+  GST_WHEP_SESSION_FAILED,
+  GST_WHEP_SESSION_CLOSED,
+} GstWhepSessionState;
+
+const gchar *gst_whep_session_state_name (GstWhepSessionState state);
+
+/* Why a session failed, with all a user (or the retry logic) needs. */
+typedef struct
+{
+  GQuark domain;                /* GST_RESOURCE_ERROR, GST_STREAM_ERROR, … */
+  gint code;
+  gchar *message;               /* for the user */
+  gchar *debug;                 /* technical details */
+  guint http_status;            /* 0 when no HTTP answer is involved */
+  gint retry_after_s;           /* -1 when absent */
+  gboolean retryable;           /* waiting and trying again may help */
+  gboolean not_live;            /* the server says nothing is published (yet) */
+  gchar *url;                   /* the URL concerned */
+} GstWhepFailure;
+
+GstWhepFailure *gst_whep_failure_copy (const GstWhepFailure * failure);
+void gst_whep_failure_free (GstWhepFailure * failure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepFailure, gst_whep_failure_free);
+
+typedef enum
+{
+  GST_WHEP_SESSION_EVENT_STATE,         /* the state changed */
+  GST_WHEP_SESSION_EVENT_POSTED,        /* the POST left (the server's clock starts) */
+  GST_WHEP_SESSION_EVENT_FIRST_FRAME,   /* first decoded buffer of a kind */
+  GST_WHEP_SESSION_EVENT_FAILED,        /* see the failure */
+  GST_WHEP_SESSION_EVENT_WARNING,       /* non-fatal; failure holds the text */
+} GstWhepSessionEvent;
+
+typedef void (*GstWhepSessionListener) (GstWhepSession * session,
+    GstWhepSessionEvent event, const GstWhepFailure * failure,
+    gpointer user_data);
+
+/* What a session needs to know; copied at creation. */
+typedef struct
+{
+  guint id;                     /* 1, 2, 3…: for logs and messages */
+  gchar *endpoint;              /* http(s) URL to POST to */
+  GstWhepClient *client;        /* shared, ref held */
+  gchar *stun_server;
+  gchar **turn_servers;         /* webrtcbin URIs */
+  gint ice_transport_policy;    /* GstWebRTCICETransportPolicy */
+  guint latency_ms;
+  gchar **ice_local_addresses;  /* NULL: let libnice choose */
+  GstCaps *video_caps;          /* offer filter, or NULL */
+  GstCaps *audio_caps;
+  guint gather_timeout_ms;
+  guint delete_timeout_ms;
+  GMainContext *context;        /* where the session's timers run */
+} GstWhepSessionConfig;
+
+void gst_whep_session_config_clear (GstWhepSessionConfig * config);
+
+GstWhepSession *gst_whep_session_new (const GstWhepSessionConfig * config,
+    GstWhepSessionListener listener, gpointer user_data);
+
+/* Builds the offer, gathers, POSTs.  Call once the session bin is in the
+ * parent and has followed its state (webrtcbin needs to be at least
+ * READY). */
+void gst_whep_session_start (GstWhepSession * session);
+
+/* Stops every request, DELETEs the server resource when there is one
+ * (waiting at most delete_timeout_ms when @wait is TRUE, else in the
+ * background) and marks the session closed.  The caller then sets the bin
+ * to NULL and removes it.  Idempotent. */
+void gst_whep_session_close (GstWhepSession * session, gboolean wait);
+
+guint gst_whep_session_get_id (GstWhepSession * session);
+GstWhepSessionState gst_whep_session_get_state (GstWhepSession * session);
+/* The session resource URL (Location), or NULL. */
+gchar *gst_whep_session_dup_resource_url (GstWhepSession * session);
+/* Monotonic time (µs) of the POST, 0 before. */
+gint64 gst_whep_session_get_post_time (GstWhepSession * session);
+/* Time spent per phase so far, as a structure (gather-ms, post-ms,
+ * connect-ms, first-frame-ms). */
+GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
+/* ICE servers the server announced in its Link headers
+ * (GstWhepIceServer*), or NULL. */
+GPtrArray *gst_whep_session_dup_link_ice_servers (GstWhepSession * session);
+
+G_END_DECLS
