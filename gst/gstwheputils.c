@@ -1,0 +1,709 @@
+/* whepsrc — pure helpers: HTTP header parsing, status mapping, back-off.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwheputils.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+/* Longest error summary we hand to the user, in characters. */
+#define ERROR_SUMMARY_MAX_CHARS 200
+
+void
+gst_whep_ice_server_free (GstWhepIceServer * server)
+{
+  if (server == NULL)
+    return;
+
+  g_free (server->url);
+  g_free (server->username);
+  /* The credential is a secret: do not leave it lying around in freed
+   * memory. */
+  if (server->credential != NULL) {
+    memset (server->credential, 0, strlen (server->credential));
+    g_free (server->credential);
+  }
+  g_free (server);
+}
+
+void
+gst_whep_link_free (GstWhepLink * link)
+{
+  if (link == NULL)
+    return;
+
+  g_free (link->uri);
+  g_free (link->rel);
+  if (link->params != NULL)
+    g_hash_table_unref (link->params);
+  g_free (link);
+}
+
+/* --- Link header (RFC 8288 §3) --- */
+
+/* RFC 9110 §5.6.2 tchar. */
+static gboolean
+is_tchar (gchar c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c));
+}
+
+static const gchar *
+skip_ows (const gchar * p)
+{
+  while (*p == ' ' || *p == '\t')
+    p++;
+  return p;
+}
+
+/* Moves past the rest of a broken link-value, up to and including the
+ * next comma that is not inside <…> or a quoted-string, so that one bad
+ * link-value does not cost us the ones after it. */
+static const gchar *
+skip_to_next_link_value (const gchar * p)
+{
+  gboolean in_quotes = FALSE, in_uri = FALSE;
+
+  for (; *p != '\0'; p++) {
+    if (in_quotes) {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '"')
+        in_quotes = FALSE;
+    } else if (in_uri) {
+      if (*p == '>')
+        in_uri = FALSE;
+    } else if (*p == '"') {
+      in_quotes = TRUE;
+    } else if (*p == '<') {
+      in_uri = TRUE;
+    } else if (*p == ',') {
+      return p + 1;
+    }
+  }
+  return p;
+}
+
+/* Reads a quoted-string starting at the opening quote; backslash escapes
+ * the next character.  Returns NULL when the closing quote is missing. */
+static gchar *
+read_quoted_string (const gchar ** pp)
+{
+  const gchar *p = *pp + 1;
+  GString *s = g_string_new (NULL);
+
+  for (; *p != '\0' && *p != '"'; p++) {
+    if (*p == '\\' && p[1] != '\0')
+      p++;
+    g_string_append_c (s, *p);
+  }
+  if (*p != '"') {
+    g_string_free (s, TRUE);
+    return NULL;
+  }
+  *pp = p + 1;
+  return g_string_free (s, FALSE);
+}
+
+/* Unquoted parameter values should be tokens, but servers write things
+ * such as `username=user@example` or base64 credentials unquoted, so we
+ * accept any run of characters that cannot end the parameter. */
+static gchar *
+read_bare_value (const gchar ** pp)
+{
+  const gchar *start = *pp, *p = *pp;
+
+  while (*p != '\0' && !strchr (";, \t\"<>", *p))
+    p++;
+  *pp = p;
+  return g_strndup (start, p - start);
+}
+
+/* Parses `;name[=value]` parameters after the URI of one link-value,
+ * up to the comma that ends it (or the end).  Returns FALSE when the
+ * parameters are malformed. */
+static gboolean
+parse_link_params (const gchar ** pp, GHashTable * params)
+{
+  const gchar *p = *pp;
+
+  for (;;) {
+    const gchar *name_start;
+    g_autofree gchar *name = NULL;
+    gchar *value = NULL;
+
+    p = skip_ows (p);
+    if (*p == '\0' || *p == ',')
+      break;
+    if (*p != ';')
+      return FALSE;
+    p = skip_ows (p + 1);
+    /* RFC 8288 allows empty parameters (";;"); tolerate them. */
+    if (*p == ';' || *p == ',' || *p == '\0')
+      continue;
+
+    name_start = p;
+    while (is_tchar (*p))
+      p++;
+    if (p == name_start)
+      return FALSE;
+    name = g_ascii_strdown (name_start, p - name_start);
+
+    p = skip_ows (p);
+    if (*p == '=') {
+      p = skip_ows (p + 1);
+      if (*p == '"') {
+        value = read_quoted_string (&p);
+        if (value == NULL)
+          return FALSE;
+      } else {
+        value = read_bare_value (&p);
+      }
+    } else {
+      value = g_strdup ("");
+    }
+
+    /* RFC 8288 §3.3: occurrences after the first are ignored. */
+    if (g_hash_table_contains (params, name))
+      g_free (value);
+    else
+      g_hash_table_insert (params, g_steal_pointer (&name), value);
+  }
+
+  *pp = p;
+  return TRUE;
+}
+
+/* Parses one link-value at *pp.  On success returns the link and leaves
+ * *pp on the comma or NUL that ends it; on failure returns NULL (and *pp
+ * is left somewhere inside the broken link-value). */
+static GstWhepLink *
+parse_link_value (const gchar ** pp)
+{
+  const gchar *p = *pp, *uri_start;
+  g_autoptr (GstWhepLink) link = NULL;
+  const gchar *rel;
+
+  if (*p != '<')
+    return NULL;
+  uri_start = ++p;
+  while (*p != '\0' && *p != '>')
+    p++;
+  if (*p != '>')
+    return NULL;
+
+  link = g_new0 (GstWhepLink, 1);
+  link->uri = g_strstrip (g_strndup (uri_start, p - uri_start));
+  link->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  p++;
+
+  if (!parse_link_params (&p, link->params))
+    return NULL;
+  *pp = p;
+
+  /* A link without a relation type says nothing we could act on. */
+  rel = g_hash_table_lookup (link->params, "rel");
+  if (rel == NULL || *rel == '\0')
+    return NULL;
+  link->rel = g_ascii_strdown (rel, -1);
+  g_strstrip (link->rel);
+
+  return g_steal_pointer (&link);
+}
+
+guint
+gst_whep_parse_link_header (const gchar * value, GPtrArray * out)
+{
+  const gchar *p = value;
+  guint n = 0;
+
+  g_return_val_if_fail (out != NULL, 0);
+
+  if (value == NULL)
+    return 0;
+
+  while (*p != '\0') {
+    GstWhepLink *link;
+
+    while (*p == ' ' || *p == '\t' || *p == ',')
+      p++;
+    if (*p == '\0')
+      break;
+
+    link = parse_link_value (&p);
+    if (link != NULL) {
+      g_ptr_array_add (out, link);
+      n++;
+      if (*p == ',')
+        p++;
+    } else {
+      p = skip_to_next_link_value (p);
+    }
+  }
+
+  return n;
+}
+
+/* --- ICE servers --- */
+
+/* The rel parameter is a space-separated list of relation types. */
+static gboolean
+rel_contains (const gchar * rels, const gchar * wanted)
+{
+  g_auto (GStrv) parts = NULL;
+  guint i;
+
+  if (rels == NULL)
+    return FALSE;
+  parts = g_strsplit_set (rels, " \t", -1);
+  for (i = 0; parts[i] != NULL; i++) {
+    if (g_ascii_strcasecmp (parts[i], wanted) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Returns the lower-cased scheme of @uri, or NULL.  Not g_uri_parse():
+ * "stun:host:port" is not a hierarchical URI. */
+static gchar *
+uri_scheme (const gchar * uri)
+{
+  gchar *scheme = g_uri_parse_scheme (uri);
+
+  if (scheme != NULL) {
+    gchar *lower = g_ascii_strdown (scheme, -1);
+    g_free (scheme);
+    scheme = lower;
+  }
+  return scheme;
+}
+
+static gboolean
+is_ice_scheme (const gchar * scheme)
+{
+  return g_strcmp0 (scheme, "stun") == 0 || g_strcmp0 (scheme, "stuns") == 0
+      || g_strcmp0 (scheme, "turn") == 0 || g_strcmp0 (scheme, "turns") == 0;
+}
+
+guint
+gst_whep_ice_servers_from_links (GPtrArray * links, GPtrArray * out)
+{
+  guint i, n = 0;
+
+  g_return_val_if_fail (out != NULL, 0);
+
+  if (links == NULL)
+    return 0;
+
+  for (i = 0; i < links->len; i++) {
+    const GstWhepLink *link = g_ptr_array_index (links, i);
+    g_autofree gchar *scheme = NULL;
+    GstWhepIceServer *server;
+
+    if (link == NULL || !rel_contains (link->rel, "ice-server"))
+      continue;
+    scheme = uri_scheme (link->uri);
+    if (!is_ice_scheme (scheme))
+      continue;
+
+    server = g_new0 (GstWhepIceServer, 1);
+    server->url = g_strdup (link->uri);
+    server->username = g_strdup (g_hash_table_lookup (link->params,
+            "username"));
+    server->credential = g_strdup (g_hash_table_lookup (link->params,
+            "credential"));
+    g_ptr_array_add (out, server);
+    n++;
+  }
+
+  return n;
+}
+
+/* webrtcbin splits the userinfo at the first ':' and unescapes both
+ * halves, so a ':' inside the user name or password must be escaped too:
+ * hence the sub-delims set, which is the userinfo set without ':'. */
+static gchar *
+escape_userinfo_part (const gchar * s)
+{
+  return g_uri_escape_string (s, G_URI_RESERVED_CHARS_SUBCOMPONENT_DELIMITERS,
+      FALSE);
+}
+
+gchar *
+gst_whep_ice_server_to_webrtc_uri (const GstWhepIceServer * server)
+{
+  g_autofree gchar *scheme = NULL;
+  g_autofree gchar *user = NULL;
+  g_autofree gchar *pass = NULL;
+  const gchar *rest, *query;
+  g_autofree gchar *hostport = NULL;
+
+  if (server == NULL || server->url == NULL)
+    return NULL;
+
+  scheme = uri_scheme (server->url);
+  if (scheme == NULL)
+    return NULL;
+
+  /* RFC 7064/7065 URIs have no "//", but tolerate servers that add it. */
+  rest = server->url + strlen (scheme) + 1;
+  if (g_str_has_prefix (rest, "//"))
+    rest += 2;
+  query = strchr (rest, '?');
+  hostport = query ? g_strndup (rest, query - rest) : g_strdup (rest);
+  if (*hostport == '\0' || strchr (hostport, '@') != NULL)
+    return NULL;
+
+  /* webrtcbin's stun-server takes plain "stun://" only, and has no use for
+   * a query there. */
+  if (g_str_equal (scheme, "stun"))
+    return g_strdup_printf ("stun://%s", hostport);
+
+  if (!g_str_equal (scheme, "turn") && !g_str_equal (scheme, "turns"))
+    return NULL;
+  if (server->username == NULL || *server->username == '\0'
+      || server->credential == NULL)
+    return NULL;
+
+  user = escape_userinfo_part (server->username);
+  pass = escape_userinfo_part (server->credential);
+  return g_strdup_printf ("%s://%s:%s@%s%s", scheme, user, pass, hostport,
+      query ? query : "");
+}
+
+/* --- Retry-After --- */
+
+static gboolean
+parse_delta_seconds (const gchar * s, guint * seconds)
+{
+  guint64 v = 0;
+  const gchar *p;
+
+  if (*s == '\0')
+    return FALSE;
+  for (p = s; *p != '\0'; p++) {
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+    /* Saturate instead of wrapping: "wait forever-ish" is the intent. */
+    if (v <= G_MAXUINT)
+      v = v * 10 + (*p - '0');
+  }
+  *seconds = (guint) MIN (v, G_MAXUINT);
+  return TRUE;
+}
+
+gboolean
+gst_whep_parse_retry_after (const gchar * value, GDateTime * now,
+    guint * seconds)
+{
+  g_autofree gchar *s = NULL;
+  g_autoptr (GDateTime) date = NULL;
+  g_autoptr (GDateTime) now_utc = NULL;
+  GTimeSpan diff;
+  guint result;
+
+  if (value == NULL)
+    return FALSE;
+
+  s = g_strstrip (g_strdup (value));
+  if (parse_delta_seconds (s, &result)) {
+    if (seconds)
+      *seconds = result;
+    return TRUE;
+  }
+
+  /* An HTTP-date starts with a day name; checking that keeps soup's
+   * lenient date parser from reading numbers such as "-5" as a date. */
+  if (!g_ascii_isalpha (s[0]))
+    return FALSE;
+  date = soup_date_time_new_from_http_string (s);
+  if (date == NULL)
+    return FALSE;
+
+  now_utc = now ? g_date_time_ref (now) : g_date_time_new_now_utc ();
+  diff = g_date_time_difference (date, now_utc);
+  if (diff <= 0)
+    result = 0;
+  else
+    result = (guint) MIN ((diff + G_TIME_SPAN_SECOND - 1) / G_TIME_SPAN_SECOND,
+        (GTimeSpan) G_MAXUINT);
+
+  if (seconds)
+    *seconds = result;
+  return TRUE;
+}
+
+/* --- status classes --- */
+
+GstWhepStatusClass
+gst_whep_classify_status (guint status)
+{
+  if (status >= 200 && status < 300)
+    return GST_WHEP_STATUS_CLASS_SUCCESS;
+
+  switch (status) {
+    case 301:
+    case 302:
+    case 303:
+    case 307:
+    case 308:
+      return GST_WHEP_STATUS_CLASS_REDIRECT;
+    case 401:
+    case 403:
+      return GST_WHEP_STATUS_CLASS_NOT_AUTHORIZED;
+    case 404:
+    case 410:
+      return GST_WHEP_STATUS_CLASS_NOT_FOUND;
+    case 409:                  /* WHEP: no live publication yet */
+    case 425:
+    case 429:
+    case 502:                  /* a proxy in front of a restarting server */
+    case 503:
+    case 504:
+      return GST_WHEP_STATUS_CLASS_RETRY;
+    default:
+      return GST_WHEP_STATUS_CLASS_FATAL;
+  }
+}
+
+/* --- back-off --- */
+
+/* min (base_ms * 2^attempt, max_ms), computed without overflow. */
+static guint
+backoff_cap (guint attempt, guint base_ms, guint max_ms)
+{
+  guint64 d = base_ms;
+
+  if (base_ms == 0)
+    return 0;
+  /* Once past 32 doublings any guint base exceeds any guint cap. */
+  if (attempt >= 32)
+    return max_ms;
+  d <<= attempt;
+  return (guint) MIN (d, (guint64) max_ms);
+}
+
+guint
+gst_whep_backoff_delay_ms (guint attempt, guint base_ms, guint max_ms,
+    GRand * rand)
+{
+  guint d = backoff_cap (attempt, base_ms, max_ms);
+  guint half = d / 2;
+  guint64 span;
+
+  if (rand == NULL)
+    return d;
+
+  /* Uniform in [d/2, d]: scale a 32-bit random number onto span values
+   * (multiply-shift avoids the bias of a modulo). */
+  span = (guint64) (d - half) + 1;
+  return half + (guint) (((guint64) g_rand_int (rand) * span) >> 32);
+}
+
+/* --- Location --- */
+
+gchar *
+gst_whep_resolve_location (const gchar * base_url, const gchar * location,
+    GError ** error)
+{
+  g_autofree gchar *loc = NULL;
+
+  g_return_val_if_fail (base_url != NULL, NULL);
+
+  if (location != NULL)
+    loc = g_strstrip (g_strdup (location));
+  if (loc == NULL || *loc == '\0') {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "The server sent no usable Location header");
+    return NULL;
+  }
+
+  /* ENCODED: keep percent-escapes in the path and query byte-exact; some
+   * servers put tokens there that they compare as strings. */
+  return g_uri_resolve_relative (base_url, loc, G_URI_FLAGS_ENCODED, error);
+}
+
+/* --- error bodies --- */
+
+/* Turns @text into one presentable line: control characters dropped
+ * (tabs become spaces), at most ERROR_SUMMARY_MAX_CHARS characters,
+ * trimmed.  Returns NULL when nothing is left. */
+static gchar *
+sanitize_line (const gchar * text, gssize len)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, len);
+  GString *out = g_string_new (NULL);
+  const gchar *p;
+  guint n_chars = 0;
+  gchar *result;
+
+  for (p = valid; *p != '\0' && n_chars < ERROR_SUMMARY_MAX_CHARS;
+      p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+
+    if (c == '\t')
+      c = ' ';
+    else if (g_unichar_iscntrl (c))
+      continue;
+    /* Leading spaces would count against the limit but be trimmed. */
+    if (out->len == 0 && c == ' ')
+      continue;
+    g_string_append_unichar (out, c);
+    n_chars++;
+  }
+
+  result = g_strstrip (g_string_free (out, FALSE));
+  if (*result == '\0') {
+    g_free (result);
+    return NULL;
+  }
+  return result;
+}
+
+static gchar *
+text_summary (const gchar * text, gsize len)
+{
+  const gchar *line = text, *end = text + len;
+
+  while (line < end) {
+    const gchar *eol = line;
+    gchar *summary;
+
+    while (eol < end && *eol != '\n' && *eol != '\r')
+      eol++;
+    summary = sanitize_line (line, eol - line);
+    if (summary != NULL)
+      return summary;
+    line = eol + 1;
+  }
+  return NULL;
+}
+
+static const gchar *
+json_member_string (JsonObject * obj, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* RFC 9457 problem details: "title: detail".  NULL when the body is not
+ * such a JSON object or carries neither member. */
+static gchar *
+problem_summary (const gchar * text, gsize len)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonObject *obj;
+  const gchar *title, *detail;
+  g_autofree gchar *joined = NULL;
+
+  if (!json_parser_load_from_data (parser, text, len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  obj = json_node_get_object (root);
+
+  title = json_member_string (obj, "title");
+  detail = json_member_string (obj, "detail");
+  if (title != NULL && *title == '\0')
+    title = NULL;
+  if (detail != NULL && *detail == '\0')
+    detail = NULL;
+
+  if (title != NULL && detail != NULL)
+    joined = g_strdup_printf ("%s: %s", title, detail);
+  else if (title != NULL || detail != NULL)
+    joined = g_strdup (title ? title : detail);
+  else
+    return NULL;
+
+  return sanitize_line (joined, -1);
+}
+
+gchar *
+gst_whep_error_body_summary (const gchar * content_type, GBytes * body)
+{
+  const gchar *data;
+  gsize size;
+  gchar *summary = NULL;
+
+  if (body == NULL)
+    return NULL;
+  data = g_bytes_get_data (body, &size);
+  if (data == NULL || size == 0)
+    return NULL;
+
+  if (gst_whep_content_type_is (content_type, "application/problem+json")
+      || gst_whep_content_type_is (content_type, "application/json"))
+    summary = problem_summary (data, size);
+
+  /* Broken or unexpected JSON still says more than nothing. */
+  if (summary == NULL)
+    summary = text_summary (data, size);
+  return summary;
+}
+
+/* --- URIs and media types --- */
+
+gchar *
+gst_whep_uri_to_http (const gchar * uri)
+{
+  const gchar *scheme;
+  const gchar *http_scheme;
+  g_autoptr (GUri) parsed = NULL;
+
+  if (uri == NULL)
+    return NULL;
+
+  scheme = g_uri_peek_scheme (uri);
+  if (scheme == NULL)
+    return NULL;
+  if (g_str_equal (scheme, "http") || g_str_equal (scheme, "https"))
+    return g_strdup (uri);
+  if (g_str_equal (scheme, "whep"))
+    http_scheme = "http";
+  else if (g_str_equal (scheme, "wheps"))
+    http_scheme = "https";
+  else
+    return NULL;
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED, NULL);
+  if (parsed == NULL || g_uri_get_host (parsed) == NULL
+      || *g_uri_get_host (parsed) == '\0')
+    return NULL;
+
+  /* Swap the scheme textually: everything after it (userinfo, port,
+   * path, query, escapes) stays byte-exact. */
+  return g_strconcat (http_scheme, uri + strlen (scheme), NULL);
+}
+
+gboolean
+gst_whep_content_type_is (const gchar * content_type, const gchar * expected)
+{
+  const gchar *semi;
+  g_autofree gchar *media_type = NULL;
+  g_autofree gchar *want = NULL;
+
+  if (content_type == NULL || expected == NULL)
+    return FALSE;
+
+  semi = strchr (content_type, ';');
+  media_type = semi ? g_strndup (content_type, semi - content_type)
+      : g_strdup (content_type);
+  g_strstrip (media_type);
+  want = g_strstrip (g_strdup (expected));
+
+  return *media_type != '\0' && g_ascii_strcasecmp (media_type, want) == 0;
+}
