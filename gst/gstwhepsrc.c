@@ -386,10 +386,18 @@ session_event_free (SessionEvent * ev)
 static void
 post_error (GstWhepSrc * self, const GstWhepFailure * failure)
 {
-  GstStructure *details = gst_structure_new ("details",
+  GstStructure *details;
+  gchar *endpoint;
+
+  GST_OBJECT_LOCK (self);
+  endpoint = g_strdup (self->endpoint);
+  GST_OBJECT_UNLOCK (self);
+  details = gst_structure_new ("details",
       "http-status-code", G_TYPE_UINT, failure->http_status,
+      "endpoint", G_TYPE_STRING, endpoint,
       "url", G_TYPE_STRING, failure->url ? failure->url : "",
       "retry-after", G_TYPE_INT, failure->retry_after_s, NULL);
+  g_free (endpoint);
 
   gst_element_message_full_with_details (GST_ELEMENT (self),
       GST_MESSAGE_ERROR, failure->domain, failure->code,

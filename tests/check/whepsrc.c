@@ -188,6 +188,7 @@ typedef struct
   GPtrArray *pads;              /* names of exposed pads */
   guint eos_events;
   guint flush_events;
+  GPtrArray *warnings;          /* texts of warning messages */
 } Player;
 
 static GstPadProbeReturn
@@ -271,6 +272,7 @@ player_new (const gchar * endpoint)
   p->last_counter = -1;
   p->last_pts = GST_CLOCK_TIME_NONE;
   p->pads = g_ptr_array_new_with_free_func (g_free);
+  p->warnings = g_ptr_array_new_with_free_func (g_free);
   p->pipeline = gst_pipeline_new (NULL);
   p->src = gst_element_factory_make ("whepsrc", NULL);
   fail_unless (p->src != NULL);
@@ -289,6 +291,7 @@ player_free (Player * p)
   gst_element_set_state (p->pipeline, GST_STATE_NULL);
   gst_object_unref (p->pipeline);
   g_ptr_array_unref (p->pads);
+  g_ptr_array_unref (p->warnings);
   g_mutex_clear (&p->lock);
   g_free (p);
 }
@@ -336,9 +339,16 @@ player_run (Player * p, gboolean (*done) (Player * p, gpointer data),
 
   while (!error && g_get_monotonic_time () < end && !(done && done (p, data))) {
     GstMessage *msg = gst_bus_timed_pop_filtered (bus, 20 * GST_MSECOND,
-        GST_MESSAGE_ERROR);
-    if (msg)
+        GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      g_ptr_array_add (p->warnings, g_strdup (err->message));
+      g_error_free (err);
+      gst_message_unref (msg);
+    } else if (msg) {
       error = msg;
+    }
   }
   gst_object_unref (bus);
   return error;
@@ -791,20 +801,12 @@ GST_START_TEST (test_no_location_warns_and_plays)
 {
   TestServer *server = server_start ("--location", "none", NULL);
   Player *p = player_new (server->endpoint);
-  GstBus *bus = gst_element_get_bus (p->pipeline);
-  GstMessage *error, *warning;
+  GstMessage *error;
 
   error = player_run (p, frames_at_least, GUINT_TO_POINTER (20), 15000);
   fail_unless (error == NULL);
-  warning = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
-  fail_unless (warning != NULL, "no warning about the missing Location");
-  {
-    g_autoptr (GError) err = NULL;
-    gst_message_parse_warning (warning, &err, NULL);
-    fail_unless (strstr (err->message, "Location") != NULL);
-  }
-  gst_message_unref (warning);
-  gst_object_unref (bus);
+  fail_unless_equals_int (p->warnings->len, 1);
+  fail_unless (strstr (g_ptr_array_index (p->warnings, 0), "Location"));
   player_free (p);
   server_stop (server);
 }
@@ -932,6 +934,76 @@ GST_START_TEST (test_restart_after_stop_makes_new_session)
 
 GST_END_TEST;
 
+GST_START_TEST (test_stop_during_post_deletes_late_session)
+{
+  TestServer *server = server_start ("--answer-delay", "800", NULL);
+  Player *p = player_new (server->endpoint);
+
+  fail_unless (gst_element_set_state (p->pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (server_wait (server, "EVENT created", 1, 5000));
+  /* The answer is still on its way: stopping now must wait for it (within
+   * the DELETE budget) and delete the session it names. */
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (server_count (server, "EVENT deleted"), 1);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_pause_and_resume_keeps_session)
+{
+  TestServer *server = server_start (NULL);
+  Player *p = player_new (server->endpoint);
+  guint before;
+
+  fail_unless (player_run (p, frames_at_least, GUINT_TO_POINTER (10),
+          15000) == NULL);
+  gst_element_set_state (p->pipeline, GST_STATE_PAUSED);
+  g_usleep (G_USEC_PER_SEC / 2);
+  before = player_video_frames (p);
+  g_usleep (G_USEC_PER_SEC / 2);
+  /* A live source produces nothing while paused. */
+  fail_unless (player_video_frames (p) <= before + 1);
+  g_mutex_lock (&p->lock);
+  p->last_counter = -1;         /* frames in the pause are skipped, not lost */
+  g_mutex_unlock (&p->lock);
+  fail_unless (player_run (p, frames_at_least,
+          GUINT_TO_POINTER (before + 20), 15000) == NULL);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 1);
+  fail_if (p->pts_backwards);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_rapid_start_stop_leaks_nothing)
+{
+  TestServer *server = server_start (NULL);
+  Player *p = player_new (server->endpoint);
+  guint i;
+
+  /* Stop at every stage of set-up: before, during and after the POST. */
+  for (i = 0; i < 8; i++) {
+    fail_unless (gst_element_set_state (p->pipeline, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    g_usleep (i * 60 * 1000);
+    gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  }
+  /* Sessions the server made were deleted, or expire (handshake timeout)
+   * when the POST was still unanswered past the DELETE budget. */
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 whepsrc_suite (void)
 {
@@ -958,6 +1030,9 @@ whepsrc_suite (void)
   tcase_add_test (media, test_janus_strict_content_type);
   tcase_add_test (media, test_status_follows_lifecycle);
   tcase_add_test (media, test_restart_after_stop_makes_new_session);
+  tcase_add_test (media, test_stop_during_post_deletes_late_session);
+  tcase_add_test (media, test_pause_and_resume_keeps_session);
+  tcase_add_test (media, test_rapid_start_stop_leaks_nothing);
 
   suite_add_tcase (s, errors);
   tcase_add_test (errors, test_video_caps_narrow_the_offer);
