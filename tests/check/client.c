@@ -1,0 +1,2101 @@
+/* whepsrc — tests of the WHEP HTTP client (gstwhepclient) against a real
+ * libsoup 3 SoupServer on 127.0.0.1 inside the test process.
+ *
+ * The server runs on a thread of its own with its own GMainContext, so
+ * nothing here depends on anybody pumping the default main context.  Its
+ * single handler records every request (method, path, query, the headers
+ * WHEP cares about, the body) and answers as the test configured the path:
+ * a status with headers and a body, an echo of the request body, or no
+ * answer at all (the message is paused and held until the end of the
+ * test).  The client's completion callbacks run on the client's own thread;
+ * the test thread waits for them on a mutex/condition pair.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+
+#include "gstwhepclient.h"
+#include "gstwheputils.h"
+
+/* A bound for completions that should come at once: reaching it means the
+ * client hung, which fails the test instead of running into the CK
+ * timeout. */
+#define COMPLETION_WAIT_MS 5000
+
+#define OFFER \
+  "v=0\r\n" \
+  "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n" \
+  "s=-\r\n" \
+  "t=0 0\r\n" \
+  "a=group:BUNDLE video0\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" \
+  "c=IN IP4 0.0.0.0\r\n" \
+  "a=mid:video0\r\n" \
+  "a=recvonly\r\n" \
+  "a=rtcp-mux\r\n" \
+  "a=rtpmap:96 VP8/90000\r\n"
+
+#define ANSWER \
+  "v=0\r\n" \
+  "o=- 1 1 IN IP4 127.0.0.1\r\n" \
+  "s=-\r\n" \
+  "t=0 0\r\n" \
+  "a=group:BUNDLE video0\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" \
+  "c=IN IP4 0.0.0.0\r\n" \
+  "a=mid:video0\r\n" \
+  "a=sendonly\r\n" \
+  "a=rtcp-mux\r\n" \
+  "a=rtpmap:96 VP8/90000\r\n"
+
+#define COUNTER_OFFER \
+  "v=0\r\n" \
+  "o=- 7 1 IN IP4 127.0.0.1\r\n" \
+  "s=-\r\n" \
+  "t=0 0\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n" \
+  "c=IN IP4 0.0.0.0\r\n" \
+  "a=sendonly\r\n" \
+  "a=rtpmap:97 H264/90000\r\n"
+
+#define SDPFRAG \
+  "a=ice-ufrag:EsAw\r\n" \
+  "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" \
+  "a=mid:video0\r\n" \
+  "a=candidate:1 1 UDP 2130706431 127.0.0.1 50000 typ host\r\n"
+
+/* ------------------------------------------------------------------ */
+/* the test server                                                     */
+/* ------------------------------------------------------------------ */
+
+/* What the server saw of one request. */
+typedef struct
+{
+  gchar *method;
+  gchar *path;
+  gchar *query;                 /* still percent-encoded, or NULL */
+  gchar *authorization;
+  gchar *content_type;
+  gchar *if_match;
+  gchar *accept;
+  gchar *x_test;
+  GBytes *body;
+} Received;
+
+static void
+received_free (Received * rec)
+{
+  g_free (rec->method);
+  g_free (rec->path);
+  g_free (rec->query);
+  g_free (rec->authorization);
+  g_free (rec->content_type);
+  g_free (rec->if_match);
+  g_free (rec->accept);
+  g_free (rec->x_test);
+  g_clear_pointer (&rec->body, g_bytes_unref);
+  g_free (rec);
+}
+
+/* How the server answers one path. */
+typedef struct
+{
+  guint status;                 /* 0: never answer (hold the request) */
+  gchar *content_type;
+  gchar *body;
+  gboolean echo_body;           /* answer with the request body instead */
+  GPtrArray *headers;           /* name, value, name, value… */
+} Route;
+
+static void
+route_free (Route * route)
+{
+  g_free (route->content_type);
+  g_free (route->body);
+  g_ptr_array_unref (route->headers);
+  g_free (route);
+}
+
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  gchar *base;                  /* "http://127.0.0.1:<port>", read-only */
+  guint port;
+
+  /* Server thread only. */
+  SoupServer *server;
+  GPtrArray *held;              /* SoupServerMessage* that never got an answer */
+
+  /* Protected by lock; the handler takes nothing else while holding it. */
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+  GHashTable *routes;           /* path → Route* */
+  GPtrArray *received;          /* Received* */
+  guint n_held;
+  guint n_held_finished;
+} TestServer;
+
+static void
+held_finished_cb (SoupServerMessage * msg, gpointer data)
+{
+  TestServer *ts = data;
+
+  g_object_set_data (G_OBJECT (msg), "test-finished", GINT_TO_POINTER (1));
+  g_mutex_lock (&ts->lock);
+  ts->n_held_finished++;
+  g_cond_broadcast (&ts->cond);
+  g_mutex_unlock (&ts->lock);
+}
+
+static gchar *
+dup_header (SoupMessageHeaders * headers, const gchar * name)
+{
+  return g_strdup (soup_message_headers_get_one (headers, name));
+}
+
+static void
+server_handler_cb (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  TestServer *ts = data;
+  SoupMessageHeaders *req_headers =
+      soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *resp_headers =
+      soup_server_message_get_response_headers (msg);
+  GUri *uri = soup_server_message_get_uri (msg);
+  Received *rec = g_new0 (Received, 1);
+  Route *route;
+  guint i;
+
+  rec->method = g_strdup (soup_server_message_get_method (msg));
+  rec->path = g_strdup (g_uri_get_path (uri));
+  rec->query = g_strdup (g_uri_get_query (uri));
+  rec->authorization = dup_header (req_headers, "Authorization");
+  rec->content_type = dup_header (req_headers, "Content-Type");
+  rec->if_match = dup_header (req_headers, "If-Match");
+  rec->accept = dup_header (req_headers, "Accept");
+  rec->x_test = dup_header (req_headers, "X-Test");
+  rec->body =
+      soup_message_body_flatten (soup_server_message_get_request_body (msg));
+
+  /* Everything below only sets fields of @msg: no reason to drop the lock
+   * and copy the route first. */
+  g_mutex_lock (&ts->lock);
+  g_ptr_array_add (ts->received, rec);
+  g_cond_broadcast (&ts->cond);
+
+  route = g_hash_table_lookup (ts->routes, rec->path);
+  if (!route) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+  } else if (route->status == 0) {
+    soup_server_message_pause (msg);
+    g_signal_connect (msg, "finished", G_CALLBACK (held_finished_cb), ts);
+    g_ptr_array_add (ts->held, g_object_ref (msg));
+    ts->n_held++;
+  } else {
+    soup_server_message_set_status (msg, route->status, NULL);
+    for (i = 0; i + 1 < route->headers->len; i += 2)
+      soup_message_headers_append (resp_headers,
+          g_ptr_array_index (route->headers, i),
+          g_ptr_array_index (route->headers, i + 1));
+    if (route->echo_body) {
+      gsize size;
+      const gchar *bytes = g_bytes_get_data (rec->body, &size);
+
+      soup_server_message_set_response (msg,
+          rec->content_type ? rec->content_type : "application/octet-stream",
+          SOUP_MEMORY_COPY, bytes, size);
+    } else if (route->body) {
+      soup_server_message_set_response (msg, route->content_type,
+          SOUP_MEMORY_COPY, route->body, strlen (route->body));
+    }
+  }
+  g_mutex_unlock (&ts->lock);
+}
+
+static gpointer
+server_thread_main (gpointer data)
+{
+  TestServer *ts = data;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GError) err = NULL;
+  GSList *uris;
+  guint port;
+  guint i;
+
+  /* A SoupServer belongs to the context that is thread-default where it is
+   * created: push ours first. */
+  g_main_context_push_thread_default (ts->context);
+
+  ts->server = soup_server_new ("server-header", "whep-client-test ", NULL);
+  soup_server_add_handler (ts->server, NULL, server_handler_cb, ts, NULL);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  if (!soup_server_listen (ts->server, address, 0, &err))
+    g_error ("test server cannot listen on 127.0.0.1: %s", err->message);
+
+  uris = soup_server_get_uris (ts->server);
+  g_assert (uris != NULL);
+  port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  g_mutex_lock (&ts->lock);
+  ts->port = port;
+  ts->ready = TRUE;
+  g_cond_broadcast (&ts->cond);
+  g_mutex_unlock (&ts->lock);
+
+  g_main_loop_run (ts->loop);
+
+  for (i = 0; i < ts->held->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (ts->held, i), ts);
+  g_ptr_array_set_size (ts->held, 0);
+  soup_server_disconnect (ts->server);
+  g_clear_object (&ts->server);
+  while (g_main_context_iteration (ts->context, FALSE));
+
+  g_main_context_pop_thread_default (ts->context);
+  return NULL;
+}
+
+static TestServer *
+test_server_new (void)
+{
+  TestServer *ts = g_new0 (TestServer, 1);
+
+  g_mutex_init (&ts->lock);
+  g_cond_init (&ts->cond);
+  ts->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) route_free);
+  ts->received = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      received_free);
+  ts->held = g_ptr_array_new_with_free_func (g_object_unref);
+  ts->context = g_main_context_new ();
+  ts->loop = g_main_loop_new (ts->context, FALSE);
+  ts->thread = g_thread_new ("test-soup-server", server_thread_main, ts);
+
+  g_mutex_lock (&ts->lock);
+  while (!ts->ready)
+    g_cond_wait (&ts->cond, &ts->lock);
+  g_mutex_unlock (&ts->lock);
+
+  ts->base = g_strdup_printf ("http://127.0.0.1:%u", ts->port);
+  return ts;
+}
+
+/* Runs @func on the server thread and waits until it has returned. */
+typedef struct
+{
+  TestServer *ts;
+  void (*func) (TestServer * ts, gpointer data);
+  gpointer data;
+  gboolean done;
+} ServerCall;
+
+static gboolean
+server_call_cb (gpointer data)
+{
+  ServerCall *call = data;
+
+  call->func (call->ts, call->data);
+  g_mutex_lock (&call->ts->lock);
+  call->done = TRUE;
+  g_cond_broadcast (&call->ts->cond);
+  g_mutex_unlock (&call->ts->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_server_call (TestServer * ts, void (*func) (TestServer * ts,
+        gpointer data), gpointer data)
+{
+  ServerCall call = { ts, func, data, FALSE };
+
+  g_main_context_invoke (ts->context, server_call_cb, &call);
+  g_mutex_lock (&ts->lock);
+  while (!call.done)
+    g_cond_wait (&ts->cond, &ts->lock);
+  g_mutex_unlock (&ts->lock);
+}
+
+/* Server thread: answers every held request that is still open. */
+static void
+release_held (TestServer * ts, gpointer data)
+{
+  guint status = GPOINTER_TO_UINT (data);
+  guint i;
+
+  for (i = 0; i < ts->held->len; i++) {
+    SoupServerMessage *msg = g_ptr_array_index (ts->held, i);
+
+    if (g_object_get_data (G_OBJECT (msg), "test-finished"))
+      continue;
+    soup_server_message_set_status (msg, status, NULL);
+    if (status == SOUP_STATUS_CREATED) {
+      soup_message_headers_replace (soup_server_message_get_response_headers
+          (msg), "Location", "/whep/session/held");
+      soup_server_message_set_response (msg, "application/sdp",
+          SOUP_MEMORY_STATIC, ANSWER, strlen (ANSWER));
+    }
+    soup_server_message_unpause (msg);
+  }
+}
+
+/* Answers the held requests with @status and waits (a little) until libsoup
+ * is done with them, whether the client still listens or not. */
+static void
+test_server_release_held (TestServer * ts, guint status)
+{
+  gint64 end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+
+  test_server_call (ts, release_held, GUINT_TO_POINTER (status));
+  g_mutex_lock (&ts->lock);
+  while (ts->n_held_finished < ts->n_held)
+    if (!g_cond_wait_until (&ts->cond, &ts->lock, end))
+      break;
+  g_mutex_unlock (&ts->lock);
+}
+
+static gboolean
+quit_loop_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_server_free (TestServer * ts)
+{
+  /* Held requests are answered so that libsoup finishes them: paused
+   * messages left alone would leak with their connections. */
+  test_server_release_held (ts, SOUP_STATUS_SERVICE_UNAVAILABLE);
+
+  g_main_context_invoke (ts->context, quit_loop_cb, ts->loop);
+  g_thread_join (ts->thread);
+
+  g_main_loop_unref (ts->loop);
+  g_main_context_unref (ts->context);
+  g_ptr_array_unref (ts->held);
+  g_ptr_array_unref (ts->received);
+  g_hash_table_unref (ts->routes);
+  g_mutex_clear (&ts->lock);
+  g_cond_clear (&ts->cond);
+  g_free (ts->base);
+  g_free (ts);
+}
+
+static void
+test_server_add_route (TestServer * ts, const gchar * path, Route * route)
+{
+  g_mutex_lock (&ts->lock);
+  g_hash_table_replace (ts->routes, g_strdup (path), route);
+  g_mutex_unlock (&ts->lock);
+}
+
+/* Answers @path with @status, @body of @content_type (both may be NULL)
+ * and the NULL-terminated header name/value pairs that follow. */
+G_GNUC_NULL_TERMINATED static void
+test_server_route (TestServer * ts, const gchar * path, guint status,
+    const gchar * content_type, const gchar * body, ...)
+{
+  Route *route = g_new0 (Route, 1);
+  const gchar *name;
+  va_list args;
+
+  route->status = status;
+  route->content_type = g_strdup (content_type);
+  route->body = g_strdup (body);
+  route->headers = g_ptr_array_new_with_free_func (g_free);
+
+  va_start (args, body);
+  while (TRUE) {
+    const gchar *value;
+
+    name = va_arg (args, const gchar *);
+    if (!name)
+      break;
+    value = va_arg (args, const gchar *);
+    g_ptr_array_add (route->headers, g_strdup (name));
+    g_ptr_array_add (route->headers, g_strdup (value));
+  }
+  va_end (args);
+
+  test_server_add_route (ts, path, route);
+}
+
+/* Requests to @path are read, recorded and never answered. */
+static void
+test_server_hold (TestServer * ts, const gchar * path)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->headers = g_ptr_array_new ();
+  test_server_add_route (ts, path, route);
+}
+
+/* Requests to @path get 201 with their own body sent back. */
+static void
+test_server_echo (TestServer * ts, const gchar * path)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->status = SOUP_STATUS_CREATED;
+  route->echo_body = TRUE;
+  route->headers = g_ptr_array_new ();
+  test_server_add_route (ts, path, route);
+}
+
+static gchar *
+test_server_url (TestServer * ts, const gchar * path)
+{
+  return g_strconcat (ts->base, path, NULL);
+}
+
+static guint
+test_server_n_received (TestServer * ts)
+{
+  guint n;
+
+  g_mutex_lock (&ts->lock);
+  n = ts->received->len;
+  g_mutex_unlock (&ts->lock);
+  return n;
+}
+
+/* Waits until the server has seen @n requests. */
+static gboolean
+test_server_wait_received (TestServer * ts, guint n)
+{
+  gint64 end = g_get_monotonic_time () +
+      COMPLETION_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gboolean reached;
+
+  g_mutex_lock (&ts->lock);
+  while (ts->received->len < n)
+    if (!g_cond_wait_until (&ts->cond, &ts->lock, end))
+      break;
+  reached = ts->received->len >= n;
+  g_mutex_unlock (&ts->lock);
+  return reached;
+}
+
+/* The @i-th request the server saw; it stays valid until the server is
+ * freed (the handler only appends). */
+static const Received *
+test_server_received (TestServer * ts, guint i)
+{
+  const Received *rec = NULL;
+
+  g_mutex_lock (&ts->lock);
+  if (i < ts->received->len)
+    rec = g_ptr_array_index (ts->received, i);
+  g_mutex_unlock (&ts->lock);
+  fail_unless (rec != NULL, "the server saw no request #%u", i);
+  return rec;
+}
+
+/* ------------------------------------------------------------------ */
+/* the client side                                                     */
+/* ------------------------------------------------------------------ */
+
+/* One request's completion, filled in by request_done_cb on the client's
+ * thread and waited for by the test thread. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GstWhepClient *client;        /* borrowed */
+  guint calls;
+  gboolean on_client_thread;
+  GstWhepResponse *response;
+  GError *error;
+} Completion;
+
+static void
+completion_init (Completion * c, GstWhepClient * client)
+{
+  memset (c, 0, sizeof (*c));
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  c->client = client;
+}
+
+static void
+completion_clear (Completion * c)
+{
+  g_clear_pointer (&c->response, gst_whep_response_free);
+  g_clear_error (&c->error);
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+}
+
+static void
+request_done_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Completion *c = data;
+  GError *err = NULL;
+  GstWhepResponse *resp;
+  gboolean on_client_thread = gst_whep_client_is_client_thread (c->client);
+
+  resp = gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result,
+      &err);
+
+  g_mutex_lock (&c->lock);
+  c->calls++;
+  c->on_client_thread = on_client_thread;
+  c->response = resp;
+  c->error = err;
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+}
+
+static gboolean
+completion_wait (Completion * c, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gboolean done;
+
+  g_mutex_lock (&c->lock);
+  while (c->calls == 0)
+    if (!g_cond_wait_until (&c->cond, &c->lock, end))
+      break;
+  done = c->calls > 0;
+  g_mutex_unlock (&c->lock);
+  return done;
+}
+
+/* The response of a completed request; fails the test on an error. */
+static GstWhepResponse *
+completion_response (Completion * c)
+{
+  fail_unless_equals_int (c->calls, 1);
+  fail_unless (c->response != NULL, "expected a response, got error: %s",
+      c->error ? c->error->message : "(none)");
+  fail_unless (c->error == NULL);
+  return c->response;
+}
+
+/* Checks that a completed request failed with @code of G_IO_ERROR. */
+static void
+completion_expect_error (Completion * c, gint code)
+{
+  fail_unless_equals_int (c->calls, 1);
+  fail_unless (c->response == NULL, "expected an error, got status %u",
+      c->response ? c->response->status : 0);
+  fail_unless (c->error != NULL);
+  fail_unless (g_error_matches (c->error, G_IO_ERROR, code),
+      "expected G_IO_ERROR %d, got %s %d: %s", code,
+      g_quark_to_string (c->error->domain), c->error->code, c->error->message);
+}
+
+static GstWhepClient *
+client_new_full (const gchar * token, guint timeout_ms, const gchar * headers)
+{
+  GstWhepClientConfig config = { 0, };
+  g_autoptr (GError) err = NULL;
+  GstWhepClient *client;
+
+  config.auth_token = g_strdup (token);
+  config.timeout_ms = timeout_ms;
+  config.ssl_strict = TRUE;
+  if (headers) {
+    config.extra_headers = gst_structure_from_string (headers, NULL);
+    fail_unless (config.extra_headers != NULL);
+  }
+  client = gst_whep_client_new (&config, &err);
+  gst_whep_client_config_clear (&config);
+  fail_unless (client != NULL, "client creation failed: %s",
+      err ? err->message : "?");
+  return client;
+}
+
+static GstWhepClient *
+client_new (const gchar * token)
+{
+  return client_new_full (token, 0, NULL);
+}
+
+/* Drops the test's reference to @client, which must end up the last one.
+ * A finished request lets go of its own reference on the client thread
+ * just after its callback returned; wait for that first, so the last
+ * unref (and the join of the client thread) happens here.  See
+ * test_last_unref_on_client_thread for the case where it does not. */
+static void
+client_free (GstWhepClient * client)
+{
+  gint64 end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+
+  while (g_atomic_int_get (&G_OBJECT (client)->ref_count) > 1) {
+    fail_unless (g_get_monotonic_time () < end,
+        "a finished request still holds the client");
+    g_usleep (1000);
+  }
+  g_object_unref (client);
+}
+
+static void
+post (GstWhepClient * client, const gchar * url, const gchar * offer,
+    GCancellable * cancellable, Completion * c)
+{
+  completion_init (c, client);
+  gst_whep_client_post_offer_async (client, url, offer, cancellable,
+      request_done_cb, c);
+}
+
+static void
+post_and_wait (GstWhepClient * client, const gchar * url,
+    const gchar * offer, Completion * c)
+{
+  post (client, url, offer, NULL, c);
+  fail_unless (completion_wait (c, COMPLETION_WAIT_MS),
+      "POST %s did not complete", url);
+}
+
+static void
+patch_and_wait (GstWhepClient * client, const gchar * url,
+    const gchar * content_type, const gchar * body, const gchar * if_match,
+    Completion * c)
+{
+  completion_init (c, client);
+  gst_whep_client_patch_async (client, url, content_type, body, if_match,
+      NULL, request_done_cb, c);
+  fail_unless (completion_wait (c, COMPLETION_WAIT_MS),
+      "PATCH %s did not complete", url);
+}
+
+static void
+delete_and_wait (GstWhepClient * client, const gchar * url, Completion * c)
+{
+  completion_init (c, client);
+  gst_whep_client_delete_async (client, url, 0, NULL, request_done_cb, c);
+  fail_unless (completion_wait (c, COMPLETION_WAIT_MS),
+      "DELETE %s did not complete", url);
+}
+
+static gint64
+elapsed_ms (gint64 start_us)
+{
+  return (g_get_monotonic_time () - start_us) / G_TIME_SPAN_MILLISECOND;
+}
+
+/* TRUE when the Accept header value @accept lists @media_type (parameters
+ * such as q= ignored). */
+static gboolean
+accept_includes (const gchar * accept, const gchar * media_type)
+{
+  g_auto (GStrv) items = NULL;
+  guint i;
+
+  if (!accept)
+    return FALSE;
+  items = g_strsplit (accept, ",", -1);
+  for (i = 0; items[i]; i++) {
+    gchar *semicolon = strchr (items[i], ';');
+
+    if (semicolon)
+      *semicolon = '\0';
+    if (g_ascii_strcasecmp (g_strstrip (items[i]), media_type) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+assert_body (GBytes * body, const gchar * expected)
+{
+  gsize size = 0;
+  const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
+
+  fail_unless_equals_int (size, strlen (expected));
+  fail_unless (data && memcmp (data, expected, size) == 0,
+      "body differs from what was sent");
+}
+
+/* Checks what the server saw of a POST of OFFER. */
+static void
+assert_offer_posted (const Received * rec, const gchar * path,
+    const gchar * authorization)
+{
+  fail_unless_equals_string (rec->method, "POST");
+  fail_unless_equals_string (rec->path, path);
+  /* Exactly, no parameters: Janus refuses "application/sdp; charset=…". */
+  fail_unless_equals_string (rec->content_type, "application/sdp");
+  fail_unless_equals_string (rec->authorization, authorization);
+  fail_unless (rec->if_match == NULL);
+  fail_unless (accept_includes (rec->accept, "application/sdp"),
+      "Accept '%s' lacks application/sdp", GST_STR_NULL (rec->accept));
+  assert_body (rec->body, OFFER);
+}
+
+/* ------------------------------------------------------------------ */
+/* POST, 201 and its headers                                           */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_post_created_relative_location)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", "ETag", "\"abc\"",
+      "Accept-Patch", "application/trickle-ice-sdpfrag", NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+
+  fail_unless_equals_int (resp->status, 201);
+  fail_unless_equals_string (resp->reason, "Created");
+  fail_unless_equals_string (resp->request_url, url);
+  fail_unless_equals_string (resp->final_url, url);
+  fail_unless_equals_int (resp->redirects, 0);
+  fail_unless_equals_string (resp->content_type, "application/sdp");
+  fail_unless_equals_string (resp->body, ANSWER);
+  fail_unless_equals_int (resp->body_size, strlen (ANSWER));
+  fail_unless_equals_string (resp->location, session);
+  fail_unless_equals_string (resp->etag, "\"abc\"");
+  fail_unless_equals_string (resp->accept_patch,
+      "application/trickle-ice-sdpfrag");
+  fail_unless_equals_int (resp->retry_after_s, -1);
+  fail_unless (resp->error_summary == NULL);
+  fail_unless (resp->error == NULL);
+  fail_unless_equals_int (resp->links->len, 0);
+  fail_unless_equals_int (resp->ice_servers->len, 0);
+
+  fail_unless_equals_int (test_server_n_received (ts), 1);
+  assert_offer_posted (test_server_received (ts, 0), "/whep/endpoint",
+      "Bearer TOKEN");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* MediaMTX answers an unquoted star: it must come back as sent. */
+GST_START_TEST (test_post_etag_star_kept)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", "ETag", "*", NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless_equals_string (completion_response (&c)->etag, "*");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* WHEP: the player MUST NOT send Authorization when none is configured;
+ * an empty token counts as none. */
+GST_START_TEST (test_post_without_token_sends_no_authorization)
+{
+  TestServer *ts = test_server_new ();
+  const gchar *tokens[] = { NULL, "" };
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  guint i;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (tokens); i++) {
+    GstWhepClient *client = client_new (tokens[i]);
+    Completion c;
+
+    post_and_wait (client, url, OFFER, &c);
+    fail_unless_equals_int (completion_response (&c)->status, 201);
+    assert_offer_posted (test_server_received (ts, i), "/whep/endpoint", NULL);
+
+    completion_clear (&c);
+    client_free (client);
+  }
+
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* Servers put tokens in the session URL and compare them as strings: the
+ * query must survive resolution and the next request byte for byte. */
+GST_START_TEST (test_location_query_kept)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *session =
+      test_server_url (ts, "/whep/session/1?token=a%20b&x=1");
+  Completion c, d;
+  const Received *rec;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1?token=a%20b&x=1", NULL);
+  test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless_equals_string (completion_response (&c)->location, session);
+
+  delete_and_wait (client, c.response->location, &d);
+  fail_unless_equals_int (completion_response (&d)->status, 200);
+  rec = test_server_received (ts, 1);
+  fail_unless_equals_string (rec->method, "DELETE");
+  fail_unless_equals_string (rec->path, "/whep/session/1");
+  fail_unless_equals_string (rec->query, "token=a%20b&x=1");
+
+  completion_clear (&c);
+  completion_clear (&d);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* Millicast's Location names another host. */
+GST_START_TEST (test_location_absolute_other_host_kept)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "https://media-7.example.net:8443/whep/s/42?k=v", NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless_equals_string (completion_response (&c)->location,
+      "https://media-7.example.net:8443/whep/s/42?k=v");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* go2rtc sends no Location: reported as NULL, not as an error. */
+GST_START_TEST (test_location_absent_is_null)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 201);
+  fail_unless (resp->location == NULL);
+  fail_unless (resp->etag == NULL);
+  fail_unless (resp->accept_patch == NULL);
+  fail_unless_equals_string (resp->body, ANSWER);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+static const gchar *
+link_param (GstWhepLink * link, const gchar * name)
+{
+  return g_hash_table_lookup (link->params, name);
+}
+
+GST_START_TEST (test_link_headers_parsed)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  GstWhepResponse *resp;
+  GstWhepIceServer *ice;
+  GstWhepLink *link;
+  Completion c;
+
+  /* Four Link headers, the second holding two link-values; the quoted
+   * comma in credential= and events= must not split. */
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1",
+      "Link", "<stun:stun.example.net:3478>; rel=\"ice-server\"",
+      "Link", "<turn:turn.example.net:3478?transport=udp>; rel=\"ice-server\"; "
+      "username=\"user1\"; credential=\"p@ss,word\"; "
+      "credential-type=\"password\", "
+      "<turns:turn.example.net:5349?transport=tcp>; rel=\"ice-server\"; "
+      "username=\"user2\"; credential=\"secret2\"",
+      "Link", "<urn:ietf:params:whep:ext:core:server-sent-events>; "
+      "rel=\"urn:ietf:params:whep:ext:core:server-sent-events\"; "
+      "events=\"active,layers\"",
+      "Link", "</whep/session/1/layer>; "
+      "rel=\"urn:ietf:params:whep:ext:core:layer\"", NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 201);
+
+  fail_unless_equals_int (resp->ice_servers->len, 3);
+  ice = g_ptr_array_index (resp->ice_servers, 0);
+  fail_unless_equals_string (ice->url, "stun:stun.example.net:3478");
+  fail_unless (ice->username == NULL);
+  fail_unless (ice->credential == NULL);
+  ice = g_ptr_array_index (resp->ice_servers, 1);
+  fail_unless_equals_string (ice->url,
+      "turn:turn.example.net:3478?transport=udp");
+  fail_unless_equals_string (ice->username, "user1");
+  fail_unless_equals_string (ice->credential, "p@ss,word");
+  ice = g_ptr_array_index (resp->ice_servers, 2);
+  fail_unless_equals_string (ice->url,
+      "turns:turn.example.net:5349?transport=tcp");
+  fail_unless_equals_string (ice->username, "user2");
+  fail_unless_equals_string (ice->credential, "secret2");
+
+  /* Every link is kept, ICE servers included, in header order. */
+  fail_unless_equals_int (resp->links->len, 5);
+  link = g_ptr_array_index (resp->links, 0);
+  fail_unless_equals_string (link->uri, "stun:stun.example.net:3478");
+  fail_unless_equals_string (link->rel, "ice-server");
+  link = g_ptr_array_index (resp->links, 1);
+  fail_unless_equals_string (link_param (link, "credential-type"), "password");
+  link = g_ptr_array_index (resp->links, 3);
+  fail_unless_equals_string (link->uri,
+      "urn:ietf:params:whep:ext:core:server-sent-events");
+  fail_unless_equals_string (link->rel,
+      "urn:ietf:params:whep:ext:core:server-sent-events");
+  fail_unless_equals_string (link_param (link, "events"), "active,layers");
+  link = g_ptr_array_index (resp->links, 4);
+  fail_unless_equals_string (link->uri, "/whep/session/1/layer");
+  fail_unless_equals_string (link->rel, "urn:ietf:params:whep:ext:core:layer");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* redirects                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The same POST, credentials included, must reach the target, and the
+ * relative Location of the answer is resolved against the target:
+ * "session/7" gives /v2/whep/session/7, not /whep/session/7. */
+static void
+check_redirect_same_server (guint status)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *target = test_server_url (ts, "/v2/whep/endpoint");
+  g_autofree gchar *session = test_server_url (ts, "/v2/whep/session/7");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", status, NULL, NULL,
+      "Location", "/v2/whep/endpoint", NULL);
+  test_server_route (ts, "/v2/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "session/7", "ETag", "\"e1\"", NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 201);
+  fail_unless_equals_int (resp->redirects, 1);
+  fail_unless_equals_string (resp->request_url, url);
+  fail_unless_equals_string (resp->final_url, target);
+  fail_unless_equals_string (resp->location, session);
+  fail_unless_equals_string (resp->etag, "\"e1\"");
+  fail_unless_equals_string (resp->body, ANSWER);
+
+  fail_unless_equals_int (test_server_n_received (ts), 2);
+  assert_offer_posted (test_server_received (ts, 0), "/whep/endpoint",
+      "Bearer TOKEN");
+  assert_offer_posted (test_server_received (ts, 1), "/v2/whep/endpoint",
+      "Bearer TOKEN");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_START_TEST (test_redirect_307_reposts_same_request)
+{
+  check_redirect_same_server (307);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_redirect_308_reposts_same_request)
+{
+  check_redirect_same_server (308);
+}
+
+GST_END_TEST;
+
+/* Load balancers redirect to another host: the Authorization header must
+ * follow (libsoup's own redirect handling would drop it). */
+GST_START_TEST (test_redirect_to_other_server)
+{
+  TestServer *a = test_server_new ();
+  TestServer *b = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (a, "/whep/endpoint");
+  g_autofree gchar *target = test_server_url (b, "/edge/whep");
+  g_autofree gchar *session = test_server_url (b, "/edge/session/9");
+  GstWhepResponse *resp;
+  Completion c;
+
+  fail_unless (a->port != b->port);
+  test_server_route (a, "/whep/endpoint", 307, NULL, NULL,
+      "Location", target, NULL);
+  test_server_route (b, "/edge/whep", 201, "application/sdp", ANSWER,
+      "Location", "session/9", NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 201);
+  fail_unless_equals_int (resp->redirects, 1);
+  fail_unless_equals_string (resp->request_url, url);
+  fail_unless_equals_string (resp->final_url, target);
+  fail_unless_equals_string (resp->location, session);
+
+  fail_unless_equals_int (test_server_n_received (a), 1);
+  fail_unless_equals_int (test_server_n_received (b), 1);
+  assert_offer_posted (test_server_received (a, 0), "/whep/endpoint",
+      "Bearer TOKEN");
+  assert_offer_posted (test_server_received (b, 0), "/edge/whep",
+      "Bearer TOKEN");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (b);
+  test_server_free (a);
+}
+
+GST_END_TEST;
+
+/* A ping-pong between two paths: after 5 redirects the client reports the
+ * last 3xx as it is instead of looping (or hanging). */
+GST_START_TEST (test_redirect_loop_stops)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/loop/a");
+  g_autofree gchar *last = test_server_url (ts, "/loop/b");
+  GstWhepResponse *resp;
+  gint64 start = g_get_monotonic_time ();
+  Completion c;
+  guint i;
+
+  test_server_route (ts, "/loop/a", 308, NULL, NULL, "Location", "/loop/b",
+      NULL);
+  test_server_route (ts, "/loop/b", 308, NULL, NULL, "Location", "/loop/a",
+      NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless (elapsed_ms (start) < 1000);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 308);
+  fail_unless_equals_int (resp->redirects, 5);
+  fail_unless_equals_string (resp->request_url, url);
+  fail_unless_equals_string (resp->final_url, last);
+  fail_unless_equals_string (resp->location, url);
+
+  /* The first request and 5 redirected ones, all the same POST. */
+  fail_unless_equals_int (test_server_n_received (ts), 6);
+  for (i = 0; i < 6; i++)
+    assert_offer_posted (test_server_received (ts, i),
+        i % 2 ? "/loop/b" : "/loop/a", "Bearer TOKEN");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* A redirect the client cannot follow ends the request at once, on the
+ * client thread.  The contract leaves open whether that is the 3xx as a
+ * response (as for a missing Location) or an INVALID_ARGUMENT error; both
+ * are accepted, but either must name the target.  "http:///whep" (empty
+ * host) runs into the bug described at test_invalid_endpoint_empty_host. */
+GST_START_TEST (test_redirect_to_unusable_location)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  const gchar *targets[] = { "ftp://elsewhere.example.net/whep",
+    "http:///whep"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (targets); i++) {
+    Completion c;
+
+    test_server_route (ts, "/whep/endpoint", 307, NULL, NULL,
+        "Location", targets[i], NULL);
+    post_and_wait (client, url, OFFER, &c);
+    fail_unless_equals_int (c.calls, 1);
+    fail_unless (c.on_client_thread);
+    if (c.response) {
+      fail_unless_equals_int (c.response->status, 307);
+      fail_unless_equals_int (c.response->redirects, 0);
+      fail_unless_equals_string (c.response->location, targets[i]);
+    } else {
+      completion_expect_error (&c, G_IO_ERROR_INVALID_ARGUMENT);
+      fail_unless (strstr (c.error->message, targets[i]) != NULL,
+          "error message '%s' does not name the target", c.error->message);
+    }
+    fail_unless_equals_int (test_server_n_received (ts), i + 1);
+    completion_clear (&c);
+  }
+
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* error statuses                                                      */
+/* ------------------------------------------------------------------ */
+
+/* POSTs to a server that answers /whep/endpoint as given and returns the
+ * completion; an HTTP error status is a response, never a GError. */
+static GstWhepResponse *
+post_to_error (TestServer * ts, GstWhepClient * client, Completion * c)
+{
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  GstWhepResponse *resp;
+
+  post_and_wait (client, url, OFFER, c);
+  resp = completion_response (c);
+  fail_unless (resp->error == NULL);
+  fail_unless_equals_string (resp->final_url, url);
+  fail_unless_equals_int (resp->redirects, 0);
+  return resp;
+}
+
+GST_START_TEST (test_error_400_text_summary)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  const gchar *body = "Offer has no media section\nsee line 3\n";
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 400, "text/plain; charset=utf-8",
+      body, NULL);
+
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->status, 400);
+  fail_unless_equals_string (resp->reason, "Bad Request");
+  fail_unless_equals_string (resp->content_type, "text/plain; charset=utf-8");
+  fail_unless_equals_string (resp->body, body);
+  fail_unless_equals_string (resp->error_summary, "Offer has no media section");
+  fail_unless (resp->location == NULL);
+  fail_unless_equals_int (resp->retry_after_s, -1);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_403_problem_json_summary)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 403, "application/problem+json",
+      "{\"type\":\"https://example.net/probs/token\",\"title\":\"Forbidden\","
+      "\"detail\":\"The token has expired\",\"status\":403}", NULL);
+
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->status, 403);
+  fail_unless_equals_string (resp->error_summary,
+      "Forbidden: The token has expired");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_404_without_body)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  GstWhepResponse *resp;
+  Completion c;
+
+  /* No route: the handler answers 404 with nothing else. */
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->status, 404);
+  fail_unless_equals_string (resp->reason, "Not Found");
+  fail_unless (resp->body == NULL);
+  fail_unless_equals_int (resp->body_size, 0);
+  fail_unless (resp->error_summary == NULL);
+  fail_unless (resp->location == NULL);
+  fail_unless_equals_int (resp->retry_after_s, -1);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+static void
+check_retry_after_seconds (guint status)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", status, "text/plain",
+      "Stream not found", "Retry-After", "3", NULL);
+
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->status, status);
+  fail_unless_equals_int (resp->retry_after_s, 3);
+  fail_unless_equals_string (resp->error_summary, "Stream not found");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+/* WHEP: 409 + Retry-After when nothing is published yet. */
+GST_START_TEST (test_error_409_retry_after)
+{
+  check_retry_after_seconds (409);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_503_retry_after)
+{
+  check_retry_after_seconds (503);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_retry_after_http_date)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) later = g_date_time_add_seconds (now, 5);
+  g_autofree gchar *date = soup_date_time_to_string (later, SOUP_DATE_HTTP);
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 503, NULL, NULL,
+      "Retry-After", date, NULL);
+
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->status, 503);
+  /* The date has whole seconds and some time passes on the way. */
+  fail_unless (resp->retry_after_s >= 3 && resp->retry_after_s <= 5,
+      "Retry-After %s gave %d s", date, resp->retry_after_s);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* WHEP: 406 carries a counter-offer and the session URL. */
+GST_START_TEST (test_406_counter_offer)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/2");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 406, "application/sdp",
+      COUNTER_OFFER, "Location", "/whep/session/2", "ETag", "\"c1\"", NULL);
+
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->status, 406);
+  fail_unless_equals_string (resp->content_type, "application/sdp");
+  fail_unless_equals_string (resp->body, COUNTER_OFFER);
+  fail_unless_equals_int (resp->body_size, strlen (COUNTER_OFFER));
+  fail_unless_equals_string (resp->location, session);
+  fail_unless_equals_string (resp->etag, "\"c1\"");
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* headers on every request, PATCH, DELETE                             */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_extra_headers_on_every_request)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client =
+      client_new_full ("TOKEN", 0, "headers, X-Test=(string)yes");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  Completion c, p, d;
+  guint i;
+
+  test_server_route (ts, "/whep/endpoint", 307, NULL, NULL,
+      "Location", "/whep/endpoint2", NULL);
+  test_server_route (ts, "/whep/endpoint2", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", NULL);
+  test_server_route (ts, "/whep/session/1", 204, NULL, NULL, NULL);
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless_equals_int (completion_response (&c)->status, 201);
+  patch_and_wait (client, session, "application/trickle-ice-sdpfrag",
+      SDPFRAG, "\"abc\"", &p);
+  fail_unless_equals_int (completion_response (&p)->status, 204);
+  delete_and_wait (client, session, &d);
+  fail_unless_equals_int (completion_response (&d)->status, 204);
+
+  /* POST, redirected POST, PATCH, DELETE. */
+  fail_unless_equals_int (test_server_n_received (ts), 4);
+  for (i = 0; i < 4; i++) {
+    const Received *rec = test_server_received (ts, i);
+
+    fail_unless_equals_string (rec->x_test, "yes");
+    fail_unless_equals_string (rec->authorization, "Bearer TOKEN");
+  }
+
+  completion_clear (&c);
+  completion_clear (&p);
+  completion_clear (&d);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* If-Match is sent exactly as given: quoted ETag, quoted or bare star. */
+GST_START_TEST (test_patch_if_match_verbatim)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  const gchar *if_match[] = { "\"abc\"", "\"*\"", "*" };
+  guint i;
+
+  test_server_route (ts, "/whep/session/1", 204, NULL, NULL, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (if_match); i++) {
+    const Received *rec;
+    GstWhepResponse *resp;
+    Completion c;
+
+    patch_and_wait (client, session, "application/trickle-ice-sdpfrag",
+        SDPFRAG, if_match[i], &c);
+    resp = completion_response (&c);
+    fail_unless_equals_int (resp->status, 204);
+    fail_unless (resp->body == NULL);
+    fail_unless_equals_int (resp->body_size, 0);
+
+    rec = test_server_received (ts, i);
+    fail_unless_equals_string (rec->method, "PATCH");
+    fail_unless_equals_string (rec->path, "/whep/session/1");
+    fail_unless_equals_string (rec->content_type,
+        "application/trickle-ice-sdpfrag");
+    fail_unless_equals_string (rec->if_match, if_match[i]);
+    fail_unless_equals_string (rec->authorization, "Bearer TOKEN");
+    fail_unless (accept_includes (rec->accept,
+            "application/trickle-ice-sdpfrag"));
+    assert_body (rec->body, SDPFRAG);
+    completion_clear (&c);
+  }
+
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_patch_without_if_match)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  const Received *rec;
+  Completion c;
+
+  test_server_route (ts, "/whep/session/1", 204, NULL, NULL, NULL);
+
+  patch_and_wait (client, session, "application/trickle-ice-sdpfrag",
+      SDPFRAG, NULL, &c);
+  fail_unless_equals_int (completion_response (&c)->status, 204);
+
+  rec = test_server_received (ts, 0);
+  fail_unless_equals_string (rec->method, "PATCH");
+  fail_unless_equals_string (rec->content_type,
+      "application/trickle-ice-sdpfrag");
+  fail_unless (rec->if_match == NULL, "If-Match '%s' sent", rec->if_match);
+  fail_unless_equals_string (rec->authorization, "Bearer TOKEN");
+  assert_body (rec->body, SDPFRAG);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* WHEP: players SHOULD NOT use ETag validation for DELETE, even right
+ * after a conditional PATCH on the same session. */
+GST_START_TEST (test_delete_sends_no_if_match)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  const Received *rec;
+  GstWhepResponse *resp;
+  Completion p, d;
+
+  test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
+
+  patch_and_wait (client, session, "application/trickle-ice-sdpfrag",
+      SDPFRAG, "\"abc\"", &p);
+  fail_unless_equals_int (completion_response (&p)->status, 200);
+  delete_and_wait (client, session, &d);
+  resp = completion_response (&d);
+  fail_unless_equals_int (resp->status, 200);
+  fail_unless_equals_string (resp->final_url, session);
+
+  rec = test_server_received (ts, 1);
+  fail_unless_equals_string (rec->method, "DELETE");
+  fail_unless_equals_string (rec->path, "/whep/session/1");
+  fail_unless (rec->if_match == NULL, "If-Match '%s' sent", rec->if_match);
+  fail_unless_equals_string (rec->authorization, "Bearer TOKEN");
+  fail_unless_equals_int (g_bytes_get_size (rec->body), 0);
+
+  completion_clear (&p);
+  completion_clear (&d);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_delete_sync_returns_status)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  const Received *rec;
+
+  test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
+
+  fail_unless_equals_int (gst_whep_client_delete_sync (client, session, 1000),
+      200);
+  rec = test_server_received (ts, 0);
+  fail_unless_equals_string (rec->method, "DELETE");
+  fail_unless (rec->if_match == NULL);
+  fail_unless_equals_string (rec->authorization, "Bearer TOKEN");
+
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* Teardown must not wait for a server that never answers. */
+GST_START_TEST (test_delete_sync_unanswered_returns_zero)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  gint64 start;
+  guint status;
+
+  test_server_hold (ts, "/whep/session/1");
+
+  start = g_get_monotonic_time ();
+  status = gst_whep_client_delete_sync (client, session, 300);
+  fail_unless_equals_int (status, 0);
+  /* The contract's bound is 300 ms; allow the documented slack. */
+  fail_unless (elapsed_ms (start) < 900, "delete_sync took %" G_GINT64_FORMAT
+      " ms", elapsed_ms (start));
+  /* Whether the DELETE reached the server in 300 ms is not checked: under
+   * valgrind it often does not. */
+
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* transport failures, cancellation, shutdown                          */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_timeout)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new_full ("TOKEN", 300, NULL);
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  gint64 start, took;
+  Completion c;
+
+  test_server_hold (ts, "/whep/endpoint");
+
+  start = g_get_monotonic_time ();
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (completion_wait (&c, 2000), "no completion within 2 s");
+  took = elapsed_ms (start);
+  completion_expect_error (&c, G_IO_ERROR_TIMED_OUT);
+  fail_unless (took >= 290 && took < 1500, "timed out after %" G_GINT64_FORMAT
+      " ms", took);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* A port that was just bound and closed again refuses connections. */
+static guint
+unused_port (void)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) any = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) err = NULL;
+  guint port;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &err);
+  fail_unless (socket != NULL);
+  any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  fail_unless (g_socket_bind (socket, any, FALSE, &err));
+  bound = g_socket_get_local_address (socket, &err);
+  fail_unless (bound != NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  fail_unless (g_socket_close (socket, &err));
+  return port;
+}
+
+GST_START_TEST (test_connection_refused)
+{
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/whep/endpoint",
+      unused_port ());
+  gint64 start = g_get_monotonic_time ();
+  Completion c;
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (completion_wait (&c, COMPLETION_WAIT_MS));
+  fail_unless (elapsed_ms (start) < 1000);
+  completion_expect_error (&c, G_IO_ERROR_CONNECTION_REFUSED);
+  fail_unless (strstr (c.error->message, url) != NULL,
+      "error message '%s' does not name the URL", c.error->message);
+
+  completion_clear (&c);
+  client_free (client);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cancel_while_server_holds)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  gint64 start;
+  Completion c;
+
+  test_server_hold (ts, "/whep/endpoint");
+
+  post (client, url, OFFER, cancellable, &c);
+  fail_unless (test_server_wait_received (ts, 1));
+  /* Still waiting for the server: nothing completed yet. */
+  fail_if (completion_wait (&c, 50));
+
+  start = g_get_monotonic_time ();
+  g_cancellable_cancel (cancellable);
+  fail_unless (completion_wait (&c, 1000), "no completion after cancel");
+  fail_unless (elapsed_ms (start) < 500);
+  completion_expect_error (&c, G_IO_ERROR_CANCELLED);
+  fail_unless (c.on_client_thread);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* A cancellable that is already cancelled: the request must still
+ * complete (once), with CANCELLED. */
+GST_START_TEST (test_cancel_before_submit)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Completion c;
+
+  test_server_hold (ts, "/whep/endpoint");
+  g_cancellable_cancel (cancellable);
+
+  post (client, url, OFFER, cancellable, &c);
+  fail_unless (completion_wait (&c, 1000));
+  completion_expect_error (&c, G_IO_ERROR_CANCELLED);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_shutdown_completes_pending_request)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  gint64 start;
+  Completion c;
+
+  test_server_hold (ts, "/whep/endpoint");
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (test_server_wait_received (ts, 1));
+
+  start = g_get_monotonic_time ();
+  gst_whep_client_shutdown (client);
+  fail_unless (completion_wait (&c, 1000), "no completion after shutdown");
+  fail_unless (elapsed_ms (start) < 500);
+  completion_expect_error (&c, G_IO_ERROR_CANCELLED);
+
+  /* Idempotent. */
+  gst_whep_client_shutdown (client);
+
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_request_after_shutdown_is_closed)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  Completion c, p, d;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", NULL);
+
+  gst_whep_client_shutdown (client);
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (completion_wait (&c, 1000));
+  completion_expect_error (&c, G_IO_ERROR_CLOSED);
+  fail_unless (c.on_client_thread);
+
+  patch_and_wait (client, session, "application/trickle-ice-sdpfrag",
+      SDPFRAG, "*", &p);
+  completion_expect_error (&p, G_IO_ERROR_CLOSED);
+  delete_and_wait (client, session, &d);
+  completion_expect_error (&d, G_IO_ERROR_CLOSED);
+  fail_unless_equals_int (gst_whep_client_delete_sync (client, session, 300),
+      0);
+
+  /* Nothing reached the server. */
+  fail_unless_equals_int (test_server_n_received (ts), 0);
+
+  completion_clear (&c);
+  completion_clear (&p);
+  completion_clear (&d);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GstWhepClient *client;
+} UnrefCall;
+
+static gpointer
+unref_thread_main (gpointer data)
+{
+  UnrefCall *call = data;
+
+  g_object_unref (call->client);
+  g_mutex_lock (&call->lock);
+  call->done = TRUE;
+  g_cond_signal (&call->cond);
+  g_mutex_unlock (&call->lock);
+  return NULL;
+}
+
+/* Drops the last reference on a thread of its own, so that a hang fails
+ * the test in 2 s instead of blocking it. */
+static gboolean
+unref_within (GstWhepClient * client, guint timeout_ms)
+{
+  UnrefCall call = { 0, };
+  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  GThread *thread;
+  gboolean done;
+
+  g_mutex_init (&call.lock);
+  g_cond_init (&call.cond);
+  call.client = client;
+  thread = g_thread_new ("test-unref", unref_thread_main, &call);
+
+  g_mutex_lock (&call.lock);
+  while (!call.done)
+    if (!g_cond_wait_until (&call.cond, &call.lock, end))
+      break;
+  done = call.done;
+  g_mutex_unlock (&call.lock);
+
+  /* On a hang the thread is left behind: the test fails anyway. */
+  if (done) {
+    g_thread_join (thread);
+    g_mutex_clear (&call.lock);
+    g_cond_clear (&call.cond);
+  }
+  return done;
+}
+
+GST_START_TEST (test_unref_after_shutdown_does_not_hang)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  gint64 end;
+  Completion c;
+
+  test_server_hold (ts, "/whep/endpoint");
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (test_server_wait_received (ts, 1));
+  gst_whep_client_shutdown (client);
+  fail_unless (completion_wait (&c, 1000));
+  completion_expect_error (&c, G_IO_ERROR_CANCELLED);
+
+  /* See client_free() for why the request's reference must go first. */
+  end = g_get_monotonic_time () + G_TIME_SPAN_SECOND;
+  while (g_atomic_int_get (&G_OBJECT (client)->ref_count) > 1
+      && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  fail_unless (unref_within (client, 2000), "unref after shutdown hangs");
+
+  completion_clear (&c);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* Each endpoint must complete once, on the client thread, with
+ * INVALID_ARGUMENT, and never reach the network. */
+static void
+check_invalid_endpoints (const gchar ** endpoints, guint n)
+{
+  GstWhepClient *client = client_new ("TOKEN");
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    Completion c;
+
+    post (client, endpoints[i], OFFER, NULL, &c);
+    fail_unless (completion_wait (&c, 1000), "no completion for '%s'",
+        endpoints[i]);
+    completion_expect_error (&c, G_IO_ERROR_INVALID_ARGUMENT);
+    fail_unless (c.on_client_thread);
+    completion_clear (&c);
+  }
+
+  client_free (client);
+}
+
+GST_START_TEST (test_invalid_endpoint)
+{
+  /* whep:// is the element's business: the client takes http(s) only. */
+  const gchar *endpoints[] = { "ftp://x", "not a url", "whep://x/y", "" };
+
+  check_invalid_endpoints (endpoints, G_N_ELEMENTS (endpoints));
+}
+
+GST_END_TEST;
+
+/* KNOWN BUG (gstwhepclient.c, send_current_hop ~l.561): g_uri_parse()
+ * accepts "http:///whep" and "http://:8080/whep" with an empty (not NULL)
+ * host, which passes the `!g_uri_get_host (uri)` check;
+ * soup_message_new_from_uri() then fails its SOUP_URI_IS_VALID
+ * precondition (a critical, fatal in the tests) and returns NULL, on which
+ * the client goes on calling libsoup.  The same path is reached by a
+ * redirect to such a Location.  The test asserts the correct behaviour. */
+GST_START_TEST (test_invalid_endpoint_empty_host)
+{
+  const gchar *endpoints[] = { "http:///whep", "http://:8080/whep" };
+
+  check_invalid_endpoints (endpoints, G_N_ELEMENTS (endpoints));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_callbacks_run_on_client_thread)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *session = test_server_url (ts, "/whep/session/1");
+  Completion c, p, d;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", NULL);
+  test_server_route (ts, "/whep/session/1", 204, NULL, NULL, NULL);
+
+  fail_if (gst_whep_client_is_client_thread (client));
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless_equals_int (completion_response (&c)->status, 201);
+  fail_unless (c.on_client_thread);
+  patch_and_wait (client, session, "application/trickle-ice-sdpfrag",
+      SDPFRAG, NULL, &p);
+  fail_unless (p.on_client_thread);
+  delete_and_wait (client, session, &d);
+  fail_unless (d.on_client_thread);
+
+  completion_clear (&c);
+  completion_clear (&p);
+  completion_clear (&d);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* Many requests one after the other on one client and one keep-alive
+ * connection: every answer must belong to its own request. */
+GST_START_TEST (test_sequential_posts)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/echo");
+  gint64 start = g_get_monotonic_time ();
+  guint i;
+
+  test_server_echo (ts, "/whep/echo");
+
+  for (i = 0; i < 50; i++) {
+    g_autofree gchar *offer = g_strdup_printf (OFFER "a=x-seq:%u\r\n", i);
+    GstWhepResponse *resp;
+    Completion c;
+
+    post_and_wait (client, url, offer, &c);
+    resp = completion_response (&c);
+    fail_unless_equals_int (resp->status, 201);
+    fail_unless_equals_string (resp->content_type, "application/sdp");
+    fail_unless_equals_string (resp->body, offer);
+    fail_unless_equals_string (resp->final_url, url);
+    fail_unless (c.on_client_thread);
+    completion_clear (&c);
+  }
+  fail_unless_equals_int (test_server_n_received (ts), 50);
+  GST_INFO ("50 POSTs took %" G_GINT64_FORMAT " ms", elapsed_ms (start));
+
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* the last reference dropped by the client thread itself              */
+/* ------------------------------------------------------------------ */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean disposed;
+} DisposeWatch;
+
+static void
+client_disposed_cb (gpointer data, GObject * where_the_object_was)
+{
+  DisposeWatch *watch = data;
+
+  g_mutex_lock (&watch->lock);
+  watch->disposed = TRUE;
+  g_cond_signal (&watch->cond);
+  g_mutex_unlock (&watch->lock);
+}
+
+/* A caller may drop its reference while a request is under way: the
+ * request then holds the last one and lets go of it on the client thread,
+ * where the client is disposed and must not be touched again.
+ *
+ * KNOWN BUG (gstwhepclient.c, client_thread_main ~l.152-160 with
+ * gst_whep_client_dispose ~l.238): dispose on the client thread only
+ * unrefs the GThread and returns; finalize frees the client; then
+ * client_thread_main, back from g_main_loop_run(), still reads
+ * client->context and client->session of the freed object (use after
+ * free, seen by valgrind as invalid reads; a crash at worst) and never
+ * unrefs the SoupSession.  The test asserts the correct behaviour. */
+GST_START_TEST (test_last_unref_on_client_thread)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  DisposeWatch watch = { 0, };
+  gint64 end;
+  Completion c;
+
+  g_mutex_init (&watch.lock);
+  g_cond_init (&watch.cond);
+  test_server_hold (ts, "/whep/endpoint");
+  g_object_weak_ref (G_OBJECT (client), client_disposed_cb, &watch);
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (test_server_wait_received (ts, 1));
+  g_object_unref (client);
+
+  test_server_release_held (ts, 201);
+  fail_unless (completion_wait (&c, COMPLETION_WAIT_MS));
+  fail_unless_equals_int (completion_response (&c)->status, 201);
+  fail_unless (c.on_client_thread);
+
+  end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&watch.lock);
+  while (!watch.disposed)
+    if (!g_cond_wait_until (&watch.cond, &watch.lock, end))
+      break;
+  g_mutex_unlock (&watch.lock);
+  fail_unless (watch.disposed, "the client was never disposed");
+
+  /* Let the client thread run to its end while the process still lives,
+   * so that whatever it does after the dispose is seen here. */
+  g_usleep (200 * 1000);
+
+  completion_clear (&c);
+  g_mutex_clear (&watch.lock);
+  g_cond_clear (&watch.cond);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+static Suite *
+client_suite (void)
+{
+  Suite *s;
+  TCase *post_tc, *redirect_tc, *status_tc, *session_tc, *failure_tc,
+      *threads_tc;
+
+  /* Everything here talks to 127.0.0.1: keep the machine's proxy and
+   * settings configuration out of it (they make the results depend on the
+   * host, and libproxy and dconf start threads of their own). */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  s = suite_create ("whepclient");
+  post_tc = tcase_create ("post");
+  redirect_tc = tcase_create ("redirect");
+  status_tc = tcase_create ("status");
+  session_tc = tcase_create ("session");
+  failure_tc = tcase_create ("failure");
+  threads_tc = tcase_create ("threads");
+
+  suite_add_tcase (s, post_tc);
+  tcase_add_test (post_tc, test_post_created_relative_location);
+  tcase_add_test (post_tc, test_post_etag_star_kept);
+  tcase_add_test (post_tc, test_post_without_token_sends_no_authorization);
+  tcase_add_test (post_tc, test_location_query_kept);
+  tcase_add_test (post_tc, test_location_absolute_other_host_kept);
+  tcase_add_test (post_tc, test_location_absent_is_null);
+  tcase_add_test (post_tc, test_link_headers_parsed);
+
+  suite_add_tcase (s, redirect_tc);
+  tcase_add_test (redirect_tc, test_redirect_307_reposts_same_request);
+  tcase_add_test (redirect_tc, test_redirect_308_reposts_same_request);
+  tcase_add_test (redirect_tc, test_redirect_to_other_server);
+  tcase_add_test (redirect_tc, test_redirect_loop_stops);
+  tcase_add_test (redirect_tc, test_redirect_to_unusable_location);
+
+  suite_add_tcase (s, status_tc);
+  tcase_add_test (status_tc, test_error_400_text_summary);
+  tcase_add_test (status_tc, test_error_403_problem_json_summary);
+  tcase_add_test (status_tc, test_error_404_without_body);
+  tcase_add_test (status_tc, test_error_409_retry_after);
+  tcase_add_test (status_tc, test_error_503_retry_after);
+  tcase_add_test (status_tc, test_retry_after_http_date);
+  tcase_add_test (status_tc, test_406_counter_offer);
+
+  suite_add_tcase (s, session_tc);
+  tcase_add_test (session_tc, test_extra_headers_on_every_request);
+  tcase_add_test (session_tc, test_patch_if_match_verbatim);
+  tcase_add_test (session_tc, test_patch_without_if_match);
+  tcase_add_test (session_tc, test_delete_sends_no_if_match);
+  tcase_add_test (session_tc, test_delete_sync_returns_status);
+  tcase_add_test (session_tc, test_delete_sync_unanswered_returns_zero);
+
+  suite_add_tcase (s, failure_tc);
+  tcase_add_test (failure_tc, test_timeout);
+  tcase_add_test (failure_tc, test_connection_refused);
+  tcase_add_test (failure_tc, test_cancel_while_server_holds);
+  tcase_add_test (failure_tc, test_cancel_before_submit);
+  tcase_add_test (failure_tc, test_shutdown_completes_pending_request);
+  tcase_add_test (failure_tc, test_request_after_shutdown_is_closed);
+  tcase_add_test (failure_tc, test_unref_after_shutdown_does_not_hang);
+  tcase_add_test (failure_tc, test_invalid_endpoint);
+  tcase_add_test (failure_tc, test_invalid_endpoint_empty_host);
+
+  suite_add_tcase (s, threads_tc);
+  tcase_add_test (threads_tc, test_callbacks_run_on_client_thread);
+  tcase_add_test (threads_tc, test_sequential_posts);
+  tcase_add_test (threads_tc, test_last_unref_on_client_thread);
+
+  return s;
+}
+
+GST_CHECK_MAIN (client);
