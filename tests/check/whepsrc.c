@@ -14,6 +14,17 @@
 
 #include "framecode.h"
 
+/* Timeouts are multiplied by WHEP_TEST_TIMEOUT_SCALE (e.g. 10 under
+ * valgrind); they bound waiting, they do not measure speed. */
+static guint
+scaled (guint timeout_ms)
+{
+  const gchar *scale = g_getenv ("WHEP_TEST_TIMEOUT_SCALE");
+  gdouble factor = scale ? g_ascii_strtod (scale, NULL) : 1.0;
+
+  return (guint) (timeout_ms * MAX (factor, 1.0));
+}
+
 /* --- the test server process --- */
 
 typedef struct
@@ -68,7 +79,8 @@ static gboolean
 server_wait (TestServer * server, const gchar * prefix, guint n,
     guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gint64 end = g_get_monotonic_time () + scaled (timeout_ms) *
+      G_TIME_SPAN_MILLISECOND;
 
   while (server_count (server, prefix) < n) {
     gboolean ended;
@@ -325,7 +337,8 @@ player_run (Player * p, gboolean (*done) (Player * p, gpointer data),
     gpointer data, guint timeout_ms)
 {
   GstBus *bus = gst_element_get_bus (p->pipeline);
-  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gint64 end = g_get_monotonic_time () + scaled (timeout_ms) *
+      G_TIME_SPAN_MILLISECOND;
   GstMessage *error = NULL;
 
   if (GST_STATE (p->pipeline) != GST_STATE_PLAYING
