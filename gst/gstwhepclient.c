@@ -134,30 +134,39 @@ static gpointer
 client_thread_main (gpointer data)
 {
   GstWhepClient *client = data;
+  /* The client may be finalized while this thread winds down (its last
+   * reference can be dropped by a completion on this very thread): after
+   * the loop returns, only these locals are touched. */
+  GMainContext *context = g_main_context_ref (client->context);
+  GMainLoop *loop = g_main_loop_ref (client->loop);
+  SoupSession *session;
 
-  g_main_context_push_thread_default (client->context);
+  g_main_context_push_thread_default (context);
 
   /* libsoup 3 binds a session to the thread that creates it. */
-  client->session = soup_session_new_with_options ("user-agent",
+  session = soup_session_new_with_options ("user-agent",
       client->config.user_agent, "timeout", 0, "idle-timeout", 30,
       "max-conns-per-host", 8, NULL);
   if (client->tls_database)
-    soup_session_set_tls_database (client->session, client->tls_database);
+    soup_session_set_tls_database (session, client->tls_database);
+  client->session = session;
 
   g_mutex_lock (&client->lock);
   client->ready = TRUE;
   g_cond_broadcast (&client->ready_cond);
   g_mutex_unlock (&client->lock);
 
-  g_main_loop_run (client->loop);
+  g_main_loop_run (loop);
 
   /* Finish whatever completions are still queued (they only report
    * cancellation by now), then drop the session on its own thread. */
-  while (g_main_context_iteration (client->context, FALSE));
-  g_clear_object (&client->session);
-  while (g_main_context_iteration (client->context, FALSE));
+  while (g_main_context_iteration (context, FALSE));
+  g_object_unref (session);
+  while (g_main_context_iteration (context, FALSE));
 
-  g_main_context_pop_thread_default (client->context);
+  g_main_context_pop_thread_default (context);
+  g_main_loop_unref (loop);
+  g_main_context_unref (context);
   return NULL;
 }
 
@@ -482,6 +491,17 @@ is_redirect (guint status)
       || status == 308;
 }
 
+static gboolean
+is_followable (const gchar * url)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+  const gchar *host = uri ? g_uri_get_host (uri) : NULL;
+
+  return host && *host && (g_strcmp0 (scheme, "http") == 0
+      || g_strcmp0 (scheme, "https") == 0);
+}
+
 /* Follows a redirect by hand: libsoup's own handling may drop the
  * Authorization header and turns POST into GET on 301/302/303; WHEP wants
  * the same request, with its credentials, at the new place.  Returns TRUE
@@ -499,8 +519,13 @@ follow_redirect (WhepRequest * req)
   if (!location || req->response->redirects >= MAX_REDIRECTS)
     return FALSE;
   target = gst_whep_resolve_location (req->url, location, &err);
-  if (!target)
+  if (!target || !is_followable (target)) {
+    /* Reported as the 3xx it is: the caller names the target. */
+    GST_WARNING ("%s %s: cannot follow redirect to '%s'", req->method,
+        req->url, location);
+    g_free (target);
     return FALSE;
+  }
 
   if (status != 307 && status != 308)
     GST_WARNING ("%s %s answered %u, which WHEP forbids (RFC: use 307); "
@@ -557,8 +582,9 @@ send_current_hop (WhepRequest * req)
   SoupSession *session = req->client->session;
   g_autoptr (GError) err = NULL;
   g_autoptr (GUri) uri = g_uri_parse (req->url, SOUP_HTTP_URI_FLAGS, &err);
+  const gchar *host = uri ? g_uri_get_host (uri) : NULL;
 
-  if (!uri || !g_uri_get_host (uri) ||
+  if (!uri || !host || !*host ||
       (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
     complete_request (req, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -742,8 +768,12 @@ gst_whep_client_delete_sync (GstWhepClient * client,
   gint64 end_time;
   guint status;
 
+  gboolean done;
+
   g_return_val_if_fail (!gst_whep_client_is_client_thread (client), 0);
 
+  if (timeout_ms == 0)
+    timeout_ms = client->config.timeout_ms;
   wait = g_atomic_rc_box_new0 (DeleteWait);
   g_mutex_init (&wait->lock);
   g_cond_init (&wait->cond);
@@ -759,10 +789,11 @@ gst_whep_client_delete_sync (GstWhepClient * client,
   while (!wait->done)
     if (!g_cond_wait_until (&wait->cond, &wait->lock, end_time))
       break;
-  status = wait->done ? wait->status : 0;
+  done = wait->done;
+  status = done ? wait->status : 0;
   g_mutex_unlock (&wait->lock);
 
-  if (!wait->done)
+  if (!done)
     g_cancellable_cancel (cancellable);
   g_atomic_rc_box_release_full (wait, (GDestroyNotify) delete_wait_clear);
   return status;

@@ -70,9 +70,10 @@ void gst_whep_client_config_clear (GstWhepClientConfig * config);
 GstWhepClient *gst_whep_client_new (const GstWhepClientConfig * config,
     GError ** error);
 
-/* Cancels every request still under way and stops the thread; later calls
- * complete at once with G_IO_ERROR_CLOSED.  Idempotent.  Must not be called
- * from the client's own thread. */
+/* Cancels every request still under way; later calls complete at once
+ * with G_IO_ERROR_CLOSED.  The thread itself stops when the client is
+ * disposed.  Idempotent.  Must not be called from the client's own
+ * thread. */
 void gst_whep_client_shutdown (GstWhepClient * client);
 
 /* POSTs @sdp_offer (Content-Type exactly "application/sdp") to @endpoint,
@@ -102,7 +103,8 @@ void gst_whep_client_delete_async (GstWhepClient * client,
 GstWhepResponse *gst_whep_client_request_finish (GstWhepClient * client,
     GAsyncResult * result, GError ** error);
 
-/* DELETEs and waits at most @timeout_ms for the answer, for teardown paths
+/* DELETEs and waits at most @timeout_ms (0: the client's timeout) for the
+ * answer, for teardown paths
  * that must not return before the server knows.  Returns the HTTP status,
  * or 0 when there was no answer in time (the request is then cancelled).
  * Must not be called from the client's thread. */
