@@ -1,8 +1,12 @@
 /* whepsrc — the output switch (see gstwhepswitch.h).
  *
- * Threads: each sink pad is pushed by its session's streaming thread; the
- * src pad is pushed from whichever of them is active, one at a time: the
- * src pad's stream lock serialises them (taken around every push).
+ * Threads: each sink pad is pushed by its session's streaming thread; a
+ * hold thread of the switch's own repeats the last frame when the active
+ * input falls silent.  All output decisions and pushes happen with the src
+ * pad's stream lock held, so they are serialised; `lock` guards the state
+ * they share and is never held while pushing.
+ *
+ * Lock order: src stream lock → lock.  Signals are emitted with neither.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -12,8 +16,35 @@
 
 #include "gstwhepswitch.h"
 
+#include <gst/audio/audio.h>
+#include <gst/video/video.h>
+
 GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 #define GST_CAT_DEFAULT whep_switch_debug
+
+#define DEFAULT_FRAME_DURATION (GST_SECOND / 30)
+/* How long the active input may be silent before the output holds: longer
+ * than any normal frame interval or jitter, short enough to be invisible. */
+#define HOLD_AFTER_MS 200
+/* Frames of a pending session kept while it is ahead of the active one. */
+#define MAX_PENDING_QUEUE 90
+/* Frames a pending session may stay behind before the old one is frozen
+ * so that the new one can catch up. */
+#define MAX_BEHIND_FRAMES 3
+
+enum
+{
+  SIGNAL_SWITCHED,
+  SIGNAL_HOLDING,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+typedef struct
+{
+  GstBuffer *buffer;            /* timestamps already in running time */
+  GstClockTime ref;             /* capture time, or NONE */
+} QueuedFrame;
 
 struct _GstWhepSwitch
 {
@@ -21,19 +52,42 @@ struct _GstWhepSwitch
 
   GstPad *srcpad;
   gchar *stream_id;             /* immutable */
+  GstCaps *ntp_caps;            /* immutable: "timestamp/x-ntp" */
 
-  /* Protected by the object lock.  Never held while pushing, sending
-   * events or querying: take it, copy what is needed, drop it. */
+  GMutex lock;
+  GCond cond;                   /* wakes the hold thread */
+
+  /* Protected by lock. */
   GstPad *active;               /* ref held; one of our sink pads, or NULL */
+  GstPad *pending;              /* ref held; the pad that takes over next */
+  GQueue queue;                 /* QueuedFrame*: pending frames ahead of us */
+  guint behind;                 /* pending frames dropped as already shown */
+  gboolean freeze_active;       /* drop the active input: pending catches up */
+  gboolean gap_mode;
   guint next_pad_id;
+  gint64 last_input_us;         /* monotonic, last buffer from active */
+  GThread *hold_thread;
+  gboolean hold_running;
 
-  /* Protected by the src pad's stream lock (only the pushing thread
-   * touches them). */
+  /* Protected by the src stream lock (output side) and lock (readers). */
   gboolean sent_stream_start;
   gboolean sent_segment;
   GstCaps *sent_caps;
-  GstPad *last_input;           /* the sink pad that pushed last (no ref) */
+  gboolean is_audio;
+  GstAudioInfo audio_info;
+  GstClockTime frame_duration;
+  GstBuffer *last_buffer;       /* last real buffer pushed */
+  GstClockTime last_out_pts;    /* running time of the last pushed buffer */
+  GstClockTime last_out_ref;    /* capture time of the last real frame */
+  gboolean holding;
+  gint64 hold_start_us;
+
+  /* Stats, protected by lock. */
   guint64 buffers_out;
+  guint64 held_frames;
+  guint64 holds;
+  guint64 takeovers;
+  gint64 longest_hold_us;
 };
 
 G_DEFINE_TYPE (GstWhepSwitch, gst_whep_switch, GST_TYPE_ELEMENT);
@@ -43,15 +97,11 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
-static gboolean
-pad_is_active (GstWhepSwitch * self, GstPad * pad)
+static void
+queued_frame_free (QueuedFrame * frame)
 {
-  gboolean active;
-
-  GST_OBJECT_LOCK (self);
-  active = self->active == pad;
-  GST_OBJECT_UNLOCK (self);
-  return active;
+  gst_buffer_unref (frame->buffer);
+  g_free (frame);
 }
 
 static GstPad *
@@ -59,18 +109,37 @@ dup_active (GstWhepSwitch * self)
 {
   GstPad *pad;
 
-  GST_OBJECT_LOCK (self);
+  g_mutex_lock (&self->lock);
   pad = self->active ? gst_object_ref (self->active) : NULL;
-  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->lock);
   return pad;
 }
 
+/* --- output (called with the src stream lock) --- */
+
+static void
+update_format (GstWhepSwitch * self, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gint num = 0, den = 1;
+
+  self->is_audio = g_str_has_prefix (gst_structure_get_name (s), "audio/");
+  if (self->is_audio) {
+    if (!gst_audio_info_from_caps (&self->audio_info, caps))
+      gst_audio_info_init (&self->audio_info);
+  } else if (gst_structure_get_fraction (s, "framerate", &num, &den)
+      && num > 0 && den > 0) {
+    self->frame_duration = gst_util_uint64_scale_int (GST_SECOND, den, num);
+  }
+}
+
 /* Sends stream-start, caps and segment as needed before data from
- * @sinkpad.  Called with the src stream lock. */
+ * @sinkpad (NULL: repeat of what was sent). */
 static void
 prepare_output (GstWhepSwitch * self, GstPad * sinkpad)
 {
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (sinkpad);
+  g_autoptr (GstCaps) caps = sinkpad ? gst_pad_get_current_caps (sinkpad) :
+      NULL;
 
   if (!self->sent_stream_start) {
     GstEvent *event = gst_event_new_stream_start (self->stream_id);
@@ -84,6 +153,7 @@ prepare_output (GstWhepSwitch * self, GstPad * sinkpad)
     GST_INFO_OBJECT (self, "caps from %s: %" GST_PTR_FORMAT,
         GST_PAD_NAME (sinkpad), caps);
     gst_caps_replace (&self->sent_caps, caps);
+    update_format (self, caps);
     gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
   }
 
@@ -94,13 +164,259 @@ prepare_output (GstWhepSwitch * self, GstPad * sinkpad)
     gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
     self->sent_segment = TRUE;
   }
+}
 
-  if (self->last_input != sinkpad) {
-    if (self->last_input)
-      GST_INFO_OBJECT (self, "output switched from %s to %s",
-          GST_PAD_NAME (self->last_input), GST_PAD_NAME (sinkpad));
-    self->last_input = sinkpad;
+/* Ends a hold when real data flows again; returns TRUE when it did. */
+static gboolean
+end_hold (GstWhepSwitch * self)
+{
+  gint64 held;
+
+  if (!self->holding)
+    return FALSE;
+  held = g_get_monotonic_time () - self->hold_start_us;
+  g_mutex_lock (&self->lock);
+  self->holding = FALSE;
+  self->longest_hold_us = MAX (self->longest_hold_us, held);
+  g_mutex_unlock (&self->lock);
+  GST_INFO_OBJECT (self, "hold ended after %" G_GINT64_FORMAT " ms",
+      held / 1000);
+  return TRUE;
+}
+
+/* Pushes a real buffer from @sinkpad.  Called with the stream lock. */
+static GstFlowReturn
+push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
+    GstClockTime ref, gboolean * hold_ended)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  prepare_output (self, sinkpad);
+  /* Monotonic output: a new session's first frame may be stamped a hair
+   * before the last repeated one. */
+  if (GST_CLOCK_TIME_IS_VALID (pts)
+      && GST_CLOCK_TIME_IS_VALID (self->last_out_pts)
+      && pts <= self->last_out_pts) {
+    buffer = gst_buffer_make_writable (buffer);
+    pts = self->last_out_pts + 1;
+    GST_BUFFER_PTS (buffer) = pts;
+    GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   }
+  if (GST_CLOCK_TIME_IS_VALID (pts))
+    self->last_out_pts = pts;
+  if (GST_CLOCK_TIME_IS_VALID (ref))
+    self->last_out_ref = ref;
+  if (!self->is_audio && GST_BUFFER_DURATION_IS_VALID (buffer)
+      && GST_BUFFER_DURATION (buffer) > 0 && !self->sent_caps)
+    self->frame_duration = GST_BUFFER_DURATION (buffer);
+  gst_buffer_replace (&self->last_buffer, buffer);
+  *hold_ended |= end_hold (self);
+
+  g_mutex_lock (&self->lock);
+  self->buffers_out++;
+  self->last_input_us = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+
+  return gst_pad_push (self->srcpad, buffer);
+}
+
+/* --- takeover --- */
+
+static GstClockTime
+buffer_reference (GstWhepSwitch * self, GstBuffer * buffer)
+{
+  GstReferenceTimestampMeta *meta =
+      gst_buffer_get_reference_timestamp_meta (buffer, self->ntp_caps);
+
+  return meta ? meta->timestamp : GST_CLOCK_TIME_NONE;
+}
+
+static GstClockTime
+tolerance (GstWhepSwitch * self, GstBuffer * buffer)
+{
+  if (self->is_audio && GST_BUFFER_DURATION_IS_VALID (buffer))
+    return GST_BUFFER_DURATION (buffer) / 2;
+  return self->frame_duration / 2;
+}
+
+/* Orders a frame against the last one shown: < 0 already shown (or
+ * older), 0 the same frame, > 0 newer.  Capture times when both have one,
+ * running times otherwise. */
+static gint
+compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
+{
+  GstClockTimeDiff diff;
+  GstClockTime tol = tolerance (self, buffer);
+
+  if (GST_CLOCK_TIME_IS_VALID (ref)
+      && GST_CLOCK_TIME_IS_VALID (self->last_out_ref))
+    diff = GST_CLOCK_DIFF (self->last_out_ref, ref);
+  else if (GST_BUFFER_PTS_IS_VALID (buffer)
+      && GST_CLOCK_TIME_IS_VALID (self->last_out_pts))
+    diff = GST_CLOCK_DIFF (self->last_out_pts, GST_BUFFER_PTS (buffer));
+  else
+    return 1;
+  if (ABS (diff) <= (GstClockTimeDiff) tol)
+    return 0;
+  return diff < 0 ? -1 : 1;
+}
+
+/* The pending pad becomes the active one.  Called with the stream lock;
+ * takes the lock itself. */
+static void
+take_over (GstWhepSwitch * self)
+{
+  g_mutex_lock (&self->lock);
+  GST_INFO_OBJECT (self, "takeover: %s → %s",
+      self->active ? GST_PAD_NAME (self->active) : "none",
+      GST_PAD_NAME (self->pending));
+  gst_object_replace ((GstObject **) & self->active,
+      GST_OBJECT (self->pending));
+  gst_clear_object (&self->pending);
+  self->behind = 0;
+  self->freeze_active = FALSE;
+  self->takeovers++;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Pushes the queued frames of the (now active) pad that come after the
+ * last one shown.  Called with the stream lock. */
+static GstFlowReturn
+flush_queue (GstWhepSwitch * self, GstPad * pad, gboolean * hold_ended)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  QueuedFrame *frame;
+
+  for (;;) {
+    g_mutex_lock (&self->lock);
+    frame = g_queue_pop_head (&self->queue);
+    g_mutex_unlock (&self->lock);
+    if (!frame)
+      break;
+    if (ret == GST_FLOW_OK
+        && compare_with_last (self, frame->buffer, frame->ref) > 0)
+      ret = push_real (self, pad, gst_buffer_ref (frame->buffer), frame->ref,
+          hold_ended);
+    queued_frame_free (frame);
+  }
+  return ret;
+}
+
+static void
+clear_queue (GstWhepSwitch * self)
+{
+  g_queue_clear_full (&self->queue, (GDestroyNotify) queued_frame_free);
+}
+
+/* A buffer from the pending pad.  Called with the stream lock. */
+static GstFlowReturn
+handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
+    GstClockTime ref, gboolean * switched, gboolean * hold_ended)
+{
+  gboolean nothing_on_air;
+  gint order;
+
+  g_mutex_lock (&self->lock);
+  nothing_on_air = self->active == NULL || self->holding
+      || self->freeze_active;
+  g_mutex_unlock (&self->lock);
+
+  order = compare_with_last (self, buffer, ref);
+  if (order <= 0) {
+    /* Already shown by the active session. */
+    g_mutex_lock (&self->lock);
+    if (++self->behind >= MAX_BEHIND_FRAMES && !self->freeze_active) {
+      /* This session lags the old one: stop the old one so that this one
+       * continues from the last frame shown. */
+      GST_DEBUG_OBJECT (self, "pending input lags: freezing the active one");
+      self->freeze_active = TRUE;
+    }
+    g_mutex_unlock (&self->lock);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+
+  if (nothing_on_air || self->last_buffer == NULL) {
+    GstFlowReturn ret;
+    /* The old session is gone or frozen: continue at once, with what was
+     * queued while it still played. */
+    take_over (self);
+    *switched = TRUE;
+    ret = flush_queue (self, pad, hold_ended);
+    if (ret == GST_FLOW_OK && compare_with_last (self, buffer, ref) > 0)
+      return push_real (self, pad, buffer, ref, hold_ended);
+    gst_buffer_unref (buffer);
+    return ret;
+  }
+
+  /* Newer than what is on air: the old session will show the frames up to
+   * this one, then we continue from the queue. */
+  g_mutex_lock (&self->lock);
+  if (g_queue_get_length (&self->queue) >= MAX_PENDING_QUEUE)
+    queued_frame_free (g_queue_pop_head (&self->queue));
+  {
+    QueuedFrame *frame = g_new0 (QueuedFrame, 1);
+    frame->buffer = buffer;
+    frame->ref = ref;
+    g_queue_push_tail (&self->queue, frame);
+  }
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_OK;
+}
+
+/* A buffer from the active pad while another one is pending.  Called with
+ * the stream lock. */
+static GstFlowReturn
+handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
+    GstBuffer * buffer, GstClockTime ref, gboolean * switched,
+    gboolean * hold_ended)
+{
+  QueuedFrame *head;
+  GstPad *pending;
+  gboolean head_reached = FALSE;
+  GstFlowReturn ret;
+
+  g_mutex_lock (&self->lock);
+  head = g_queue_peek_head (&self->queue);
+  pending = self->pending ? gst_object_ref (self->pending) : NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (head) {
+    /* Does the pending session already have this frame (or the next)? */
+    GstClockTime saved_pts = self->last_out_pts, saved_ref = self->last_out_ref;
+    GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+    /* Compare the queued head with this buffer, reusing the "last shown"
+     * comparison: temporarily treat this buffer as the last shown. */
+    if (GST_CLOCK_TIME_IS_VALID (pts))
+      self->last_out_pts = pts;
+    self->last_out_ref = ref;
+    head_reached = compare_with_last (self, head->buffer, head->ref) <= 0;
+    self->last_out_pts = saved_pts;
+    self->last_out_ref = saved_ref;
+  }
+
+  if (head_reached && pending) {
+    /* The pending session has this very frame queued: switch here. */
+    gst_buffer_unref (buffer);
+    take_over (self);
+    *switched = TRUE;
+    ret = flush_queue (self, pending, hold_ended);
+    gst_object_unref (pending);
+    return ret;
+  }
+  if (pending)
+    gst_object_unref (pending);
+
+  ret = push_real (self, pad, buffer, ref, hold_ended);
+
+  /* Queued frames up to what was just shown are no longer needed. */
+  g_mutex_lock (&self->lock);
+  while ((head = g_queue_peek_head (&self->queue))
+      && compare_with_last (self, head->buffer, head->ref) <= 0)
+    queued_frame_free (g_queue_pop_head (&self->queue));
+  g_mutex_unlock (&self->lock);
+  return ret;
 }
 
 static GstClockTime
@@ -112,45 +428,75 @@ to_running_time (const GstSegment * segment, GstClockTime ts)
   return gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
 }
 
-static const GstSegment *
-pad_segment (GstPad * pad, GstEvent ** holder)
+/* Turns the buffer's timestamps into running time (of its own pad). */
+static GstBuffer *
+buffer_to_running_time (GstPad * pad, GstBuffer * buffer)
 {
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
   const GstSegment *segment = NULL;
 
-  *holder = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (*holder)
-    gst_event_parse_segment (*holder, &segment);
-  return segment;
+  if (event)
+    gst_event_parse_segment (event, &segment);
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_PTS (buffer) = to_running_time (segment, GST_BUFFER_PTS (buffer));
+  GST_BUFFER_DTS (buffer) = to_running_time (segment, GST_BUFFER_DTS (buffer));
+  if (event)
+    gst_event_unref (event);
+  return buffer;
 }
 
 static GstFlowReturn
 gst_whep_switch_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
   GstWhepSwitch *self = GST_WHEP_SWITCH (parent);
-  GstEvent *segment_event = NULL;
-  const GstSegment *segment;
+  gboolean is_active, is_pending, frozen, switched = FALSE, hold_ended =
+      FALSE;
+  GstClockTime ref;
   GstFlowReturn ret;
 
-  if (!pad_is_active (self, pad) || GST_STATE (self) != GST_STATE_PLAYING) {
-    /* A standby session keeps decoding so that it is ready at once; and a
-     * live source produces nothing while paused (sessions keep running so
-     * that they stay alive). */
+  g_mutex_lock (&self->lock);
+  is_active = self->active == pad;
+  is_pending = self->pending == pad;
+  frozen = self->freeze_active;
+  g_mutex_unlock (&self->lock);
+
+  /* A standby session keeps decoding so that it is ready at once; and a
+   * live source produces nothing while paused (sessions keep running so
+   * that they stay alive). */
+  if ((!is_active && !is_pending) || GST_STATE (self) != GST_STATE_PLAYING
+      || (is_active && frozen)) {
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
 
-  segment = pad_segment (pad, &segment_event);
-  buffer = gst_buffer_make_writable (buffer);
-  GST_BUFFER_PTS (buffer) = to_running_time (segment, GST_BUFFER_PTS (buffer));
-  GST_BUFFER_DTS (buffer) = to_running_time (segment, GST_BUFFER_DTS (buffer));
-  if (segment_event)
-    gst_event_unref (segment_event);
+  buffer = buffer_to_running_time (pad, buffer);
+  ref = buffer_reference (self, buffer);
 
   GST_PAD_STREAM_LOCK (self->srcpad);
-  prepare_output (self, pad);
-  self->buffers_out++;
-  ret = gst_pad_push (self->srcpad, buffer);
+  /* Re-check: a takeover may have happened while we waited. */
+  g_mutex_lock (&self->lock);
+  is_active = self->active == pad;
+  is_pending = self->pending == pad;
+  g_mutex_unlock (&self->lock);
+
+  if (is_pending)
+    ret = handle_pending_buffer (self, pad, buffer, ref, &switched,
+        &hold_ended);
+  else if (is_active && self->pending)
+    ret = handle_active_buffer_during_takeover (self, pad, buffer, ref,
+        &switched, &hold_ended);
+  else if (is_active)
+    ret = push_real (self, pad, buffer, ref, &hold_ended);
+  else {
+    gst_buffer_unref (buffer);
+    ret = GST_FLOW_OK;
+  }
   GST_PAD_STREAM_UNLOCK (self->srcpad);
+
+  if (switched)
+    g_signal_emit (self, signals[SIGNAL_SWITCHED], 0, pad);
+  if (hold_ended)
+    g_signal_emit (self, signals[SIGNAL_HOLDING], 0, FALSE);
 
   /* Downstream flow problems are downstream's; a session must never be
    * stopped by "not-linked" while the application relinks. */
@@ -159,11 +505,117 @@ gst_whep_switch_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   return ret;
 }
 
+/* --- hold --- */
+
+static GstBuffer *
+make_silence (GstWhepSwitch * self, GstBuffer * model)
+{
+  gsize size = gst_buffer_get_size (model);
+  GstBuffer *silence = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+
+  gst_buffer_map (silence, &map, GST_MAP_WRITE);
+  if (self->audio_info.finfo)
+    gst_audio_format_info_fill_silence (self->audio_info.finfo, map.data,
+        map.size);
+  else
+    memset (map.data, 0, map.size);
+  gst_buffer_unmap (silence, &map);
+  GST_BUFFER_DURATION (silence) = GST_BUFFER_DURATION (model);
+  return silence;
+}
+
+/* Pushes one repeated frame (or silence, or a GAP).  Called with the
+ * stream lock; returns TRUE when a hold began. */
+static gboolean
+push_hold_item (GstWhepSwitch * self)
+{
+  GstClockTime duration, pts;
+  gboolean began = FALSE, gap_mode;
+  GstBuffer *item = NULL;
+
+  if (!self->last_buffer || !self->sent_segment)
+    return FALSE;
+
+  duration = (self->is_audio && GST_BUFFER_DURATION_IS_VALID
+      (self->last_buffer)) ? GST_BUFFER_DURATION (self->last_buffer) :
+      self->frame_duration;
+  pts = GST_CLOCK_TIME_IS_VALID (self->last_out_pts) ?
+      self->last_out_pts + duration : GST_CLOCK_TIME_NONE;
+
+  g_mutex_lock (&self->lock);
+  gap_mode = self->gap_mode;
+  if (!self->holding) {
+    self->holding = TRUE;
+    self->hold_start_us = g_get_monotonic_time ();
+    self->holds++;
+    began = TRUE;
+  }
+  self->held_frames++;
+  g_mutex_unlock (&self->lock);
+
+  self->last_out_pts = pts;
+  if (gap_mode) {
+    gst_pad_push_event (self->srcpad, gst_event_new_gap (pts, duration));
+    return began;
+  }
+  if (self->is_audio)
+    item = make_silence (self, self->last_buffer);
+  else
+    item = gst_buffer_copy (self->last_buffer);
+  GST_BUFFER_PTS (item) = pts;
+  GST_BUFFER_DTS (item) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (item) = duration;
+  gst_pad_push (self->srcpad, item);
+  return began;
+}
+
+static gpointer
+hold_thread_main (gpointer data)
+{
+  GstWhepSwitch *self = data;
+
+  g_mutex_lock (&self->lock);
+  while (self->hold_running) {
+    GstClockTime interval = self->is_audio ? 20 * GST_MSECOND :
+        self->frame_duration;
+    gint64 now, silent_us;
+    gboolean began;
+
+    g_cond_wait_until (&self->cond, &self->lock, g_get_monotonic_time () +
+        GST_TIME_AS_USECONDS (interval));
+    if (!self->hold_running)
+      break;
+    now = g_get_monotonic_time ();
+    silent_us = self->last_input_us ? now - self->last_input_us : 0;
+    if (silent_us < HOLD_AFTER_MS * 1000 || self->active == NULL
+        || GST_STATE (self) != GST_STATE_PLAYING)
+      continue;
+    g_mutex_unlock (&self->lock);
+
+    GST_PAD_STREAM_LOCK (self->srcpad);
+    began = push_hold_item (self);
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
+    if (began) {
+      GST_INFO_OBJECT (self, "input silent for %" G_GINT64_FORMAT " ms: "
+          "holding the last %s", silent_us / 1000,
+          self->is_audio ? "sample (silence)" : "frame");
+      g_signal_emit (self, signals[SIGNAL_HOLDING], 0, TRUE);
+    }
+    g_mutex_lock (&self->lock);
+  }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* --- events and queries --- */
+
 static gboolean
 gst_whep_switch_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstWhepSwitch *self = GST_WHEP_SWITCH (parent);
-  gboolean active = pad_is_active (self, pad);
+  g_autoptr (GstPad) active = dup_active (self);
+  gboolean is_active = active == pad;
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
@@ -178,38 +630,18 @@ gst_whep_switch_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_SEGMENT_DONE:
+    case GST_EVENT_GAP:
+      /* A session ending, flushing or idling is not the stream's business:
+       * the hold covers silence. */
       GST_DEBUG_OBJECT (pad, "dropping %s from a session",
           GST_EVENT_TYPE_NAME (event));
       gst_event_unref (event);
       return TRUE;
-    case GST_EVENT_GAP:{
-      GstClockTime ts, duration;
-      GstEvent *segment_event = NULL;
-      const GstSegment *segment;
-      gboolean ret;
-
-      if (!active) {
-        gst_event_unref (event);
-        return TRUE;
-      }
-      gst_event_parse_gap (event, &ts, &duration);
-      segment = pad_segment (pad, &segment_event);
-      ts = to_running_time (segment, ts);
-      if (segment_event)
-        gst_event_unref (segment_event);
-      gst_event_unref (event);
-      GST_PAD_STREAM_LOCK (self->srcpad);
-      prepare_output (self, pad);
-      ret = gst_pad_push_event (self->srcpad, gst_event_new_gap (ts,
-              duration));
-      GST_PAD_STREAM_UNLOCK (self->srcpad);
-      return ret;
-    }
     default:
       break;
   }
 
-  if (!active || !GST_EVENT_IS_DOWNSTREAM (event)) {
+  if (!is_active || !GST_EVENT_IS_DOWNSTREAM (event)) {
     gst_event_unref (event);
     return TRUE;
   }
@@ -232,7 +664,8 @@ gst_whep_switch_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_ALLOCATION:
       /* Decoders keep their own pools: a standby session must not take
-       * buffers from downstream's pool while another session uses it. */
+       * buffers from downstream's pool while another session uses it, and
+       * a held frame must stay valid. */
       return FALSE;
     case GST_QUERY_CAPS:
     case GST_QUERY_ACCEPT_CAPS:
@@ -289,6 +722,8 @@ gst_whep_switch_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   }
 }
 
+/* --- pads --- */
+
 static GstPad *
 gst_whep_switch_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
@@ -297,9 +732,9 @@ gst_whep_switch_request_new_pad (GstElement * element, GstPadTemplate * templ,
   g_autofree gchar *pad_name = NULL;
   GstPad *pad;
 
-  GST_OBJECT_LOCK (self);
+  g_mutex_lock (&self->lock);
   pad_name = g_strdup_printf ("sink_%u", self->next_pad_id++);
-  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->lock);
 
   pad = gst_pad_new_from_template (templ, pad_name);
   gst_pad_set_chain_function (pad, gst_whep_switch_chain);
@@ -315,15 +750,20 @@ gst_whep_switch_release_pad (GstElement * element, GstPad * pad)
 {
   GstWhepSwitch *self = GST_WHEP_SWITCH (element);
 
-  GST_OBJECT_LOCK (self);
-  if (self->active == pad)
-    gst_clear_object (&self->active);
-  GST_OBJECT_UNLOCK (self);
-
   /* Wait for a push from this pad to finish before it goes. */
   GST_PAD_STREAM_LOCK (self->srcpad);
-  if (self->last_input == pad)
-    self->last_input = NULL;
+  g_mutex_lock (&self->lock);
+  if (self->active == pad) {
+    gst_clear_object (&self->active);
+    self->freeze_active = FALSE;
+  }
+  if (self->pending == pad) {
+    gst_clear_object (&self->pending);
+    clear_queue (self);
+    self->behind = 0;
+    self->freeze_active = FALSE;
+  }
+  g_mutex_unlock (&self->lock);
   GST_PAD_STREAM_UNLOCK (self->srcpad);
 
   gst_pad_set_active (pad, FALSE);
@@ -334,14 +774,67 @@ void
 gst_whep_switch_set_active_pad (GstWhepSwitch * self, GstPad * sinkpad)
 {
   g_return_if_fail (GST_IS_WHEP_SWITCH (self));
-  g_return_if_fail (sinkpad == NULL
-      || GST_OBJECT_PARENT (sinkpad) == GST_OBJECT (self));
 
-  GST_OBJECT_LOCK (self);
+  g_mutex_lock (&self->lock);
   gst_object_replace ((GstObject **) & self->active, GST_OBJECT (sinkpad));
-  GST_OBJECT_UNLOCK (self);
+  if (self->pending == sinkpad) {
+    gst_clear_object (&self->pending);
+    clear_queue (self);
+  }
+  self->freeze_active = FALSE;
+  self->behind = 0;
+  g_mutex_unlock (&self->lock);
   GST_INFO_OBJECT (self, "active input: %s",
       sinkpad ? GST_PAD_NAME (sinkpad) : "none");
+}
+
+void
+gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
+{
+  g_return_if_fail (GST_IS_WHEP_SWITCH (self));
+
+  g_mutex_lock (&self->lock);
+  if (self->active == sinkpad) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  gst_object_replace ((GstObject **) & self->pending, GST_OBJECT (sinkpad));
+  clear_queue (self);
+  self->behind = 0;
+  self->freeze_active = FALSE;
+  g_mutex_unlock (&self->lock);
+  GST_INFO_OBJECT (self, "pending input: %s",
+      sinkpad ? GST_PAD_NAME (sinkpad) : "none");
+}
+
+gboolean
+gst_whep_switch_is_active_pad (GstWhepSwitch * self, GstPad * sinkpad)
+{
+  gboolean active;
+
+  g_mutex_lock (&self->lock);
+  active = self->active == sinkpad;
+  g_mutex_unlock (&self->lock);
+  return active;
+}
+
+void
+gst_whep_switch_set_gap_mode (GstWhepSwitch * self, gboolean gap)
+{
+  g_mutex_lock (&self->lock);
+  self->gap_mode = gap;
+  g_mutex_unlock (&self->lock);
+}
+
+gint64
+gst_whep_switch_get_last_input_time (GstWhepSwitch * self)
+{
+  gint64 t;
+
+  g_mutex_lock (&self->lock);
+  t = self->last_input_us;
+  g_mutex_unlock (&self->lock);
+  return t;
 }
 
 guint64
@@ -349,10 +842,33 @@ gst_whep_switch_get_buffers_out (GstWhepSwitch * self)
 {
   guint64 n;
 
-  GST_PAD_STREAM_LOCK (self->srcpad);
+  g_mutex_lock (&self->lock);
   n = self->buffers_out;
-  GST_PAD_STREAM_UNLOCK (self->srcpad);
+  g_mutex_unlock (&self->lock);
   return n;
+}
+
+void
+gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
+    const gchar * prefix)
+{
+  g_autofree gchar *out = g_strconcat (prefix, "buffers", NULL);
+  g_autofree gchar *held = g_strconcat (prefix, "held-buffers", NULL);
+  g_autofree gchar *holds = g_strconcat (prefix, "holds", NULL);
+  g_autofree gchar *longest = g_strconcat (prefix, "longest-hold-ms", NULL);
+  g_autofree gchar *takeovers = g_strconcat (prefix, "takeovers", NULL);
+  gint64 longest_us, current_us = 0;
+
+  g_mutex_lock (&self->lock);
+  longest_us = self->longest_hold_us;
+  if (self->holding)
+    current_us = g_get_monotonic_time () - self->hold_start_us;
+  gst_structure_set (s, out, G_TYPE_UINT64, self->buffers_out,
+      held, G_TYPE_UINT64, self->held_frames,
+      holds, G_TYPE_UINT64, self->holds,
+      longest, G_TYPE_DOUBLE, MAX (longest_us, current_us) / 1000.0,
+      takeovers, G_TYPE_UINT64, self->takeovers, NULL);
+  g_mutex_unlock (&self->lock);
 }
 
 GstElement *
@@ -365,11 +881,41 @@ gst_whep_switch_new (const gchar * name, const gchar * stream_id)
   return GST_ELEMENT (self);
 }
 
+/* --- state --- */
+
+static void
+start_hold_thread (GstWhepSwitch * self)
+{
+  g_mutex_lock (&self->lock);
+  self->hold_running = TRUE;
+  self->hold_thread = g_thread_new ("whep-hold", hold_thread_main, self);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+stop_hold_thread (GstWhepSwitch * self)
+{
+  GThread *thread;
+
+  g_mutex_lock (&self->lock);
+  self->hold_running = FALSE;
+  thread = g_steal_pointer (&self->hold_thread);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (thread)
+    g_thread_join (thread);
+}
+
 static GstStateChangeReturn
 gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
 {
   GstWhepSwitch *self = GST_WHEP_SWITCH (element);
   GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    start_hold_thread (self);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    stop_hold_thread (self);
 
   ret = GST_ELEMENT_CLASS (gst_whep_switch_parent_class)->change_state
       (element, transition);
@@ -379,7 +925,14 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     self->sent_stream_start = FALSE;
     self->sent_segment = FALSE;
     gst_caps_replace (&self->sent_caps, NULL);
-    self->last_input = NULL;
+    gst_buffer_replace (&self->last_buffer, NULL);
+    self->last_out_pts = GST_CLOCK_TIME_NONE;
+    self->last_out_ref = GST_CLOCK_TIME_NONE;
+    self->holding = FALSE;
+    g_mutex_lock (&self->lock);
+    self->last_input_us = 0;
+    clear_queue (self);
+    g_mutex_unlock (&self->lock);
   }
   return ret;
 }
@@ -389,15 +942,29 @@ gst_whep_switch_finalize (GObject * object)
 {
   GstWhepSwitch *self = GST_WHEP_SWITCH (object);
 
+  stop_hold_thread (self);
   gst_clear_object (&self->active);
+  gst_clear_object (&self->pending);
+  clear_queue (self);
   gst_caps_replace (&self->sent_caps, NULL);
+  gst_caps_replace (&self->ntp_caps, NULL);
+  gst_buffer_replace (&self->last_buffer, NULL);
   g_free (self->stream_id);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (gst_whep_switch_parent_class)->finalize (object);
 }
 
 static void
 gst_whep_switch_init (GstWhepSwitch * self)
 {
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->queue);
+  self->ntp_caps = gst_caps_new_empty_simple ("timestamp/x-ntp");
+  self->frame_duration = DEFAULT_FRAME_DURATION;
+  self->last_out_pts = GST_CLOCK_TIME_NONE;
+  self->last_out_ref = GST_CLOCK_TIME_NONE;
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_event_function (self->srcpad, gst_whep_switch_src_event);
   gst_pad_set_query_function (self->srcpad, gst_whep_switch_src_query);
@@ -415,6 +982,17 @@ gst_whep_switch_class_init (GstWhepSwitchClass * klass)
   element_class->request_new_pad = gst_whep_switch_request_new_pad;
   element_class->release_pad = gst_whep_switch_release_pad;
   element_class->change_state = gst_whep_switch_change_state;
+
+  /* switched (pad): @pad took over the output.  Emitted on a streaming
+   * thread, no lock held. */
+  signals[SIGNAL_SWITCHED] = g_signal_new ("switched",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, GST_TYPE_PAD);
+  /* holding (gboolean): the output began (TRUE) or stopped (FALSE)
+   * repeating the last frame.  Emitted on a streaming or the hold thread. */
+  signals[SIGNAL_HOLDING] = g_signal_new ("holding",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -7,8 +7,19 @@
  * the switch makes its own stream-start and segment once, forwards caps
  * only when they really change, turns every input timestamp into running
  * time (all sessions share the pipeline's clock and base time, so running
- * times of two sessions are comparable), and never forwards EOS or
- * flushes from a session: a session ending is not the end of the stream.
+ * times of two sessions are comparable), keeps timestamps monotonic, and
+ * never forwards EOS or flushes from a session.
+ *
+ * Takeover: a *pending* pad (the next session) replaces the active one at a
+ * frame boundary: frames the old session already showed are dropped, the
+ * first frame after the last one shown goes out next.  Frames are matched
+ * by the sender's capture time (GstReferenceTimestampMeta, from RTCP sender
+ * reports) when both have it, else by running time.
+ *
+ * Hold: when the active input delivers nothing for `hold-after`, the last
+ * video frame is repeated at the stream's frame rate (or GAP events are
+ * sent, in gap mode) and audio gets silence, until a session delivers
+ * again.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -25,8 +36,28 @@ G_DECLARE_FINAL_TYPE (GstWhepSwitch, gst_whep_switch, GST, WHEP_SWITCH,
 GstElement *gst_whep_switch_new (const gchar * name, const gchar * stream_id);
 
 /* Makes @sinkpad (one of the switch's sink pads, or NULL) the one whose
- * data goes out.  Takes effect from the next buffer. */
+ * data goes out, at once. */
 void gst_whep_switch_set_active_pad (GstWhepSwitch * self, GstPad * sinkpad);
+
+/* Asks @sinkpad to take over from the active pad at the next frame
+ * boundary (at once when nothing is active or the output is held).  The
+ * "switched" signal tells when it happened. */
+void gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad);
+
+/* TRUE when @sinkpad is the active pad. */
+gboolean gst_whep_switch_is_active_pad (GstWhepSwitch * self, GstPad * sinkpad);
+
+/* Hold mode: repeat the last frame (FALSE) or send GAP events (TRUE). */
+void gst_whep_switch_set_gap_mode (GstWhepSwitch * self, gboolean gap);
+
+/* Fills @s with this switch's counters, each field name prefixed with
+ * @prefix: buffers-out, held-frames, holds, longest-hold-ms,
+ * takeovers. */
+void gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
+    const gchar * prefix);
+
+/* Monotonic time (µs) of the last buffer from the active pad, 0 if none. */
+gint64 gst_whep_switch_get_last_input_time (GstWhepSwitch * self);
 
 /* Number of buffers pushed out so far. */
 guint64 gst_whep_switch_get_buffers_out (GstWhepSwitch * self);
