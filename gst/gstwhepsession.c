@@ -354,6 +354,37 @@ static void on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
 static void on_ice_candidate (GstElement * webrtcbin, guint mline,
     gchar * candidate, GstWhepSession * self);
 
+static void
+on_bye_ssrc (GstElement * rtpbin, guint session_id, guint ssrc,
+    GstWhepSession * self)
+{
+  if (is_closing (self))
+    return;
+  /* The sender says it is done with this stream: the session is over, and
+   * waiting for a media timeout would only freeze the picture longer. */
+  fail_session (self, failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+          TRUE, self->config.endpoint, g_strdup_printf ("RTCP BYE from SSRC "
+              "%08x", ssrc), "The WHEP server ended the stream (RTCP BYE)"));
+}
+
+/* webrtcbin's rtpbin: capture times on every buffer (so that two sessions
+ * of one source can be switched frame-exactly) and RTCP BYE. */
+static void
+configure_rtpbin (GstWhepSession * self, GstElement * webrtcbin)
+{
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (webrtcbin),
+      "rtpbin");
+
+  if (!rtpbin) {
+    GST_WARNING_OBJECT (self, "webrtcbin has no rtpbin child named rtpbin");
+    return;
+  }
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (rtpbin),
+          "add-reference-timestamp-meta"))
+    g_object_set (rtpbin, "add-reference-timestamp-meta", TRUE, NULL);
+  g_signal_connect (rtpbin, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), self);
+}
+
 static GstElement *
 create_webrtcbin (GstWhepSession * self)
 {
@@ -375,6 +406,7 @@ create_webrtcbin (GstWhepSession * self)
       GST_WARNING_OBJECT (self, "webrtcbin refused a TURN server URI");
   }
   restrict_ice_addresses (self, webrtcbin);
+  configure_rtpbin (self, webrtcbin);
 
   g_signal_connect (webrtcbin, "pad-added", G_CALLBACK (on_webrtc_pad_added),
       self);
@@ -392,7 +424,12 @@ create_webrtcbin (GstWhepSession * self)
 static void
 disconnect_webrtcbin (GstWhepSession * self, GstElement * webrtcbin)
 {
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (webrtcbin),
+      "rtpbin");
+
   g_signal_handlers_disconnect_by_data (webrtcbin, self);
+  if (rtpbin)
+    g_signal_handlers_disconnect_by_data (rtpbin, self);
 }
 
 /* --- decoding --- */
@@ -454,6 +491,17 @@ decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_REMOVE;
   }
   return GST_PAD_PROBE_REMOVE;
+}
+
+/* A decoder that starts without a key frame must not show garbage: the
+ * output holds the last good picture instead. */
+static void
+on_decoder_added (GstBin * decodebin, GstBin * sub_bin, GstElement * element,
+    GstWhepSession * self)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "output-corrupt"))
+    g_object_set (element, "output-corrupt", FALSE, NULL);
 }
 
 static void
@@ -532,6 +580,8 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
   decodebin = gst_element_factory_make ("decodebin", NULL);
   g_signal_connect (decodebin, "pad-added",
       G_CALLBACK (on_decoded_pad_added), self);
+  g_signal_connect (decodebin, "deep-element-added",
+      G_CALLBACK (on_decoder_added), self);
   gst_bin_add (GST_BIN (self), decodebin);
   gst_element_sync_state_with_parent (decodebin);
   sinkpad = gst_element_get_static_pad (decodebin, "sink");
@@ -1370,6 +1420,148 @@ gst_whep_session_get_timings (GstWhepSession * self)
           self->t_first_frame), NULL);
   g_mutex_unlock (&self->lock);
   return s;
+}
+
+gint64
+gst_whep_session_get_first_frame_time (GstWhepSession * self)
+{
+  gint64 t;
+
+  g_mutex_lock (&self->lock);
+  t = self->t_first_frame;
+  g_mutex_unlock (&self->lock);
+  return t;
+}
+
+static const GstStructure *
+find_stats (const GstStructure * stats, const gchar * id)
+{
+  const GValue *value = id ? gst_structure_get_value (stats, id) : NULL;
+
+  return value && GST_VALUE_HOLDS_STRUCTURE (value) ?
+      gst_value_get_structure (value) : NULL;
+}
+
+static void
+copy_candidate (GstStructure * out, const gchar * side,
+    const GstStructure * candidate)
+{
+  g_autofree gchar *address = g_strdup_printf ("%s-address", side);
+  g_autofree gchar *port = g_strdup_printf ("%s-port", side);
+  g_autofree gchar *type = g_strdup_printf ("%s-type", side);
+  const gchar *addr = gst_structure_get_string (candidate, "address");
+  const gchar *kind = gst_structure_get_string (candidate, "candidate-type");
+  guint p = 0;
+
+  if (!addr)
+    addr = gst_structure_get_string (candidate, "ip");
+  gst_structure_get_uint (candidate, "port", &p);
+  gst_structure_set (out, address, G_TYPE_STRING, addr ? addr : "",
+      port, G_TYPE_UINT, p, type, G_TYPE_STRING, kind ? kind : "", NULL);
+}
+
+typedef struct
+{
+  const GstStructure *stats;
+  GstStructure *pair;
+} PairSearch;
+
+static gboolean
+find_pair_cb (GQuark field, const GValue * value, gpointer data)
+{
+  PairSearch *search = data;
+  const GstStructure *s;
+  GstWebRTCStatsType type;
+  const GstStructure *local, *remote;
+
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  s = gst_value_get_structure (value);
+  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
+      || type != GST_WEBRTC_STATS_CANDIDATE_PAIR)
+    return TRUE;
+  local = find_stats (search->stats, gst_structure_get_string (s,
+          "local-candidate-id"));
+  remote = find_stats (search->stats, gst_structure_get_string (s,
+          "remote-candidate-id"));
+  if (!local || !remote)
+    return TRUE;
+  search->pair = gst_structure_new_empty ("candidate-pair");
+  copy_candidate (search->pair, "local", local);
+  copy_candidate (search->pair, "remote", remote);
+  return FALSE;
+}
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} StatsWait;
+
+static void
+stats_wait_clear (StatsWait * wait)
+{
+  g_mutex_clear (&wait->lock);
+  g_cond_clear (&wait->cond);
+}
+
+static void
+stats_wait_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, (GDestroyNotify) stats_wait_clear);
+}
+
+static void
+on_stats_ready (GstPromise * promise, gpointer data)
+{
+  StatsWait *wait = data;
+
+  g_mutex_lock (&wait->lock);
+  wait->done = TRUE;
+  g_cond_signal (&wait->cond);
+  g_mutex_unlock (&wait->lock);
+}
+
+GstStructure *
+gst_whep_session_get_candidate_pair (GstWhepSession * self, guint timeout_ms)
+{
+  g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
+  GstPromise *promise;
+  PairSearch search = { NULL, NULL };
+  StatsWait *wait;
+  gboolean done;
+  gint64 end;
+
+  if (!webrtcbin)
+    return NULL;
+  wait = g_atomic_rc_box_new0 (StatsWait);
+  g_mutex_init (&wait->lock);
+  g_cond_init (&wait->cond);
+  /* The promise keeps its own reference to @wait: it may be answered after
+   * we gave up waiting. */
+  promise = gst_promise_new_with_change_func (on_stats_ready,
+      g_atomic_rc_box_acquire (wait), stats_wait_release);
+  g_signal_emit_by_name (webrtcbin, "get-stats", NULL, promise);
+
+  end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&wait->lock);
+  while (!wait->done)
+    if (!g_cond_wait_until (&wait->cond, &wait->lock, end))
+      break;
+  done = wait->done;
+  g_mutex_unlock (&wait->lock);
+
+  if (done && gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED) {
+    search.stats = gst_promise_get_reply (promise);
+    if (search.stats)
+      gst_structure_foreach (search.stats, find_pair_cb, &search);
+  } else {
+    gst_promise_interrupt (promise);
+  }
+  gst_promise_unref (promise);
+  stats_wait_release (wait);
+  return search.pair;
 }
 
 GPtrArray *

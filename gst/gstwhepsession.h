@@ -116,6 +116,16 @@ gint64 gst_whep_session_get_post_time (GstWhepSession * session);
 /* Time spent per phase so far, as a structure (gather-ms, post-ms,
  * connect-ms, first-frame-ms). */
 GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
+/* Monotonic time (µs) of the first decoded frame, 0 before. */
+gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
+
+/* The ICE candidate pair in use, from webrtcbin's statistics: a structure
+ * with local-address, local-port, local-type, remote-address, remote-port,
+ * remote-type (type: host, srflx, prflx, relay), or NULL.  Blocks at most
+ * @timeout_ms; never call it from webrtcbin's thread. */
+GstStructure *gst_whep_session_get_candidate_pair (GstWhepSession * session,
+    guint timeout_ms);
+
 /* ICE servers the server announced in its Link headers
  * (GstWhepIceServer*), or NULL. */
 GPtrArray *gst_whep_session_dup_link_ice_servers (GstWhepSession * session);
