@@ -707,3 +707,35 @@ gst_whep_content_type_is (const gchar * content_type, const gchar * expected)
 
   return *media_type != '\0' && g_ascii_strcasecmp (media_type, want) == 0;
 }
+
+/* --- session rotation policy --- */
+
+guint
+gst_whep_rotation_lead_ms (guint configured_ms, gdouble lifetime_s,
+    gdouble slowest_setup_ms)
+{
+  gdouble lead;
+
+  if (configured_ms)
+    return configured_ms;
+  lead = MAX (2.0 * MAX (slowest_setup_ms, 0.0) + 1000.0, 2000.0);
+  if (lifetime_s > 0)
+    lead = MIN (lead, lifetime_s * 1000.0 / 2.0);
+  return (guint) lead;
+}
+
+gdouble
+gst_whep_learn_session_limit (gdouble previous_age_s, gdouble age_s)
+{
+  gdouble shorter, longer;
+
+  if (previous_age_s < 1.0 || age_s < 1.0)
+    return 0;
+  shorter = MIN (previous_age_s, age_s);
+  longer = MAX (previous_age_s, age_s);
+  /* Sessions that end at about the same age are ended by a clock, not by
+   * chance. */
+  if (longer - shorter > 0.15 * longer)
+    return 0;
+  return shorter;
+}

@@ -102,4 +102,21 @@ gchar *gst_whep_uri_to_http (const gchar * uri);
 gboolean gst_whep_content_type_is (const gchar * content_type,
     const gchar * expected);
 
+/* --- session rotation policy --- */
+
+/* How long before a session's expiry the next one starts: @configured_ms
+ * when not 0; otherwise twice the slowest of the recent set-up times
+ * (gather → POST → ICE → DTLS → first frame) plus a second, and at least
+ * 2 s — so a slow network rotates earlier.  Never more than half the
+ * lifetime (a shorter lead still overlaps; a longer one would rotate all
+ * the time). */
+guint gst_whep_rotation_lead_ms (guint configured_ms, gdouble lifetime_s,
+    gdouble slowest_setup_ms);
+
+/* Learning a server's session limit from the ages (seconds since the POST)
+ * at which it ended sessions on its own: returns the limit to use (the
+ * shorter of the two ages) when @previous_age_s and @age_s agree within
+ * 15 % (and at least 1 s apart from zero), or 0 when they do not. */
+gdouble gst_whep_learn_session_limit (gdouble previous_age_s, gdouble age_s);
+
 G_END_DECLS

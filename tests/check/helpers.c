@@ -2312,6 +2312,44 @@ GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
 
+
+GST_START_TEST (test_rotation_lead_uses_configured_value)
+{
+  fail_unless_equals_int (gst_whep_rotation_lead_ms (3000, 60, 800), 3000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_rotation_lead_grows_with_slow_setups)
+{
+  /* Fast set-up: the 2 s floor. */
+  fail_unless_equals_int (gst_whep_rotation_lead_ms (0, 600, 300), 2000);
+  /* Slow set-up (TURN): twice the set-up plus a second. */
+  fail_unless_equals_int (gst_whep_rotation_lead_ms (0, 600, 4000), 9000);
+  /* Never more than half the lifetime. */
+  fail_unless_equals_int (gst_whep_rotation_lead_ms (0, 6, 4000), 3000);
+  /* Unknown lifetime: no cap. */
+  fail_unless_equals_int (gst_whep_rotation_lead_ms (0, 0, 4000), 9000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_session_limit_learned_from_similar_ages)
+{
+  fail_unless (G_APPROX_VALUE (gst_whep_learn_session_limit (30.2, 29.8),
+          29.8, 1e-9));
+  fail_unless (G_APPROX_VALUE (gst_whep_learn_session_limit (10.0, 11.5),
+          10.0, 1e-9));
+  /* Too different: chance, not a clock. */
+  fail_unless_equals_int ((gint) gst_whep_learn_session_limit (10.0, 20.0),
+      0);
+  /* Nothing learned from nothing, or from sessions that died at once. */
+  fail_unless_equals_int ((gint) gst_whep_learn_session_limit (0, 30.0), 0);
+  fail_unless_equals_int ((gint) gst_whep_learn_session_limit (0.4, 0.5), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 helpers_suite (void)
 {
@@ -2323,6 +2361,7 @@ helpers_suite (void)
   TCase *codecs = tcase_create ("codecs");
   TCase *answer = tcase_create ("answer");
   TCase *frag = tcase_create ("sdpfrag");
+  TCase *rotation = tcase_create ("rotation");
 
   suite_add_tcase (s, link);
   tcase_add_test (link, test_link_single_ice_server);
@@ -2448,6 +2487,11 @@ helpers_suite (void)
   tcase_add_test (answer, test_sdp_parse_valid);
   tcase_add_test (answer, test_sdp_parse_refuses_non_sdp);
   tcase_add_test (answer, test_sdp_parse_refuses_no_mline);
+
+  suite_add_tcase (s, rotation);
+  tcase_add_test (rotation, test_rotation_lead_uses_configured_value);
+  tcase_add_test (rotation, test_rotation_lead_grows_with_slow_setups);
+  tcase_add_test (rotation, test_session_limit_learned_from_similar_ages);
 
   suite_add_tcase (s, frag);
   tcase_add_test (frag, test_sdpfrag_to_string_exact);
