@@ -48,6 +48,8 @@ struct _GstWhepClient
   GMutex lock;
   gboolean closed;
   GCancellable *shutdown_cancellable;   /* cancelled by shutdown() */
+  guint in_flight;              /* requests submitted, not yet completed */
+  GCond idle_cond;              /* signalled when in_flight drops to 0 */
 
   /* Signalled once the thread has created the SoupSession. */
   GCond ready_cond;
@@ -201,6 +203,23 @@ gst_whep_client_new (const GstWhepClientConfig * config, GError ** error)
 }
 
 gboolean
+gst_whep_client_wait_idle (GstWhepClient * client, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gboolean idle;
+
+  g_return_val_if_fail (!gst_whep_client_is_client_thread (client), FALSE);
+
+  g_mutex_lock (&client->lock);
+  while (client->in_flight > 0)
+    if (!g_cond_wait_until (&client->idle_cond, &client->lock, end))
+      break;
+  idle = client->in_flight == 0;
+  g_mutex_unlock (&client->lock);
+  return idle;
+}
+
+gboolean
 gst_whep_client_is_client_thread (GstWhepClient * client)
 {
   return g_thread_self () == client->thread;
@@ -266,6 +285,7 @@ gst_whep_client_finalize (GObject * object)
   gst_whep_client_config_clear (&client->config);
   g_mutex_clear (&client->lock);
   g_cond_clear (&client->ready_cond);
+  g_cond_clear (&client->idle_cond);
 
   G_OBJECT_CLASS (gst_whep_client_parent_class)->finalize (object);
 }
@@ -275,6 +295,7 @@ gst_whep_client_init (GstWhepClient * client)
 {
   g_mutex_init (&client->lock);
   g_cond_init (&client->ready_cond);
+  g_cond_init (&client->idle_cond);
   client->shutdown_cancellable = g_cancellable_new ();
 }
 
@@ -354,6 +375,7 @@ static void
 complete_request (WhepRequest * req, GError * error)
 {
   GTask *task = g_steal_pointer (&req->task);
+  GstWhepClient *client = g_object_ref (req->client);
 
   if (error)
     g_task_return_error (task, error);
@@ -362,6 +384,12 @@ complete_request (WhepRequest * req, GError * error)
         (GDestroyNotify) gst_whep_response_free);
   g_object_unref (task);
   whep_request_free (req);
+
+  g_mutex_lock (&client->lock);
+  if (--client->in_flight == 0)
+    g_cond_broadcast (&client->idle_cond);
+  g_mutex_unlock (&client->lock);
+  g_object_unref (client);
 }
 
 static void
@@ -674,6 +702,9 @@ submit_request (GstWhepClient * client, const gchar * method,
   req->callback = callback;
   req->user_data = user_data;
 
+  g_mutex_lock (&client->lock);
+  client->in_flight++;
+  g_mutex_unlock (&client->lock);
   g_main_context_invoke (client->context, start_request_cb, req);
 }
 

@@ -111,6 +111,11 @@ GstWhepResponse *gst_whep_client_request_finish (GstWhepClient * client,
 guint gst_whep_client_delete_sync (GstWhepClient * client,
     const gchar * resource_url, guint timeout_ms);
 
+/* Waits until no request is under way (at most @timeout_ms), so that the
+ * DELETEs of sessions that ended a moment ago reach the server before a
+ * shutdown.  Returns TRUE when idle.  Not from the client's thread. */
+gboolean gst_whep_client_wait_idle (GstWhepClient * client, guint timeout_ms);
+
 /* TRUE when called on the client's thread. */
 gboolean gst_whep_client_is_client_thread (GstWhepClient * client);
 

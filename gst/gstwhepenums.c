@@ -30,3 +30,21 @@ gst_whep_src_status_get_type (void)
   }
   return type;
 }
+
+GType
+gst_whep_src_hold_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHEP_SRC_HOLD_REPEAT,
+        "Repeat the last frame, play silence", "repeat"},
+    {GST_WHEP_SRC_HOLD_GAP, "Send GAP events", "gap"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhepSrcHoldMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

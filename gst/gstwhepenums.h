@@ -31,4 +31,21 @@ typedef enum
 #define GST_TYPE_WHEP_SRC_STATUS (gst_whep_src_status_get_type ())
 GType gst_whep_src_status_get_type (void);
 
+/**
+ * GstWhepSrcHoldMode:
+ * @GST_WHEP_SRC_HOLD_REPEAT: repeat the last video frame at the stream's
+ *   frame rate and play silence
+ * @GST_WHEP_SRC_HOLD_GAP: send GAP events instead
+ *
+ * What the output carries while no session delivers media.
+ */
+typedef enum
+{
+  GST_WHEP_SRC_HOLD_REPEAT,
+  GST_WHEP_SRC_HOLD_GAP,
+} GstWhepSrcHoldMode;
+
+#define GST_TYPE_WHEP_SRC_HOLD_MODE (gst_whep_src_hold_mode_get_type ())
+GType gst_whep_src_hold_mode_get_type (void);
+
 G_END_DECLS

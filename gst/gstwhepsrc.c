@@ -8,27 +8,37 @@
  * @title: whepsrc
  *
  * Plays a live WebRTC stream from a WHEP server (WebRTC-HTTP Egress
- * Protocol): POSTs an SDP offer to `whep-endpoint`, plays the answer's
- * media through a webrtcbin, and outputs decoded raw video on `video_%u`
- * and raw audio on `audio_%u`.  Each WHEP session lives in a sub-bin with
- * a webrtcbin of its own; when a session fails, whepsrc starts a fresh one
- * (new webrtcbin, new POST) with back-off, keeping the same src pads, so
- * downstream never sees EOS or a flush.  Every session it created is
- * DELETEd when it ends.
+ * Protocol) and keeps playing: it POSTs an SDP offer to `whep-endpoint`,
+ * plays the answer's media through a webrtcbin, and outputs decoded raw
+ * video on `video_%u` and raw audio on `audio_%u`.
+ *
+ * Each WHEP session lives in a sub-bin with a webrtcbin of its own, and a
+ * new session always gets a new webrtcbin.  With `session-lifetime` set
+ * (or once whepsrc has learnt the server's limit), the next session is
+ * connected in the background before the current one expires — the timer
+ * runs from the POST, the server's clock — and the output switches to it
+ * at a frame boundary, then the old session is DELETEd.  When a session
+ * dies early, the output holds the last frame (silence for audio) while a
+ * new session is set up at once.  Downstream never sees EOS, a flush or a
+ * new stream during this; an error is posted only when `max-retries`
+ * sessions in a row failed, or at once for 401/403/404.
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 whepsrc whep-endpoint=https://example.com/whep/cam ! videoconvert ! autovideosink
  * gst-launch-1.0 whepsrc name=s whep-endpoint=http://127.0.0.1:8889/cam/whep auth-token=secret \
- *     s.video_0 ! queue ! videoconvert ! autovideosink s.audio_0 ! queue ! audioconvert ! autoaudiosink
+ *     session-lifetime=300 s.video_0 ! queue ! videoconvert ! autovideosink \
+ *     s.audio_0 ! queue ! audioconvert ! autoaudiosink
  * gst-play-1.0 wheps://example.com/whep/cam
  * ]|
  *
- * ## Bus messages
- * Element messages named `whepsrc/session-started` (fields `session-id`,
- * `url`, `setup-ms`) and `whepsrc/session-lost` (`session-id`, `reason`,
- * `retry-in-ms`) tell the application what happens; `status` and
- * `statistics` can be read at any time.
+ * ## Bus messages (element messages)
+ * - `whepsrc/session-started`: session-id, url, setup-ms, timings
+ * - `whepsrc/session-rotated`: from-session, to-session, url, setup-ms,
+ *   reason ("lifetime", "break-before-make")
+ * - `whepsrc/session-lost`: session-id, reason, age-s, http-status-code,
+ *   retry-in-ms (-1: giving up)
+ * - `whepsrc/holding`: holding (boolean), kind, held-ms (when it ends)
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -58,10 +68,18 @@ GST_DEBUG_CATEGORY_STATIC (whep_src_debug);
 #define DEFAULT_SSL_CA_FILE NULL
 #define DEFAULT_ICE_LOCAL_ADDRESSES NULL
 #define DEFAULT_MAX_RETRIES 10
+#define DEFAULT_SESSION_LIFETIME 0
+#define DEFAULT_ROTATION_LEAD 0
+#define DEFAULT_MEDIA_TIMEOUT 2000
+#define DEFAULT_HOLD_MODE GST_WHEP_SRC_HOLD_REPEAT
 
 #define RETRY_BASE_MS 500
 #define RETRY_MAX_MS 30000
 #define DELETE_TIMEOUT_MS 2000
+#define WATCHDOG_INTERVAL_MS 200
+/* A standby session that has not taken over after this long (from its
+ * first frame) takes over by force. */
+#define TAKEOVER_TIMEOUT_MS 3000
 
 enum
 {
@@ -81,6 +99,10 @@ enum
   PROP_SSL_CA_FILE,
   PROP_ICE_LOCAL_ADDRESSES,
   PROP_MAX_RETRIES,
+  PROP_SESSION_LIFETIME,
+  PROP_ROTATION_LEAD,
+  PROP_MEDIA_TIMEOUT,
+  PROP_HOLD_MODE,
   PROP_STATUS,
   PROP_STATISTICS,
 };
@@ -106,6 +128,10 @@ struct _GstWhepSrc
   gchar *ssl_ca_file;
   gchar *ice_local_addresses;
   gint max_retries;
+  guint session_lifetime_s;
+  guint rotation_lead_ms;
+  guint media_timeout_ms;
+  GstWhepSrcHoldMode hold_mode;
 
   /* Output.  Protected by output_lock.  The switches and their ghost src
    * pads are made on first use and live as long as the element. */
@@ -123,21 +149,32 @@ struct _GstWhepSrc
   GMainContext *context;        /* the control thread's */
   GMainLoop *loop;
   GThread *thread;
-  GstWhepSession *current;      /* ref held */
+  GstWhepSession *current;      /* on air (or being set up first); ref */
+  GstWhepSession *next;         /* standby for a rotation; ref */
   GSource *retry_timer;
+  GSource *rotation_timer;
+  GSource *watchdog;
   guint next_session_id;
   guint attempt;                /* consecutive failed sessions */
   gboolean running;             /* between start() and stop() */
   gboolean gave_up;
   gboolean ever_played;
+  gboolean one_session_only;    /* the server refused a second session */
+  gint64 next_first_frame_us;   /* when the standby decoded its first frame */
+  gdouble last_loss_age_s;      /* age of the last session the server ended */
+  gdouble learned_lifetime_s;
+  gdouble slowest_setup_ms;     /* of the recent sessions */
   GPtrArray *link_ice_servers;  /* from the last answer (GstWhepIceServer*) */
   GRand *rand;
   GstWhepSrcStatus status;
+  gboolean holding[2];
 
   /* Statistics.  Protected by state_lock. */
   guint64 sessions_created;
   guint64 sessions_failed;
   guint64 retries;
+  guint64 rotations;
+  guint64 early_losses;
   gdouble first_frame_ms;       /* start → first frame of the first session */
   gint64 t_start;
   GstStructure *last_timings;
@@ -161,7 +198,14 @@ static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("audio/x-raw(ANY)"));
 
-static void start_session (GstWhepSrc * self);
+typedef enum
+{
+  ROLE_CURRENT,
+  ROLE_NEXT,
+} SessionRole;
+
+static void start_session (GstWhepSrc * self, SessionRole role);
+static void schedule_rotation (GstWhepSrc * self);
 
 /* Sessions among our children (refs). */
 static GList *
@@ -177,7 +221,13 @@ dup_sessions (GstWhepSrc * self)
   return sessions;
 }
 
-/* --- status --- */
+static const gchar *
+kind_name (GstWhepMediaKind kind)
+{
+  return kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio";
+}
+
+/* --- status and messages --- */
 
 static void
 set_status (GstWhepSrc * self, GstWhepSrcStatus status)
@@ -202,6 +252,28 @@ post_element_message (GstWhepSrc * self, GstStructure * s)
 {
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+post_error (GstWhepSrc * self, const GstWhepFailure * failure)
+{
+  GstStructure *details;
+  gchar *endpoint;
+
+  GST_OBJECT_LOCK (self);
+  endpoint = g_strdup (self->endpoint);
+  GST_OBJECT_UNLOCK (self);
+  details = gst_structure_new ("details",
+      "http-status-code", G_TYPE_UINT, failure->http_status,
+      "endpoint", G_TYPE_STRING, endpoint,
+      "url", G_TYPE_STRING, failure->url ? failure->url : "",
+      "retry-after", G_TYPE_INT, failure->retry_after_s, NULL);
+  g_free (endpoint);
+
+  gst_element_message_full_with_details (GST_ELEMENT (self),
+      GST_MESSAGE_ERROR, failure->domain, failure->code,
+      g_strdup (failure->message), g_strdup (failure->debug), __FILE__,
+      GST_FUNCTION, __LINE__, details);
 }
 
 /* --- the control thread --- */
@@ -239,7 +311,6 @@ run_on_control_thread (GstWhepSrc * self, GSourceFunc func, gpointer data,
   context = self->context ? g_main_context_ref (self->context) : NULL;
   g_mutex_unlock (&self->state_lock);
 
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, func, data, notify);
   if (context) {
     g_source_attach (source, context);
@@ -248,6 +319,62 @@ run_on_control_thread (GstWhepSrc * self, GSourceFunc func, gpointer data,
     notify (data);
   }
   g_source_unref (source);
+}
+
+/* Replaces the timer in @slot (control thread; with state_lock). */
+static void
+replace_timer (GstWhepSrc * self, GSource ** slot, guint delay_ms,
+    GSourceFunc func)
+{
+  if (*slot) {
+    g_source_destroy (*slot);
+    g_source_unref (*slot);
+    *slot = NULL;
+  }
+  if (!func || !self->context)
+    return;
+  *slot = g_timeout_source_new (delay_ms);
+  g_source_set_callback (*slot, func, self, NULL);
+  g_source_attach (*slot, self->context);
+}
+
+/* --- control events --- */
+
+typedef enum
+{
+  CONTROL_SESSION,              /* a GstWhepSessionEvent */
+  CONTROL_SWITCHED,             /* a switch's pending pad took over */
+  CONTROL_HOLDING,              /* a switch began/ended holding */
+} ControlKind;
+
+typedef struct
+{
+  GstWhepSrc *self;
+  ControlKind kind;
+  GstWhepSession *session;      /* ref, nullable */
+  GstWhepSessionEvent event;
+  GstWhepFailure *failure;      /* owned, nullable */
+  GstWhepMediaKind media;
+  gboolean flag;
+} ControlEvent;
+
+static void
+control_event_free (ControlEvent * ev)
+{
+  if (ev->session)
+    gst_object_unref (ev->session);
+  gst_whep_failure_free (ev->failure);
+  g_free (ev);
+}
+
+static gboolean control_event_cb (gpointer data);
+
+static void
+post_control_event (GstWhepSrc * self, ControlEvent * ev)
+{
+  ev->self = self;
+  run_on_control_thread (self, control_event_cb, ev,
+      (GDestroyNotify) control_event_free);
 }
 
 /* --- output --- */
@@ -259,30 +386,79 @@ template_for_kind (GstWhepSrc * self, GstWhepMediaKind kind)
       kind == GST_WHEP_MEDIA_VIDEO ? "video_%u" : "audio_%u");
 }
 
+static GstWhepMediaKind
+switch_kind (GstWhepSrc * self, GstElement * sw)
+{
+  GstWhepMediaKind kind;
+
+  g_mutex_lock (&self->output_lock);
+  kind = self->switches[GST_WHEP_MEDIA_VIDEO] == sw ?
+      GST_WHEP_MEDIA_VIDEO : GST_WHEP_MEDIA_AUDIO;
+  g_mutex_unlock (&self->output_lock);
+  return kind;
+}
+
+/* Streaming thread. */
+static void
+on_switched (GstElement * sw, GstPad * pad, GstWhepSrc * self)
+{
+  ControlEvent *ev = g_new0 (ControlEvent, 1);
+  GstPad *peer = gst_pad_get_peer (pad);
+
+  ev->kind = CONTROL_SWITCHED;
+  ev->media = switch_kind (self, sw);
+  if (peer) {
+    GstObject *parent = gst_pad_get_parent (peer);
+    if (GST_IS_WHEP_SESSION (parent))
+      ev->session = GST_WHEP_SESSION (parent);
+    else if (parent)
+      gst_object_unref (parent);
+    gst_object_unref (peer);
+  }
+  post_control_event (self, ev);
+}
+
+/* Streaming or hold thread. */
+static void
+on_holding (GstElement * sw, gboolean holding, GstWhepSrc * self)
+{
+  ControlEvent *ev = g_new0 (ControlEvent, 1);
+
+  ev->kind = CONTROL_HOLDING;
+  ev->media = switch_kind (self, sw);
+  ev->flag = holding;
+  post_control_event (self, ev);
+}
+
 /* Returns the switch for @kind, making it and its src pad the first time. */
 static GstElement *
 ensure_output (GstWhepSrc * self, GstWhepMediaKind kind)
 {
-  const gchar *kind_name = kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio";
   GstElement *sw;
   GstPad *ghost = NULL;
+  gboolean gap;
+
+  GST_OBJECT_LOCK (self);
+  gap = self->hold_mode == GST_WHEP_SRC_HOLD_GAP;
+  GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->output_lock);
   if (!self->switches[kind]) {
-    g_autofree gchar *name = g_strdup_printf ("%s-switch", kind_name);
-    g_autofree gchar *pad_name = g_strdup_printf ("%s_0", kind_name);
+    g_autofree gchar *name = g_strdup_printf ("%s-switch", kind_name (kind));
+    g_autofree gchar *pad_name = g_strdup_printf ("%s_0", kind_name (kind));
+    g_autofree gchar *uuid = g_uuid_string_random ();
     g_autofree gchar *stream_id = NULL;
     GstPad *target;
 
-    g_autofree gchar *uuid = g_uuid_string_random ();
-
     /* One stream id for the element's life: sessions come and go, the
      * stream stays. */
-    stream_id = g_strdup_printf ("whepsrc-%s/%s", uuid, kind_name);
+    stream_id = g_strdup_printf ("whepsrc-%s/%s", uuid, kind_name (kind));
     sw = gst_whep_switch_new (name, stream_id);
+    self->switches[kind] = gst_object_ref (sw);
+    g_signal_connect (sw, "switched", G_CALLBACK (on_switched), self);
+    g_signal_connect (sw, "holding", G_CALLBACK (on_holding), self);
     gst_bin_add (GST_BIN (self), sw);
     gst_element_sync_state_with_parent (sw);
-    self->switches[kind] = gst_object_ref (sw);
 
     target = gst_element_get_static_pad (sw, "src");
     ghost = gst_ghost_pad_new_from_template (pad_name, target,
@@ -293,6 +469,7 @@ ensure_output (GstWhepSrc * self, GstWhepMediaKind kind)
   sw = gst_object_ref (self->switches[kind]);
   g_mutex_unlock (&self->output_lock);
 
+  gst_whep_switch_set_gap_mode (GST_WHEP_SWITCH (sw), gap);
   if (ghost) {
     /* Emits pad-added: the application may link right here. */
     gst_pad_set_active (ghost, TRUE);
@@ -302,6 +479,55 @@ ensure_output (GstWhepSrc * self, GstWhepMediaKind kind)
   return sw;
 }
 
+static GstElement *
+dup_switch (GstWhepSrc * self, GstWhepMediaKind kind)
+{
+  GstElement *sw;
+
+  g_mutex_lock (&self->output_lock);
+  sw = self->switches[kind] ? gst_object_ref (self->switches[kind]) : NULL;
+  g_mutex_unlock (&self->output_lock);
+  return sw;
+}
+
+/* The switch sink pad a session's @kind output is linked to, or NULL. */
+static GstPad *
+session_switch_pad (GstWhepSession * session, GstWhepMediaKind kind)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (GST_ELEMENT (session),
+      kind_name (kind));
+
+  return pad ? gst_pad_get_peer (pad) : NULL;
+}
+
+static gboolean
+is_role (GstWhepSrc * self, GstWhepSession * session, SessionRole role)
+{
+  gboolean is;
+
+  g_mutex_lock (&self->state_lock);
+  is = (role == ROLE_CURRENT ? self->current : self->next) == session;
+  g_mutex_unlock (&self->state_lock);
+  return is;
+}
+
+/* Hands the output of every kind the session has to it, at the next frame
+ * boundary (at once where nothing is on air). */
+static void
+make_pending (GstWhepSrc * self, GstWhepSession * session)
+{
+  GstWhepMediaKind kind;
+
+  for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+    g_autoptr (GstElement) sw = dup_switch (self, kind);
+    g_autoptr (GstPad) sinkpad = session_switch_pad (session, kind);
+
+    if (sw && sinkpad)
+      gst_whep_switch_set_pending_pad (GST_WHEP_SWITCH (sw), sinkpad);
+  }
+}
+
+/* Streaming thread of the session. */
 static void
 on_session_pad_added (GstElement * session, GstPad * pad, GstWhepSrc * self)
 {
@@ -309,7 +535,7 @@ on_session_pad_added (GstElement * session, GstPad * pad, GstWhepSrc * self)
       GST_WHEP_MEDIA_VIDEO : GST_WHEP_MEDIA_AUDIO;
   g_autoptr (GstElement) sw = ensure_output (self, kind);
   g_autoptr (GstPad) sinkpad = NULL;
-  gboolean is_current;
+  gboolean current, next_ready;
 
   sinkpad = gst_element_request_pad_simple (sw, "sink_%u");
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK) {
@@ -320,10 +546,16 @@ on_session_pad_added (GstElement * session, GstPad * pad, GstWhepSrc * self)
   }
 
   g_mutex_lock (&self->state_lock);
-  is_current = self->current == GST_WHEP_SESSION (session);
+  current = self->current == GST_WHEP_SESSION (session);
+  next_ready = self->next == GST_WHEP_SESSION (session)
+      && self->next_first_frame_us != 0;
   g_mutex_unlock (&self->state_lock);
-  if (is_current)
-    gst_whep_switch_set_active_pad (GST_WHEP_SWITCH (sw), sinkpad);
+
+  /* The session being set up to go on air takes over as soon as it has a
+   * frame newer than what was shown last; a standby waits for its turn
+   * (make_pending at its first frame). */
+  if (current || next_ready)
+    gst_whep_switch_set_pending_pad (GST_WHEP_SWITCH (sw), sinkpad);
 }
 
 /* Unlinks a session from the switches and releases their pads. */
@@ -365,45 +597,15 @@ remove_session (GstWhepSrc * self, GstWhepSession * session, gboolean wait)
   gst_bin_remove (GST_BIN (self), GST_ELEMENT (session));
 }
 
-/* --- session events (control thread) --- */
-
-typedef struct
+static gdouble
+session_age_s (GstWhepSession * session)
 {
-  GstWhepSrc *self;
-  GstWhepSession *session;      /* ref */
-  GstWhepSessionEvent event;
-  GstWhepFailure *failure;      /* owned, nullable */
-} SessionEvent;
+  gint64 posted = gst_whep_session_get_post_time (session);
 
-static void
-session_event_free (SessionEvent * ev)
-{
-  gst_object_unref (ev->session);
-  gst_whep_failure_free (ev->failure);
-  g_free (ev);
+  return posted ? (g_get_monotonic_time () - posted) / 1e6 : 0;
 }
 
-static void
-post_error (GstWhepSrc * self, const GstWhepFailure * failure)
-{
-  GstStructure *details;
-  gchar *endpoint;
-
-  GST_OBJECT_LOCK (self);
-  endpoint = g_strdup (self->endpoint);
-  GST_OBJECT_UNLOCK (self);
-  details = gst_structure_new ("details",
-      "http-status-code", G_TYPE_UINT, failure->http_status,
-      "endpoint", G_TYPE_STRING, endpoint,
-      "url", G_TYPE_STRING, failure->url ? failure->url : "",
-      "retry-after", G_TYPE_INT, failure->retry_after_s, NULL);
-  g_free (endpoint);
-
-  gst_element_message_full_with_details (GST_ELEMENT (self),
-      GST_MESSAGE_ERROR, failure->domain, failure->code,
-      g_strdup (failure->message), g_strdup (failure->debug), __FILE__,
-      GST_FUNCTION, __LINE__, details);
-}
+/* --- retries --- */
 
 static gboolean
 retry_timer_cb (gpointer data)
@@ -419,129 +621,427 @@ retry_timer_cb (gpointer data)
   g_mutex_unlock (&self->state_lock);
 
   if (go)
-    start_session (self);
+    start_session (self, ROLE_CURRENT);
   return G_SOURCE_REMOVE;
 }
 
-static void
-schedule_retry (GstWhepSrc * self, guint delay_ms)
+/* Decides what happens after session @failure: returns FALSE (and marks
+ * the element as given up) when no retry is left; else the delay. */
+static gboolean
+next_attempt (GstWhepSrc * self, const GstWhepFailure * failure,
+    gboolean immediately, guint * delay_ms, guint * attempt_out)
 {
-  GSource *timer = g_timeout_source_new (delay_ms);
-
-  g_source_set_callback (timer, retry_timer_cb, self, NULL);
-  g_mutex_lock (&self->state_lock);
-  if (self->retry_timer) {
-    g_source_destroy (self->retry_timer);
-    g_source_unref (self->retry_timer);
-  }
-  self->retry_timer = timer;
-  g_source_attach (timer, self->context);
-  g_mutex_unlock (&self->state_lock);
-}
-
-static void
-handle_session_failed (GstWhepSrc * self, GstWhepSession * session,
-    const GstWhepFailure * failure)
-{
-  guint attempt, delay_ms;
+  guint attempt, delay;
   gint max_retries;
-  gboolean give_up, was_playing;
+  gboolean give_up;
 
   GST_OBJECT_LOCK (self);
   max_retries = self->max_retries;
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->state_lock);
-  gst_clear_object (&self->current);
-  self->sessions_failed++;
-  g_free (self->last_error);
-  self->last_error = g_strdup (failure->message);
   attempt = self->attempt++;
   give_up = !failure->retryable
       || (max_retries >= 0 && attempt >= (guint) max_retries);
   if (give_up)
     self->gave_up = TRUE;
-  was_playing = self->ever_played;
-  delay_ms = gst_whep_backoff_delay_ms (attempt, RETRY_BASE_MS, RETRY_MAX_MS,
-      self->rand);
+  /* A session lost after it played is replaced at once; failures in a
+   * row back off (with jitter, so that many players do not all come back
+   * in step). */
+  delay = (immediately && attempt == 0) ? 0 :
+      gst_whep_backoff_delay_ms (immediately ? attempt - 1 : attempt,
+      RETRY_BASE_MS, RETRY_MAX_MS, self->rand);
   g_mutex_unlock (&self->state_lock);
 
   if (failure->retry_after_s >= 0)
-    delay_ms = MAX (delay_ms, MIN ((guint) failure->retry_after_s, 3600) *
-        1000);
+    delay = MAX (delay, MIN ((guint) failure->retry_after_s, 3600) * 1000);
+  *delay_ms = delay;
+  *attempt_out = attempt;
+  return !give_up;
+}
+
+static void
+give_up (GstWhepSrc * self, const GstWhepFailure * failure, guint attempts)
+{
+  GST_WARNING_OBJECT (self, "giving up after %u attempt(s): %s", attempts,
+      failure->message);
+  set_status (self, GST_WHEP_SRC_STATUS_ERROR);
+  post_error (self, failure);
+}
+
+/* --- rotation --- */
+
+static gdouble
+effective_lifetime_s (GstWhepSrc * self)
+{
+  guint configured;
+  gdouble learned;
+
+  GST_OBJECT_LOCK (self);
+  configured = self->session_lifetime_s;
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_lock (&self->state_lock);
+  learned = self->learned_lifetime_s;
+  g_mutex_unlock (&self->state_lock);
+  return configured ? configured : learned;
+}
+
+static guint
+rotation_lead_ms (GstWhepSrc * self, gdouble lifetime_s)
+{
+  guint configured;
+  gdouble slowest;
+
+  GST_OBJECT_LOCK (self);
+  configured = self->rotation_lead_ms;
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_lock (&self->state_lock);
+  slowest = self->slowest_setup_ms;
+  g_mutex_unlock (&self->state_lock);
+  return gst_whep_rotation_lead_ms (configured, lifetime_s, slowest);
+}
+
+/* The standby failed to start, or the server refused a second session:
+ * replace the current session break-before-make (DELETE first, then POST;
+ * the output holds the last frame meanwhile). */
+static void
+break_before_make (GstWhepSrc * self)
+{
+  GstWhepSession *old;
+
+  g_mutex_lock (&self->state_lock);
+  old = g_steal_pointer (&self->current);
+  g_mutex_unlock (&self->state_lock);
+
+  if (old) {
+    GST_INFO_OBJECT (self, "rotating break-before-make: deleting %s first",
+        GST_ELEMENT_NAME (old));
+    /* The server must have forgotten the old session before it sees the
+     * new POST: wait for the DELETE (bounded). */
+    remove_session (self, old, TRUE);
+    g_mutex_lock (&self->state_lock);
+    self->rotations++;
+    g_mutex_unlock (&self->state_lock);
+    post_element_message (self, gst_structure_new ("whepsrc/session-rotated",
+            "from-session", G_TYPE_UINT, gst_whep_session_get_id (old),
+            "to-session", G_TYPE_UINT, 0, "reason", G_TYPE_STRING,
+            "break-before-make", NULL));
+    gst_object_unref (old);
+  }
+  start_session (self, ROLE_CURRENT);
+}
+
+static gboolean
+rotation_timer_cb (gpointer data)
+{
+  GstWhepSrc *self = data;
+  gboolean go, one_only;
+
+  g_mutex_lock (&self->state_lock);
+  g_clear_pointer (&self->rotation_timer, g_source_unref);
+  go = self->running && self->current && !self->next && !self->gave_up;
+  one_only = self->one_session_only;
+  g_mutex_unlock (&self->state_lock);
+
+  if (!go)
+    return G_SOURCE_REMOVE;
+  GST_INFO_OBJECT (self, "session limit ahead: rotating");
+  if (one_only)
+    break_before_make (self);
+  else
+    start_session (self, ROLE_NEXT);
+  return G_SOURCE_REMOVE;
+}
+
+/* Arms the rotation timer for the current session: its expiry counts from
+ * its POST (the server's clock), less the lead time.  Control thread. */
+static void
+schedule_rotation (GstWhepSrc * self)
+{
+  gdouble lifetime_s = effective_lifetime_s (self);
+  GstWhepSession *current;
+  gint64 posted, due, now = g_get_monotonic_time ();
+  guint lead_ms;
+
+  g_mutex_lock (&self->state_lock);
+  current = self->current ? gst_object_ref (self->current) : NULL;
+  g_mutex_unlock (&self->state_lock);
+  if (!current)
+    return;
+  posted = gst_whep_session_get_post_time (current);
+  gst_object_unref (current);
+  if (lifetime_s <= 0 || !posted)
+    return;
+
+  lead_ms = rotation_lead_ms (self, lifetime_s);
+  due = posted + (gint64) (lifetime_s * G_USEC_PER_SEC) -
+      (gint64) lead_ms *1000;
+  GST_INFO_OBJECT (self, "next rotation in %.1f s (lifetime %.1f s, lead "
+      "%u ms)", MAX (due - now, 0) / 1e6, lifetime_s, lead_ms);
+  g_mutex_lock (&self->state_lock);
+  replace_timer (self, &self->rotation_timer,
+      (guint) (MAX (due - now, 0) / 1000), rotation_timer_cb);
+  g_mutex_unlock (&self->state_lock);
+}
+
+/* The standby took over the output: it becomes the current session and
+ * the old one is deleted. */
+static void
+complete_rotation (GstWhepSrc * self)
+{
+  GstWhepSession *old, *fresh;
+  g_autofree gchar *url = NULL;
+  GstStructure *timings;
+  gdouble setup_ms = -1;
+
+  g_mutex_lock (&self->state_lock);
+  old = g_steal_pointer (&self->current);
+  fresh = g_steal_pointer (&self->next);
+  self->current = fresh ? gst_object_ref (fresh) : NULL;
+  self->next_first_frame_us = 0;
+  self->rotations++;
+  self->attempt = 0;
+  g_mutex_unlock (&self->state_lock);
+  if (!fresh) {
+    if (old)
+      gst_object_unref (old);
+    return;
+  }
+
+  /* Whatever kind the old session still feeds goes to the new one. */
+  make_pending (self, fresh);
+  if (old) {
+    remove_session (self, old, FALSE);
+  }
+  url = gst_whep_session_dup_resource_url (fresh);
+  timings = gst_whep_session_get_timings (fresh);
+  gst_structure_get_double (timings, "total-ms", &setup_ms);
+  GST_INFO_OBJECT (self, "rotated: %s → %s", old ? GST_ELEMENT_NAME (old) :
+      "none", GST_ELEMENT_NAME (fresh));
+  post_element_message (self, gst_structure_new ("whepsrc/session-rotated",
+          "from-session", G_TYPE_UINT, old ? gst_whep_session_get_id (old) : 0,
+          "to-session", G_TYPE_UINT, gst_whep_session_get_id (fresh),
+          "url", G_TYPE_STRING, url ? url : "",
+          "setup-ms", G_TYPE_DOUBLE, setup_ms,
+          "reason", G_TYPE_STRING, "lifetime",
+          "timings", GST_TYPE_STRUCTURE, timings, NULL));
+  gst_structure_free (timings);
+  if (old)
+    gst_object_unref (old);
+  gst_object_unref (fresh);
+  schedule_rotation (self);
+}
+
+/* --- session events (control thread) --- */
+
+static void
+remember_setup_time (GstWhepSrc * self, GstStructure * timings)
+{
+  gdouble total = -1;
+
+  gst_structure_get_double (timings, "total-ms", &total);
+  g_mutex_lock (&self->state_lock);
+  /* The slowest recent set-up, decaying so that one slow start long ago
+   * does not make every later rotation early. */
+  self->slowest_setup_ms = MAX (total, self->slowest_setup_ms * 0.8);
+  if (self->last_timings)
+    gst_structure_free (self->last_timings);
+  self->last_timings = gst_structure_copy (timings);
+  g_mutex_unlock (&self->state_lock);
+}
+
+/* A session lost after it played: learn from its age. */
+static void
+learn_from_loss (GstWhepSrc * self, gdouble age_s)
+{
+  gdouble learned;
+
+  g_mutex_lock (&self->state_lock);
+  learned = gst_whep_learn_session_limit (self->last_loss_age_s, age_s);
+  self->last_loss_age_s = age_s;
+  if (learned > 0 && (self->learned_lifetime_s == 0
+          || learned < self->learned_lifetime_s))
+    self->learned_lifetime_s = learned;
+  g_mutex_unlock (&self->state_lock);
+  if (learned > 0)
+    GST_INFO_OBJECT (self, "the server ends sessions after about %.1f s: "
+        "rotating ahead of that from now on", learned);
+}
+
+static void
+handle_standby_failed (GstWhepSrc * self, GstWhepSession * session,
+    const GstWhepFailure * failure)
+{
+  gboolean refused_second = failure->http_status == 409
+      || failure->http_status == 429 || failure->http_status == 503;
+  guint delay_ms, attempt;
+
+  g_mutex_lock (&self->state_lock);
+  if (self->next == session)
+    gst_clear_object (&self->next);
+  self->next_first_frame_us = 0;
+  self->sessions_failed++;
+  g_mutex_unlock (&self->state_lock);
+  remove_session (self, session, FALSE);
+
+  if (refused_second) {
+    /* The overlap counts as a second viewer here: from now on, rotate by
+     * deleting first. */
+    GST_INFO_OBJECT (self, "the server refused a second session (HTTP %u): "
+        "rotating break-before-make from now on", failure->http_status);
+    g_mutex_lock (&self->state_lock);
+    self->one_session_only = TRUE;
+    g_mutex_unlock (&self->state_lock);
+    break_before_make (self);
+    return;
+  }
+
+  if (!next_attempt (self, failure, FALSE, &delay_ms, &attempt)) {
+    /* The current session still plays: keep it until it dies. */
+    g_mutex_lock (&self->state_lock);
+    self->gave_up = FALSE;
+    g_mutex_unlock (&self->state_lock);
+    GST_WARNING_OBJECT (self, "standby session failed: %s", failure->message);
+    return;
+  }
+  GST_INFO_OBJECT (self, "standby session failed (%s): trying again in %u ms",
+      failure->message, delay_ms);
+  g_mutex_lock (&self->state_lock);
+  replace_timer (self, &self->rotation_timer, delay_ms, rotation_timer_cb);
+  g_mutex_unlock (&self->state_lock);
+}
+
+static void
+handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
+    const GstWhepFailure * failure)
+{
+  gboolean played = gst_whep_session_get_first_frame_time (session) != 0;
+  gdouble age_s = session_age_s (session);
+  GstWhepSession *standby = NULL;
+  guint delay_ms = 0, attempt = 0;
+  gboolean retry = TRUE;
+
+  g_mutex_lock (&self->state_lock);
+  if (self->current == session)
+    gst_clear_object (&self->current);
+  self->sessions_failed++;
+  if (played)
+    self->early_losses++;
+  g_free (self->last_error);
+  self->last_error = g_strdup (failure->message);
+  /* A standby on its way becomes the session to go on air. */
+  if (self->next) {
+    standby = g_steal_pointer (&self->next);
+    self->current = gst_object_ref (standby);
+  }
+  replace_timer (self, &self->rotation_timer, 0, NULL);
+  g_mutex_unlock (&self->state_lock);
 
   remove_session (self, session, FALSE);
+  if (played)
+    learn_from_loss (self, age_s);
+
+  if (standby) {
+    GST_INFO_OBJECT (self, "%s lost (%s): %s takes over",
+        GST_ELEMENT_NAME (session), failure->message,
+        GST_ELEMENT_NAME (standby));
+    make_pending (self, standby);
+    gst_object_unref (standby);
+  } else {
+    retry = next_attempt (self, failure, played, &delay_ms, &attempt);
+  }
 
   post_element_message (self, gst_structure_new ("whepsrc/session-lost",
           "session-id", G_TYPE_UINT, gst_whep_session_get_id (session),
           "reason", G_TYPE_STRING, failure->message,
+          "age-s", G_TYPE_DOUBLE, age_s,
           "http-status-code", G_TYPE_UINT, failure->http_status,
-          "retry-in-ms", G_TYPE_INT, give_up ? -1 : (gint) delay_ms, NULL));
+          "retry-in-ms", G_TYPE_INT, retry ? (gint) delay_ms : -1, NULL));
 
-  if (give_up) {
-    GST_WARNING_OBJECT (self, "giving up after %u attempt(s): %s",
-        attempt + 1, failure->message);
-    set_status (self, GST_WHEP_SRC_STATUS_ERROR);
-    post_error (self, failure);
+  if (standby)
+    return;
+  if (!retry) {
+    give_up (self, failure, attempt + 1);
     return;
   }
 
-  GST_INFO_OBJECT (self, "retrying in %u ms (attempt %u): %s", delay_ms,
+  GST_INFO_OBJECT (self, "new session in %u ms (attempt %u): %s", delay_ms,
       attempt + 1, failure->message);
   if (failure->not_live || failure->http_status == 503
       || failure->http_status == 429)
     set_status (self, GST_WHEP_SRC_STATUS_WAITING);
-  else
-    set_status (self, was_playing ? GST_WHEP_SRC_STATUS_DISCONNECTED :
-        GST_WHEP_SRC_STATUS_CONNECTING);
-  schedule_retry (self, delay_ms);
+  else if (!played && !self->ever_played)
+    set_status (self, GST_WHEP_SRC_STATUS_CONNECTING);
+  if (delay_ms == 0) {
+    start_session (self, ROLE_CURRENT);
+  } else {
+    g_mutex_lock (&self->state_lock);
+    replace_timer (self, &self->retry_timer, delay_ms, retry_timer_cb);
+    g_mutex_unlock (&self->state_lock);
+  }
 }
 
 static void
 handle_first_frame (GstWhepSrc * self, GstWhepSession * session)
 {
-  g_autofree gchar *url = gst_whep_session_dup_resource_url (session);
-  GstStructure *timings = gst_whep_session_get_timings (session);
+  g_autofree gchar *url = NULL;
+  GstStructure *timings;
   gdouble total_ms = -1;
-  gboolean first_ever;
+  gboolean first_ever, holding;
 
+  if (is_role (self, session, ROLE_NEXT)) {
+    /* The standby is ready: it takes over at the next frame boundary. */
+    g_mutex_lock (&self->state_lock);
+    self->next_first_frame_us = g_get_monotonic_time ();
+    g_mutex_unlock (&self->state_lock);
+    remember_setup_time (self, gst_whep_session_get_timings (session));
+    GST_INFO_OBJECT (self, "%s ready: switching over",
+        GST_ELEMENT_NAME (session));
+    make_pending (self, session);
+    return;
+  }
+  if (!is_role (self, session, ROLE_CURRENT))
+    return;
+
+  url = gst_whep_session_dup_resource_url (session);
+  timings = gst_whep_session_get_timings (session);
   gst_structure_get_double (timings, "total-ms", &total_ms);
+  remember_setup_time (self, timings);
   g_mutex_lock (&self->state_lock);
   first_ever = !self->ever_played;
   self->ever_played = TRUE;
   self->attempt = 0;
   if (first_ever)
     self->first_frame_ms = (g_get_monotonic_time () - self->t_start) / 1000.0;
-  if (self->last_timings)
-    gst_structure_free (self->last_timings);
-  self->last_timings = gst_structure_copy (timings);
+  holding = self->holding[0] || self->holding[1];
   g_mutex_unlock (&self->state_lock);
 
-  set_status (self, GST_WHEP_SRC_STATUS_PLAYING);
+  if (!holding)
+    set_status (self, GST_WHEP_SRC_STATUS_PLAYING);
   post_element_message (self, gst_structure_new ("whepsrc/session-started",
           "session-id", G_TYPE_UINT, gst_whep_session_get_id (session),
           "url", G_TYPE_STRING, url ? url : "",
           "setup-ms", G_TYPE_DOUBLE, total_ms,
           "timings", GST_TYPE_STRUCTURE, timings, NULL));
   gst_structure_free (timings);
+  schedule_rotation (self);
 }
 
-static gboolean
-session_event_cb (gpointer data)
+static void
+handle_session_event (GstWhepSrc * self, ControlEvent * ev)
 {
-  SessionEvent *ev = data;
-  GstWhepSrc *self = ev->self;
-  gboolean current;
+  gboolean current = is_role (self, ev->session, ROLE_CURRENT);
+  gboolean next = is_role (self, ev->session, ROLE_NEXT);
 
-  g_mutex_lock (&self->state_lock);
-  current = self->running && self->current == ev->session;
-  g_mutex_unlock (&self->state_lock);
-  if (!current)
-    return G_SOURCE_REMOVE;     /* a session that is already gone */
+  if (!current && !next)
+    return;                     /* a session that is already gone */
 
   switch (ev->event) {
     case GST_WHEP_SESSION_EVENT_FAILED:
-      handle_session_failed (self, ev->session, ev->failure);
+      if (next)
+        handle_standby_failed (self, ev->session, ev->failure);
+      else
+        handle_current_failed (self, ev->session, ev->failure);
       break;
     case GST_WHEP_SESSION_EVENT_FIRST_FRAME:
       if (gst_whep_session_get_state (ev->session) ==
@@ -552,12 +1052,8 @@ session_event_cb (gpointer data)
       GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s",
               ev->failure->message), ("%s", GST_STR_NULL (ev->failure->url)));
       break;
-    case GST_WHEP_SESSION_EVENT_POSTED:{
-      g_autoptr (GPtrArray) servers =
-          gst_whep_session_dup_link_ice_servers (ev->session);
-      (void) servers;
+    case GST_WHEP_SESSION_EVENT_POSTED:
       break;
-    }
     case GST_WHEP_SESSION_EVENT_STATE:
       if (gst_whep_session_get_state (ev->session) ==
           GST_WHEP_SESSION_CONNECTING) {
@@ -573,6 +1069,56 @@ session_event_cb (gpointer data)
       }
       break;
   }
+}
+
+static void
+handle_holding (GstWhepSrc * self, GstWhepMediaKind kind, gboolean holding)
+{
+  gboolean any, played;
+
+  g_mutex_lock (&self->state_lock);
+  self->holding[kind] = holding;
+  any = self->holding[0] || self->holding[1];
+  played = self->ever_played && !self->gave_up;
+  g_mutex_unlock (&self->state_lock);
+
+  GST_INFO_OBJECT (self, "%s output %s", kind_name (kind), holding ?
+      "holds the last frame" : "plays again");
+  post_element_message (self, gst_structure_new ("whepsrc/holding",
+          "holding", G_TYPE_BOOLEAN, holding,
+          "kind", G_TYPE_STRING, kind_name (kind), NULL));
+  /* "disconnected" only while the picture is really held. */
+  if (any)
+    set_status (self, GST_WHEP_SRC_STATUS_DISCONNECTED);
+  else if (played)
+    set_status (self, GST_WHEP_SRC_STATUS_PLAYING);
+}
+
+static gboolean
+control_event_cb (gpointer data)
+{
+  ControlEvent *ev = data;
+  GstWhepSrc *self = ev->self;
+  gboolean running;
+
+  g_mutex_lock (&self->state_lock);
+  running = self->running;
+  g_mutex_unlock (&self->state_lock);
+  if (!running)
+    return G_SOURCE_REMOVE;
+
+  switch (ev->kind) {
+    case CONTROL_SESSION:
+      handle_session_event (self, ev);
+      break;
+    case CONTROL_SWITCHED:
+      if (ev->session && is_role (self, ev->session, ROLE_NEXT))
+        complete_rotation (self);
+      break;
+    case CONTROL_HOLDING:
+      handle_holding (self, ev->media, ev->flag);
+      break;
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -582,14 +1128,69 @@ static void
 session_listener (GstWhepSession * session, GstWhepSessionEvent event,
     const GstWhepFailure * failure, gpointer user_data)
 {
-  SessionEvent *ev = g_new0 (SessionEvent, 1);
+  ControlEvent *ev = g_new0 (ControlEvent, 1);
 
-  ev->self = user_data;
+  ev->kind = CONTROL_SESSION;
   ev->session = gst_object_ref (session);
   ev->event = event;
   ev->failure = failure ? gst_whep_failure_copy (failure) : NULL;
-  run_on_control_thread (ev->self, session_event_cb, ev,
-      (GDestroyNotify) session_event_free);
+  post_control_event (user_data, ev);
+}
+
+/* --- watchdog (control thread) --- */
+
+/* Silent deaths: a provider that closes a session without a DTLS alert or
+ * a BYE just stops sending.  And a standby that never manages to take
+ * over. */
+static gboolean
+watchdog_cb (gpointer data)
+{
+  GstWhepSrc *self = data;
+  GstWhepSession *current = NULL;
+  gint64 now = g_get_monotonic_time (), last = 0, next_ready;
+  guint media_timeout_ms;
+  GstWhepMediaKind kind;
+
+  GST_OBJECT_LOCK (self);
+  media_timeout_ms = self->media_timeout_ms;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->state_lock);
+  if (self->current)
+    current = gst_object_ref (self->current);
+  next_ready = self->next ? self->next_first_frame_us : 0;
+  g_mutex_unlock (&self->state_lock);
+
+  if (next_ready && now - next_ready > TAKEOVER_TIMEOUT_MS * 1000) {
+    GST_WARNING_OBJECT (self, "standby did not take over in %u ms: forcing",
+        TAKEOVER_TIMEOUT_MS);
+    complete_rotation (self);
+  }
+
+  if (current && media_timeout_ms
+      && gst_whep_session_get_state (current) == GST_WHEP_SESSION_PLAYING) {
+    last = gst_whep_session_get_first_frame_time (current);
+    for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+      g_autoptr (GstElement) sw = dup_switch (self, kind);
+      g_autoptr (GstPad) pad = session_switch_pad (current, kind);
+      if (sw && pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
+              pad))
+        last = MAX (last, gst_whep_switch_get_last_input_time
+            (GST_WHEP_SWITCH (sw)));
+    }
+    if (now - last > (gint64) media_timeout_ms * 1000) {
+      g_autofree gchar *msg = g_strdup_printf ("No media from the WHEP "
+          "server for %u ms", media_timeout_ms);
+      GstWhepFailure failure = {
+        .domain = GST_RESOURCE_ERROR,.code = GST_RESOURCE_ERROR_READ,
+        .message = msg,.retryable = TRUE,.retry_after_s = -1,
+      };
+      handle_current_failed (self, current, &failure);
+    }
+  }
+  if (current)
+    gst_object_unref (current);
+  return G_SOURCE_CONTINUE;
 }
 
 /* --- starting sessions (control thread) --- */
@@ -643,14 +1244,43 @@ add_link_ice_servers (GstWhepSrc * self, GstWhepSessionConfig * config)
 }
 
 static void
-start_session (GstWhepSrc * self)
+fill_session_config (GstWhepSrc * self, GstWhepSessionConfig * config)
+{
+  gboolean use_link_headers;
+
+  GST_OBJECT_LOCK (self);
+  config->endpoint = g_strdup (self->endpoint);
+  config->stun_server = g_strdup (self->stun_server);
+  if (self->turn_server) {
+    config->turn_servers = g_new0 (gchar *, 2);
+    config->turn_servers[0] = g_strdup (self->turn_server);
+  }
+  config->ice_transport_policy = self->ice_transport_policy;
+  config->latency_ms = self->latency_ms;
+  config->ice_local_addresses = split_addresses (self->ice_local_addresses);
+  config->video_caps = self->video_caps ? gst_caps_ref (self->video_caps) :
+      NULL;
+  config->audio_caps = self->audio_caps ? gst_caps_ref (self->audio_caps) :
+      NULL;
+  config->gather_timeout_ms = MAX (self->timeout_s, 1) * 1000;
+  config->delete_timeout_ms = DELETE_TIMEOUT_MS;
+  use_link_headers = self->use_link_headers;
+  GST_OBJECT_UNLOCK (self);
+
+  if (use_link_headers)
+    add_link_ice_servers (self, config);
+}
+
+static void
+start_session (GstWhepSrc * self, SessionRole role)
 {
   GstWhepSessionConfig config = { 0, };
   GstWhepSession *session;
-  gboolean use_link_headers;
 
   g_mutex_lock (&self->state_lock);
-  if (!self->running || self->current || self->gave_up) {
+  if (!self->running || self->gave_up
+      || (role == ROLE_CURRENT && self->current)
+      || (role == ROLE_NEXT && (self->next || !self->current))) {
     g_mutex_unlock (&self->state_lock);
     return;
   }
@@ -659,29 +1289,10 @@ start_session (GstWhepSrc * self)
   config.context = g_main_context_ref (self->context);
   g_mutex_unlock (&self->state_lock);
 
-  GST_OBJECT_LOCK (self);
-  config.endpoint = g_strdup (self->endpoint);
-  config.stun_server = g_strdup (self->stun_server);
-  if (self->turn_server) {
-    config.turn_servers = g_new0 (gchar *, 2);
-    config.turn_servers[0] = g_strdup (self->turn_server);
-  }
-  config.ice_transport_policy = self->ice_transport_policy;
-  config.latency_ms = self->latency_ms;
-  config.ice_local_addresses = split_addresses (self->ice_local_addresses);
-  config.video_caps = self->video_caps ? gst_caps_ref (self->video_caps) :
-      NULL;
-  config.audio_caps = self->audio_caps ? gst_caps_ref (self->audio_caps) :
-      NULL;
-  config.gather_timeout_ms = MAX (self->timeout_s, 1) * 1000;
-  config.delete_timeout_ms = DELETE_TIMEOUT_MS;
-  use_link_headers = self->use_link_headers;
-  GST_OBJECT_UNLOCK (self);
-
-  if (use_link_headers)
-    add_link_ice_servers (self, &config);
-
-  session = gst_whep_session_new (&config, session_listener, self);
+  fill_session_config (self, &config);
+  /* Our own reference for this function; the bin takes another. */
+  session = gst_object_ref_sink (gst_whep_session_new (&config,
+          session_listener, self));
   gst_whep_session_config_clear (&config);
 
   g_signal_connect (session, "pad-added", G_CALLBACK (on_session_pad_added),
@@ -693,7 +1304,12 @@ start_session (GstWhepSrc * self)
   gst_element_set_locked_state (GST_ELEMENT (session), TRUE);
 
   g_mutex_lock (&self->state_lock);
-  self->current = gst_object_ref (session);
+  if (role == ROLE_CURRENT)
+    self->current = gst_object_ref (session);
+  else {
+    self->next = gst_object_ref (session);
+    self->next_first_frame_us = 0;
+  }
   self->sessions_created++;
   g_mutex_unlock (&self->state_lock);
 
@@ -706,17 +1322,28 @@ start_session (GstWhepSrc * self)
       .message = (gchar *) "Could not start a WebRTC session (webrtcbin "
           "failed to change state)",.retry_after_s = -1,
     };
-    handle_session_failed (self, session, &failure);
+    if (role == ROLE_CURRENT)
+      handle_current_failed (self, session, &failure);
+    else
+      handle_standby_failed (self, session, &failure);
+    gst_object_unref (session);
     return;
   }
-  GST_INFO_OBJECT (self, "starting session %u", config.id);
+  GST_INFO_OBJECT (self, "starting %s (%s)", GST_ELEMENT_NAME (session),
+      role == ROLE_CURRENT ? "on air" : "standby");
   gst_whep_session_start (session);
+  gst_object_unref (session);
 }
 
 static gboolean
-start_session_cb (gpointer data)
+start_first_session_cb (gpointer data)
 {
-  start_session (data);
+  GstWhepSrc *self = data;
+
+  g_mutex_lock (&self->state_lock);
+  replace_timer (self, &self->watchdog, WATCHDOG_INTERVAL_MS, watchdog_cb);
+  g_mutex_unlock (&self->state_lock);
+  start_session (self, ROLE_CURRENT);
   return G_SOURCE_REMOVE;
 }
 
@@ -775,6 +1402,7 @@ gst_whep_src_start (GstWhepSrc * self)
   self->gave_up = FALSE;
   self->ever_played = FALSE;
   self->attempt = 0;
+  self->holding[0] = self->holding[1] = FALSE;
   self->t_start = g_get_monotonic_time ();
   self->first_frame_ms = -1;
   self->thread = g_thread_new ("whepsrc-ctl", control_thread_main, self);
@@ -794,12 +1422,11 @@ quit_loop_cb (gpointer data)
 static void
 gst_whep_src_stop (GstWhepSrc * self)
 {
-  GstWhepSession *session;
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
   GstWhepClient *client;
-  GList *children, *l;
+  GList *sessions, *l;
 
   g_mutex_lock (&self->state_lock);
   if (!self->running) {
@@ -824,22 +1451,27 @@ gst_whep_src_stop (GstWhepSrc * self)
   }
 
   g_mutex_lock (&self->state_lock);
-  session = g_steal_pointer (&self->current);
-  if (self->retry_timer) {
-    g_source_destroy (self->retry_timer);
-    g_clear_pointer (&self->retry_timer, g_source_unref);
-  }
+  gst_clear_object (&self->current);
+  gst_clear_object (&self->next);
+  self->next_first_frame_us = 0;
+  replace_timer (self, &self->retry_timer, 0, NULL);
+  replace_timer (self, &self->rotation_timer, 0, NULL);
+  replace_timer (self, &self->watchdog, 0, NULL);
   client = g_steal_pointer (&self->client);
   g_mutex_unlock (&self->state_lock);
 
   /* Every session still in the bin is DELETEd, waiting a bounded time. */
-  children = dup_sessions (self);
-  for (l = children; l; l = l->next)
+  sessions = dup_sessions (self);
+  for (l = sessions; l; l = l->next)
     remove_session (self, l->data, TRUE);
-  g_list_free_full (children, gst_object_unref);
-  gst_clear_object (&session);
+  g_list_free_full (sessions, gst_object_unref);
 
   if (client) {
+    /* DELETEs of sessions that failed a moment ago may still be on their
+     * way: let them arrive (bounded) before cancelling what is left. */
+    if (!gst_whep_client_wait_idle (client, DELETE_TIMEOUT_MS))
+      GST_WARNING_OBJECT (self, "requests still under way after %u ms: "
+          "cancelling them", DELETE_TIMEOUT_MS);
     gst_whep_client_shutdown (client);
     g_object_unref (client);
   }
@@ -882,14 +1514,12 @@ gst_whep_src_change_state (GstElement * element, GstStateChange transition)
       /* Sessions start once the pipeline runs: they need its base time.
        * Those already running follow a new base time after a pause. */
       GstClockTime base_time = gst_element_get_base_time (element);
-      GList *children, *l;
+      GList *sessions = dup_sessions (self), *l;
 
-      children = dup_sessions (self);
-      for (l = children; l; l = l->next)
+      for (l = sessions; l; l = l->next)
         gst_element_set_base_time (l->data, base_time);
-      g_list_free_full (children, gst_object_unref);
-
-      run_on_control_thread (self, start_session_cb, self, NULL);
+      g_list_free_full (sessions, gst_object_unref);
+      run_on_control_thread (self, start_first_session_cb, self, NULL);
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -906,19 +1536,11 @@ gst_whep_src_change_state (GstElement * element, GstStateChange transition)
 static GstStructure *
 build_statistics (GstWhepSrc * self)
 {
-  GstStructure *s;
+  GstStructure *s, *pair = NULL;
   g_autofree gchar *url = NULL;
   GstWhepSession *current;
-  guint64 video_out = 0, audio_out = 0;
-
-  g_mutex_lock (&self->output_lock);
-  if (self->switches[GST_WHEP_MEDIA_VIDEO])
-    video_out = gst_whep_switch_get_buffers_out (GST_WHEP_SWITCH
-        (self->switches[GST_WHEP_MEDIA_VIDEO]));
-  if (self->switches[GST_WHEP_MEDIA_AUDIO])
-    audio_out = gst_whep_switch_get_buffers_out (GST_WHEP_SWITCH
-        (self->switches[GST_WHEP_MEDIA_AUDIO]));
-  g_mutex_unlock (&self->output_lock);
+  GstWhepMediaKind kind;
+  gdouble lifetime = effective_lifetime_s (self), longest_hold = 0;
 
   g_mutex_lock (&self->state_lock);
   current = self->current ? gst_object_ref (self->current) : NULL;
@@ -926,24 +1548,54 @@ build_statistics (GstWhepSrc * self)
       "sessions-created", G_TYPE_UINT64, self->sessions_created,
       "sessions-failed", G_TYPE_UINT64, self->sessions_failed,
       "retries", G_TYPE_UINT64, self->retries,
+      "rotations", G_TYPE_UINT64, self->rotations,
+      "early-losses", G_TYPE_UINT64, self->early_losses,
+      "learned-session-lifetime", G_TYPE_DOUBLE, self->learned_lifetime_s,
+      "one-session-only", G_TYPE_BOOLEAN, self->one_session_only,
       "first-frame-ms", G_TYPE_DOUBLE, self->first_frame_ms,
-      "video-buffers", G_TYPE_UINT64, video_out,
-      "audio-buffers", G_TYPE_UINT64, audio_out,
       "last-error", G_TYPE_STRING, self->last_error, NULL);
   if (self->last_timings)
     gst_structure_set (s, "last-setup", GST_TYPE_STRUCTURE,
         self->last_timings, NULL);
   g_mutex_unlock (&self->state_lock);
 
+  gst_structure_set (s, "session-lifetime", G_TYPE_DOUBLE, lifetime,
+      "rotation-lead-ms", G_TYPE_UINT, lifetime > 0 ?
+      rotation_lead_ms (self, lifetime) : 0, NULL);
+
+  for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+    g_autoptr (GstElement) sw = dup_switch (self, kind);
+    g_autofree gchar *prefix = g_strdup_printf ("%s-", kind_name (kind));
+    g_autofree gchar *field = g_strdup_printf ("%s-longest-hold-ms",
+        kind_name (kind));
+    gdouble hold = 0;
+
+    if (!sw) {
+      g_autofree gchar *buffers = g_strdup_printf ("%s-buffers",
+          kind_name (kind));
+      gst_structure_set (s, buffers, G_TYPE_UINT64, (guint64) 0, NULL);
+      continue;
+    }
+    gst_whep_switch_add_stats (GST_WHEP_SWITCH (sw), s, prefix);
+    gst_structure_get_double (s, field, &hold);
+    longest_hold = MAX (longest_hold, hold);
+  }
+  gst_structure_set (s, "longest-hold-ms", G_TYPE_DOUBLE, longest_hold, NULL);
+
   if (current) {
     url = gst_whep_session_dup_resource_url (current);
     gst_structure_set (s, "session-id", G_TYPE_UINT,
         gst_whep_session_get_id (current), "session-state", G_TYPE_STRING,
         gst_whep_session_state_name (gst_whep_session_get_state (current)),
-        NULL);
+        "session-age-s", G_TYPE_DOUBLE, session_age_s (current), NULL);
+    pair = gst_whep_session_get_candidate_pair (current, 300);
     gst_object_unref (current);
   }
   gst_structure_set (s, "session-url", G_TYPE_STRING, url, NULL);
+  if (pair) {
+    gst_structure_set (s, "candidate-pair", GST_TYPE_STRUCTURE, pair, NULL);
+    gst_structure_free (pair);
+  }
   return s;
 }
 
@@ -1017,6 +1669,18 @@ gst_whep_src_set_property (GObject * object, guint prop_id,
     case PROP_MAX_RETRIES:
       self->max_retries = g_value_get_int (value);
       break;
+    case PROP_SESSION_LIFETIME:
+      self->session_lifetime_s = g_value_get_uint (value);
+      break;
+    case PROP_ROTATION_LEAD:
+      self->rotation_lead_ms = g_value_get_uint (value);
+      break;
+    case PROP_MEDIA_TIMEOUT:
+      self->media_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_HOLD_MODE:
+      self->hold_mode = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1089,6 +1753,18 @@ gst_whep_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_RETRIES:
       g_value_set_int (value, self->max_retries);
+      break;
+    case PROP_SESSION_LIFETIME:
+      g_value_set_uint (value, self->session_lifetime_s);
+      break;
+    case PROP_ROTATION_LEAD:
+      g_value_set_uint (value, self->rotation_lead_ms);
+      break;
+    case PROP_MEDIA_TIMEOUT:
+      g_value_set_uint (value, self->media_timeout_ms);
+      break;
+    case PROP_HOLD_MODE:
+      g_value_set_enum (value, self->hold_mode);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1204,6 +1880,10 @@ gst_whep_src_init (GstWhepSrc * self)
   self->latency_ms = DEFAULT_LATENCY;
   self->ssl_strict = DEFAULT_SSL_STRICT;
   self->max_retries = DEFAULT_MAX_RETRIES;
+  self->session_lifetime_s = DEFAULT_SESSION_LIFETIME;
+  self->rotation_lead_ms = DEFAULT_ROTATION_LEAD;
+  self->media_timeout_ms = DEFAULT_MEDIA_TIMEOUT;
+  self->hold_mode = DEFAULT_HOLD_MODE;
   self->rand = g_rand_new ();
   self->first_frame_ms = -1;
   self->status = GST_WHEP_SRC_STATUS_STOPPED;
@@ -1378,6 +2058,57 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**
+   * GstWhepSrc:session-lifetime:
+   *
+   * The server's session time limit in seconds, counted from the POST
+   * (0: unknown — whepsrc then learns it when the server keeps ending
+   * sessions at the same age).  A fresh session is connected in the
+   * background before the limit and takes over seamlessly.
+   */
+  g_object_class_install_property (gobject_class, PROP_SESSION_LIFETIME,
+      g_param_spec_uint ("session-lifetime", "Session lifetime",
+          "The server's session time limit in seconds, from the POST "
+          "(0 = unknown, learnt)", 0, G_MAXINT, DEFAULT_SESSION_LIFETIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstWhepSrc:rotation-lead:
+   *
+   * How long before the session limit the next session starts, in ms
+   * (0: derived from the measured set-up times: twice the slowest recent
+   * set-up plus a second, at least 2 s).
+   */
+  g_object_class_install_property (gobject_class, PROP_ROTATION_LEAD,
+      g_param_spec_uint ("rotation-lead", "Rotation lead",
+          "Milliseconds before the session limit to start the next session "
+          "(0 = from measured set-up times)", 0, G_MAXINT,
+          DEFAULT_ROTATION_LEAD, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstWhepSrc:media-timeout:
+   *
+   * A session that delivers no media for this long (ms) is considered
+   * dead and replaced (0: never).  The output holds the last frame from
+   * 200 ms of silence on.
+   */
+  g_object_class_install_property (gobject_class, PROP_MEDIA_TIMEOUT,
+      g_param_spec_uint ("media-timeout", "Media timeout",
+          "Milliseconds without media before a session is replaced "
+          "(0 = never)", 0, G_MAXINT, DEFAULT_MEDIA_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstWhepSrc:hold-mode:
+   *
+   * What the output carries while no session delivers: the last frame
+   * repeated at the stream's frame rate with silent audio, or GAP events.
+   */
+  g_object_class_install_property (gobject_class, PROP_HOLD_MODE,
+      g_param_spec_enum ("hold-mode", "Hold mode",
+          "While no session delivers: repeat the last frame (and play "
+          "silence) or send GAP events", GST_TYPE_WHEP_SRC_HOLD_MODE,
+          DEFAULT_HOLD_MODE, CONFIG_FLAGS));
+  /**
    * GstWhepSrc:status:
    *
    * What whepsrc is doing now.
@@ -1390,8 +2121,13 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
    * GstWhepSrc:statistics:
    *
    * Counters and timings: sessions-created, sessions-failed, retries,
-   * first-frame-ms, video-buffers, audio-buffers, last-error, last-setup
-   * (per-phase timings), session-id, session-state, session-url.
+   * rotations, early-losses, learned-session-lifetime, session-lifetime,
+   * rotation-lead-ms, one-session-only, first-frame-ms, last-setup
+   * (per-phase timings), longest-hold-ms, per kind (video-, audio-)
+   * buffers, held-buffers, holds, longest-hold-ms, takeovers; for the
+   * session on air session-id, session-state, session-age-s, session-url
+   * and candidate-pair (local/remote address, port and type: host, srflx,
+   * prflx, relay); last-error.
    */
   g_object_class_install_property (gobject_class, PROP_STATISTICS,
       g_param_spec_boxed ("statistics", "Statistics",
@@ -1406,4 +2142,5 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
       "session limits and failures", "whepsrc developers");
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_STATUS, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_HOLD_MODE, 0);
 }
