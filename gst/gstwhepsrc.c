@@ -70,7 +70,7 @@ GST_DEBUG_CATEGORY_STATIC (whep_src_debug);
 #define DEFAULT_MAX_RETRIES 10
 #define DEFAULT_SESSION_LIFETIME 0
 #define DEFAULT_ROTATION_LEAD 0
-#define DEFAULT_MEDIA_TIMEOUT 2000
+#define DEFAULT_MEDIA_TIMEOUT 1000
 #define DEFAULT_HOLD_MODE GST_WHEP_SRC_HOLD_REPEAT
 
 #define RETRY_BASE_MS 500
@@ -911,12 +911,16 @@ handle_standby_failed (GstWhepSrc * self, GstWhepSession * session,
   g_mutex_unlock (&self->state_lock);
 }
 
+/* @died_at_us: when the session really ended (monotonic; 0: now) — for a
+ * silent death, the last media, not the moment it was noticed. */
 static void
 handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
-    const GstWhepFailure * failure)
+    const GstWhepFailure * failure, gint64 died_at_us)
 {
   gboolean played = gst_whep_session_get_first_frame_time (session) != 0;
-  gdouble age_s = session_age_s (session);
+  gint64 posted = gst_whep_session_get_post_time (session);
+  gdouble age_s = posted ? ((died_at_us ? died_at_us :
+          g_get_monotonic_time ()) - posted) / 1e6 : 0;
   GstWhepSession *standby = NULL;
   guint delay_ms = 0, attempt = 0;
   gboolean retry = TRUE;
@@ -947,6 +951,8 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
         GST_ELEMENT_NAME (standby));
     make_pending (self, standby);
     gst_object_unref (standby);
+    /* Its own limit runs from its own POST. */
+    schedule_rotation (self);
   } else {
     retry = next_attempt (self, failure, played, &delay_ms, &attempt);
   }
@@ -1041,7 +1047,7 @@ handle_session_event (GstWhepSrc * self, ControlEvent * ev)
       if (next)
         handle_standby_failed (self, ev->session, ev->failure);
       else
-        handle_current_failed (self, ev->session, ev->failure);
+        handle_current_failed (self, ev->session, ev->failure, 0);
       break;
     case GST_WHEP_SESSION_EVENT_FIRST_FRAME:
       if (gst_whep_session_get_state (ev->session) ==
@@ -1169,23 +1175,29 @@ watchdog_cb (gpointer data)
 
   if (current && media_timeout_ms
       && gst_whep_session_get_state (current) == GST_WHEP_SESSION_PLAYING) {
+    gboolean on_air = FALSE;
+
     last = gst_whep_session_get_first_frame_time (current);
     for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
       g_autoptr (GstElement) sw = dup_switch (self, kind);
       g_autoptr (GstPad) pad = session_switch_pad (current, kind);
       if (sw && pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
-              pad))
+              pad)) {
+        on_air = TRUE;
         last = MAX (last, gst_whep_switch_get_last_input_time
             (GST_WHEP_SWITCH (sw)));
+      }
     }
-    if (now - last > (gint64) media_timeout_ms * 1000) {
+    /* Judged only while it is on air: a session the output has just left
+     * for its successor is being retired, not lost. */
+    if (on_air && now - last > (gint64) media_timeout_ms * 1000) {
       g_autofree gchar *msg = g_strdup_printf ("No media from the WHEP "
           "server for %u ms", media_timeout_ms);
       GstWhepFailure failure = {
         .domain = GST_RESOURCE_ERROR,.code = GST_RESOURCE_ERROR_READ,
         .message = msg,.retryable = TRUE,.retry_after_s = -1,
       };
-      handle_current_failed (self, current, &failure);
+      handle_current_failed (self, current, &failure, last);
     }
   }
   if (current)
@@ -1323,7 +1335,7 @@ start_session (GstWhepSrc * self, SessionRole role)
           "failed to change state)",.retry_after_s = -1,
     };
     if (role == ROLE_CURRENT)
-      handle_current_failed (self, session, &failure);
+      handle_current_failed (self, session, &failure, 0);
     else
       handle_standby_failed (self, session, &failure);
     gst_object_unref (session);

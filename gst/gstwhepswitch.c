@@ -31,6 +31,8 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 /* Frames a pending session may stay behind before the old one is frozen
  * so that the new one can catch up. */
 #define MAX_BEHIND_FRAMES 3
+/* Frames a frozen takeover waits for the new session to catch up. */
+#define MAX_FROZEN_FRAMES 6
 
 enum
 {
@@ -204,8 +206,9 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
   }
   if (GST_CLOCK_TIME_IS_VALID (pts))
     self->last_out_pts = pts;
-  if (GST_CLOCK_TIME_IS_VALID (ref))
-    self->last_out_ref = ref;
+  /* Always the last buffer's own: a capture time left over from an older
+   * buffer would misplace the next takeover. */
+  self->last_out_ref = ref;
   if (!self->is_audio && GST_BUFFER_DURATION_IS_VALID (buffer)
       && GST_BUFFER_DURATION (buffer) > 0 && !self->sent_caps)
     self->frame_duration = GST_BUFFER_DURATION (buffer);
@@ -239,21 +242,38 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
   return self->frame_duration / 2;
 }
 
+/* Capture times of two sessions can be compared only when the sender
+ * maps both to one clock; some senders (GStreamer's rtpbin among them)
+ * give every session its own NTP offset.  They are trusted when the
+ * capture-to-arrival offsets of the two frames agree within this. */
+#define REFERENCE_AGREEMENT (150 * GST_MSECOND)
+
 /* Orders a frame against the last one shown: < 0 already shown (or
- * older), 0 the same frame, > 0 newer.  Capture times when both have one,
- * running times otherwise. */
+ * older), 0 the same frame, > 0 newer.  By capture time when both have a
+ * comparable one, by running time otherwise. */
 static gint
 compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
 {
-  GstClockTimeDiff diff;
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime tol = tolerance (self, buffer);
+  gboolean have_pts = GST_CLOCK_TIME_IS_VALID (pts)
+      && GST_CLOCK_TIME_IS_VALID (self->last_out_pts);
+  gboolean have_ref = GST_CLOCK_TIME_IS_VALID (ref)
+      && GST_CLOCK_TIME_IS_VALID (self->last_out_ref);
+  GstClockTimeDiff diff;
 
-  if (GST_CLOCK_TIME_IS_VALID (ref)
-      && GST_CLOCK_TIME_IS_VALID (self->last_out_ref))
+  if (have_ref && have_pts) {
+    GstClockTimeDiff offset_last = GST_CLOCK_DIFF (self->last_out_pts,
+        self->last_out_ref);
+    GstClockTimeDiff offset_this = GST_CLOCK_DIFF (pts, ref);
+    have_ref = ABS (offset_last - offset_this) <
+        (GstClockTimeDiff) REFERENCE_AGREEMENT;
+  }
+
+  if (have_ref)
     diff = GST_CLOCK_DIFF (self->last_out_ref, ref);
-  else if (GST_BUFFER_PTS_IS_VALID (buffer)
-      && GST_CLOCK_TIME_IS_VALID (self->last_out_pts))
-    diff = GST_CLOCK_DIFF (self->last_out_pts, GST_BUFFER_PTS (buffer));
+  else if (have_pts)
+    diff = GST_CLOCK_DIFF (self->last_out_pts, pts);
   else
     return 1;
   if (ABS (diff) <= (GstClockTimeDiff) tol)
@@ -323,17 +343,40 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
 
   order = compare_with_last (self, buffer, ref);
   if (order <= 0) {
+    gboolean give_in;
+
     /* Already shown by the active session. */
     g_mutex_lock (&self->lock);
-    if (++self->behind >= MAX_BEHIND_FRAMES && !self->freeze_active) {
+    self->behind++;
+    if (self->behind >= MAX_BEHIND_FRAMES && !self->freeze_active) {
       /* This session lags the old one: stop the old one so that this one
        * continues from the last frame shown. */
       GST_DEBUG_OBJECT (self, "pending input lags: freezing the active one");
       self->freeze_active = TRUE;
     }
+    /* Never leave the output frozen: when the frames cannot be matched
+     * (no common clock), or the old session is gone, go on with the new
+     * one rather than wait. */
+    give_in = self->active == NULL
+        || self->behind >= MAX_BEHIND_FRAMES + MAX_FROZEN_FRAMES;
     g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buffer);
-    return GST_FLOW_OK;
+    if (!give_in) {
+      GST_LOG_OBJECT (self, "pending frame %" GST_TIME_FORMAT " (ref %"
+          GST_TIME_FORMAT ") already shown (last %" GST_TIME_FORMAT ", ref %"
+          GST_TIME_FORMAT ")", GST_TIME_ARGS (GST_BUFFER_PTS (buffer)),
+          GST_TIME_ARGS (ref), GST_TIME_ARGS (self->last_out_pts),
+          GST_TIME_ARGS (self->last_out_ref));
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
+    GST_WARNING_OBJECT (self, "could not align the new session's frames "
+        "with the old one's (last shown %" GST_TIME_FORMAT ", new %"
+        GST_TIME_FORMAT "): switching anyway",
+        GST_TIME_ARGS (self->last_out_pts),
+        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    take_over (self);
+    *switched = TRUE;
+    return push_real (self, pad, buffer, ref, hold_ended);
   }
 
   if (nothing_on_air || self->last_buffer == NULL) {

@@ -1,0 +1,454 @@
+/* whepsrc tests — shared harness: the WHEP test server as a process, and a
+ * pipeline around whepsrc that checks the frame counter of what it plays.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "harness.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "framecode.h"
+
+/* Timeouts are multiplied by WHEP_TEST_TIMEOUT_SCALE (e.g. 10 under
+ * valgrind); they bound waiting, they do not measure speed. */
+guint
+scaled (guint timeout_ms)
+{
+  const gchar *scale = g_getenv ("WHEP_TEST_TIMEOUT_SCALE");
+  gdouble factor = scale ? g_ascii_strtod (scale, NULL) : 1.0;
+
+  return (guint) (timeout_ms * MAX (factor, 1.0));
+}
+
+/* --- the test server process --- */
+
+
+static gpointer
+server_reader (gpointer data)
+{
+  TestServer *server = data;
+  GInputStream *out = g_subprocess_get_stdout_pipe (server->process);
+  g_autoptr (GDataInputStream) lines = g_data_input_stream_new (out);
+  gchar *line;
+
+  while ((line = g_data_input_stream_read_line (lines, NULL, NULL, NULL))) {
+    g_mutex_lock (&server->lock);
+    g_ptr_array_add (server->lines, line);
+    g_cond_broadcast (&server->cond);
+    g_mutex_unlock (&server->lock);
+  }
+  g_mutex_lock (&server->lock);
+  server->eof = TRUE;
+  g_cond_broadcast (&server->cond);
+  g_mutex_unlock (&server->lock);
+  return NULL;
+}
+
+/* Lines starting with @prefix so far. */
+guint
+server_count (TestServer * server, const gchar * prefix)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&server->lock);
+  for (i = 0; i < server->lines->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (server->lines, i), prefix))
+      n++;
+  g_mutex_unlock (&server->lock);
+  return n;
+}
+
+/* Waits until at least @n lines start with @prefix. */
+gboolean
+server_wait (TestServer * server, const gchar * prefix, guint n,
+    guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + scaled (timeout_ms) *
+      G_TIME_SPAN_MILLISECOND;
+
+  while (server_count (server, prefix) < n) {
+    gboolean ended;
+    g_mutex_lock (&server->lock);
+    ended = server->eof;
+    if (!ended)
+      g_cond_wait_until (&server->cond, &server->lock, MIN (end,
+              g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND));
+    g_mutex_unlock (&server->lock);
+    if (ended || g_get_monotonic_time () >= end)
+      return server_count (server, prefix) >= n;
+  }
+  return TRUE;
+}
+
+TestServer *
+server_start_argv (const gchar * const *extra)
+{
+  const gchar *exe = g_getenv ("WHEP_TEST_SERVER");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) err = NULL;
+  TestServer *server = g_new0 (TestServer, 1);
+  const gchar *const *arg;
+  const gchar *line;
+
+  fail_unless (exe != NULL, "WHEP_TEST_SERVER is not set");
+  g_ptr_array_add (argv, (gpointer) exe);
+  g_ptr_array_add (argv, (gpointer) "--address");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  g_ptr_array_add (argv, (gpointer) "--ice-address");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  for (arg = extra; arg && *arg; arg++)
+    g_ptr_array_add (argv, (gpointer) * arg);
+  g_ptr_array_add (argv, NULL);
+
+  g_mutex_init (&server->lock);
+  g_cond_init (&server->cond);
+  server->lines = g_ptr_array_new_with_free_func (g_free);
+  server->process = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err);
+  fail_unless (server->process != NULL, "cannot start %s: %s", exe,
+      err ? err->message : "?");
+  server->reader = g_thread_new ("server-log", server_reader, server);
+
+  fail_unless (server_wait (server, "LISTENING ", 1, 10000),
+      "the test server did not start listening");
+  g_mutex_lock (&server->lock);
+  line = g_ptr_array_index (server->lines, 0);
+  g_mutex_unlock (&server->lock);
+  server->base_url = g_strdup (line + strlen ("LISTENING "));
+  server->endpoint = g_strdup_printf ("%s/whep/cam", server->base_url);
+  return server;
+}
+
+TestServer *
+server_start (const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return server_start_argv ((const gchar * const *) args->pdata);
+}
+
+/* Every session the server created must be gone (deleted, expired or
+ * killed) before the server is asked to stop. */
+void
+server_assert_no_leak (TestServer * server)
+{
+  guint created = server_count (server, "EVENT created");
+  guint gone;
+
+  server_wait (server, "EVENT deleted", 1, created ? 3000 : 0);
+  gone = server_count (server, "EVENT deleted")
+      + server_count (server, "EVENT expired")
+      + server_count (server, "EVENT killed");
+  fail_unless_equals_int (gone, created);
+}
+
+void
+server_stop (TestServer * server)
+{
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_thread_join (server->reader);
+  g_object_unref (server->process);
+  g_ptr_array_unref (server->lines);
+  g_mutex_clear (&server->lock);
+  g_cond_clear (&server->cond);
+  g_free (server->base_url);
+  g_free (server->endpoint);
+  g_free (server);
+}
+
+/* --- the pipeline under test --- */
+
+
+static GstPadProbeReturn
+player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Player *p = data;
+  gboolean video = g_str_has_prefix (GST_PAD_NAME (GST_PAD_PEER (pad)) ?
+      GST_PAD_NAME (GST_PAD_PEER (pad)) : "", "video");
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    g_mutex_lock (&p->lock);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+      p->eos_events++;
+    if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+      p->flush_events++;
+    g_mutex_unlock (&p->lock);
+    return GST_PAD_PROBE_OK;
+  }
+
+  if (video) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+    GstVideoInfo vinfo;
+    guint32 counter;
+    gboolean have = caps && gst_video_info_from_caps (&vinfo, caps)
+        && whep_framecode_read_buffer (buffer, &vinfo, &counter);
+
+    gint64 now = g_get_monotonic_time ();
+
+    g_mutex_lock (&p->lock);
+    p->video_frames++;
+    if (p->last_arrival_us)
+      p->max_arrival_gap_us = MAX (p->max_arrival_gap_us,
+          now - p->last_arrival_us);
+    p->last_arrival_us = now;
+    if (GST_BUFFER_PTS_IS_VALID (buffer)) {
+      if (GST_CLOCK_TIME_IS_VALID (p->last_pts)
+          && GST_BUFFER_PTS (buffer) < p->last_pts)
+        p->pts_backwards = TRUE;
+      p->last_pts = GST_BUFFER_PTS (buffer);
+    }
+    if (have) {
+      p->counted++;
+      if (p->last_counter >= 0) {
+        if ((gint64) counter == p->last_counter)
+          p->repeats++;
+        else if ((gint64) counter > p->last_counter + 1)
+          p->gaps += counter - p->last_counter - 1;
+      }
+      p->last_counter = counter;
+    }
+    g_mutex_unlock (&p->lock);
+  } else {
+    g_mutex_lock (&p->lock);
+    p->audio_buffers++;
+    g_mutex_unlock (&p->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+player_pad_added (GstElement * src, GstPad * pad, Player * p)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (p->pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, player_probe, p, NULL);
+  gst_object_unref (sinkpad);
+  g_mutex_lock (&p->lock);
+  g_ptr_array_add (p->pads, g_strdup (GST_PAD_NAME (pad)));
+  g_mutex_unlock (&p->lock);
+}
+
+Player *
+player_new (const gchar * endpoint)
+{
+  Player *p = g_new0 (Player, 1);
+
+  g_mutex_init (&p->lock);
+  p->last_counter = -1;
+  p->last_pts = GST_CLOCK_TIME_NONE;
+  p->pads = g_ptr_array_new_with_free_func (g_free);
+  p->warnings = g_ptr_array_new_with_free_func (g_free);
+  p->pipeline = gst_pipeline_new (NULL);
+  p->src = gst_element_factory_make ("whepsrc", NULL);
+  fail_unless (p->src != NULL);
+  g_object_set (p->src, "ice-local-addresses", "127.0.0.1", "timeout", 5,
+      NULL);
+  if (endpoint)
+    g_object_set (p->src, "whep-endpoint", endpoint, NULL);
+  g_signal_connect (p->src, "pad-added", G_CALLBACK (player_pad_added), p);
+  gst_bin_add (GST_BIN (p->pipeline), p->src);
+  return p;
+}
+
+void
+player_free (Player * p)
+{
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  gst_object_unref (p->pipeline);
+  g_ptr_array_unref (p->pads);
+  g_ptr_array_unref (p->warnings);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+guint
+player_video_frames (Player * p)
+{
+  guint n;
+
+  g_mutex_lock (&p->lock);
+  n = p->video_frames;
+  g_mutex_unlock (&p->lock);
+  return n;
+}
+
+guint
+player_audio_buffers (Player * p)
+{
+  guint n;
+
+  g_mutex_lock (&p->lock);
+  n = p->audio_buffers;
+  g_mutex_unlock (&p->lock);
+  return n;
+}
+
+/* Runs the pipeline until @done says so, an error arrives or @timeout_ms
+ * passes.  Returns the error message (or NULL); the caller owns it. */
+GstMessage *
+player_run (Player * p, gboolean (*done) (Player * p, gpointer data),
+    gpointer data, guint timeout_ms)
+{
+  GstBus *bus = gst_element_get_bus (p->pipeline);
+  gint64 end = g_get_monotonic_time () + scaled (timeout_ms) *
+      G_TIME_SPAN_MILLISECOND;
+  GstMessage *error = NULL;
+
+  if (GST_STATE (p->pipeline) != GST_STATE_PLAYING
+      && gst_element_set_state (p->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    gst_object_unref (bus);
+    fail_unless (error != NULL, "state change failed without an error");
+    return error;
+  }
+
+  while (!error && g_get_monotonic_time () < end && !(done && done (p, data))) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 20 * GST_MSECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      g_ptr_array_add (p->warnings, g_strdup (err->message));
+      g_error_free (err);
+      gst_message_unref (msg);
+    } else if (msg) {
+      error = msg;
+    }
+  }
+  gst_object_unref (bus);
+  return error;
+}
+
+gboolean
+frames_at_least (Player * p, gpointer data)
+{
+  return player_video_frames (p) >= GPOINTER_TO_UINT (data);
+}
+
+gboolean
+status_is (Player * p, gpointer data)
+{
+  gint status;
+  g_object_get (p->src, "status", &status, NULL);
+  return status == GPOINTER_TO_INT (data);
+}
+
+gint
+status_value (const gchar * nick)
+{
+  GEnumClass *klass = g_type_class_ref (g_type_from_name ("GstWhepSrcStatus"));
+  GEnumValue *v = g_enum_get_value_by_nick (klass, nick);
+  gint value;
+
+  fail_unless (v != NULL, "no status %s", nick);
+  value = v->value;
+  g_type_class_unref (klass);
+  return value;
+}
+
+/* Checks an error message: domain/code, a fragment of its text, and the
+ * HTTP status in its details (0: do not check). */
+void
+assert_error (GstMessage * msg, GQuark domain, gint code,
+    const gchar * fragment, guint http_status)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  const GstStructure *details = NULL;
+
+  fail_unless (msg != NULL, "expected an error, got none");
+  gst_message_parse_error (msg, &err, &debug);
+  GST_INFO ("error: %s (%s)", err->message, GST_STR_NULL (debug));
+  fail_unless (err->domain == domain && err->code == code,
+      "unexpected error %s:%d: %s", g_quark_to_string (err->domain),
+      err->code, err->message);
+  if (fragment)
+    fail_unless (strstr (err->message, fragment) != NULL,
+        "'%s' not in error '%s'", fragment, err->message);
+  if (http_status) {
+    guint got = 0;
+    gst_message_parse_error_details (msg, &details);
+    fail_unless (details != NULL);
+    fail_unless (gst_structure_get_uint (details, "http-status-code", &got));
+    fail_unless_equals_int (got, http_status);
+  }
+}
+
+/* Plays until @frames frames, checks the counter, stops, checks DELETE. */
+void
+play_and_check (TestServer * server, Player * p, guint frames)
+{
+  GstMessage *error = player_run (p, frames_at_least,
+      GUINT_TO_POINTER (frames), 15000);
+
+  if (error) {
+    g_autoptr (GError) err = NULL;
+    gst_message_parse_error (error, &err, NULL);
+    fail ("unexpected error: %s", err->message);
+  }
+  fail_unless (player_video_frames (p) >= frames, "only %u frames",
+      player_video_frames (p));
+  g_mutex_lock (&p->lock);
+  fail_unless (p->counted >= frames - 1, "frame counter unreadable");
+  fail_unless_equals_int (p->gaps, 0);
+  fail_unless_equals_int (p->repeats, 0);
+  fail_if (p->pts_backwards);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  /* The DELETE happens before the state change returns. */
+  fail_unless (server_count (server, "EVENT deleted") >= 1,
+      "no DELETE seen by the server when whepsrc stopped");
+  server_assert_no_leak (server);
+}
+
+
+void
+player_reset_tracking (Player * p)
+{
+  g_mutex_lock (&p->lock);
+  p->last_counter = -1;
+  p->last_pts = GST_CLOCK_TIME_NONE;
+  p->last_arrival_us = 0;
+  p->max_arrival_gap_us = 0;
+  p->gaps = 0;
+  p->repeats = 0;
+  g_mutex_unlock (&p->lock);
+}
+
+guint64
+stats_uint64 (Player * p, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  guint64 value = 0;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless (stats != NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &value),
+      "no %s in statistics", field);
+  gst_structure_free (stats);
+  return value;
+}

@@ -1,0 +1,72 @@
+/* whepsrc tests — shared harness (see harness.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/check/gstcheck.h>
+#include <gst/video/video.h>
+#include <gio/gio.h>
+
+/* The project's WHEP test server, run as a process on 127.0.0.1; its
+ * stdout event log is collected line by line. */
+typedef struct
+{
+  GSubprocess *process;
+  GThread *reader;
+  GMutex lock;
+  GCond cond;
+  GPtrArray *lines;             /* every stdout line */
+  gboolean eof;
+  gchar *base_url;              /* http://127.0.0.1:PORT */
+  gchar *endpoint;              /* base_url + /whep/cam */
+} TestServer;
+
+/* A pipeline: whepsrc ! fakesink per pad, counting frames and reading the
+ * frame counter the test server draws into every picture. */
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *src;
+  GMutex lock;
+  guint video_frames;
+  guint audio_buffers;
+  guint counted;
+  guint gaps;
+  guint repeats;
+  gint64 last_counter;
+  GstClockTime last_pts;
+  gboolean pts_backwards;
+  GPtrArray *pads;              /* names of exposed pads */
+  guint eos_events;
+  guint flush_events;
+  GPtrArray *warnings;          /* texts of warning messages */
+  gint64 last_arrival_us;       /* monotonic, last video frame */
+  gint64 max_arrival_gap_us;    /* longest wait between two frames */
+} Player;
+
+guint scaled (guint timeout_ms);
+
+TestServer *server_start (const gchar * first_arg, ...);
+TestServer *server_start_argv (const gchar * const *extra);
+guint server_count (TestServer * server, const gchar * prefix);
+gboolean server_wait (TestServer * server, const gchar * prefix, guint n,
+    guint timeout_ms);
+void server_assert_no_leak (TestServer * server);
+void server_stop (TestServer * server);
+
+Player *player_new (const gchar * endpoint);
+void player_free (Player * p);
+guint player_video_frames (Player * p);
+guint player_audio_buffers (Player * p);
+/* Forgets the counter/arrival history (e.g. across an expected hold). */
+void player_reset_tracking (Player * p);
+GstMessage *player_run (Player * p, gboolean (*done) (Player * p,
+        gpointer data), gpointer data, guint timeout_ms);
+gboolean frames_at_least (Player * p, gpointer data);
+gboolean status_is (Player * p, gpointer data);
+gint status_value (const gchar * nick);
+guint64 stats_uint64 (Player * p, const gchar * field);
+void assert_error (GstMessage * msg, GQuark domain, gint code,
+    const gchar * fragment, guint http_status);
+void play_and_check (TestServer * server, Player * p, guint frames);

@@ -1,0 +1,275 @@
+/* whepsrc rotation tests: session time limits, early deaths, one-viewer
+ * servers, learned limits — against the project's WHEP test server, which
+ * serves every session with the same DTLS certificate (GStreamer's
+ * process-wide one), like a camera that keeps one certificate.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "harness.h"
+
+#include <string.h>
+
+static gdouble
+stats_double (Player * p, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  gdouble value = 0;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless (gst_structure_get_double (stats, field, &value),
+      "no %s in statistics", field);
+  gst_structure_free (stats);
+  return value;
+}
+
+static gboolean
+stats_boolean (Player * p, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  gboolean value = FALSE;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless (gst_structure_get_boolean (stats, field, &value),
+      "no %s in statistics", field);
+  gst_structure_free (stats);
+  return value;
+}
+
+static gboolean
+rotations_at_least (Player * p, gpointer data)
+{
+  return stats_uint64 (p, "rotations") >= GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+early_losses_at_least (Player * p, gpointer data)
+{
+  return stats_uint64 (p, "early-losses") >= GPOINTER_TO_UINT (data);
+}
+
+static void
+run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
+    gpointer data, guint timeout_ms)
+{
+  GstMessage *error = player_run (p, done, data, timeout_ms);
+
+  if (error) {
+    g_autoptr (GError) err = NULL;
+    gst_message_parse_error (error, &err, NULL);
+    fail ("unexpected error: %s", err->message);
+  }
+}
+
+/* The counter of what was played has no hole and no repeat. */
+static void
+assert_continuous (Player * p)
+{
+  g_mutex_lock (&p->lock);
+  fail_unless (p->counted + 2 >= p->video_frames,
+      "frame counter unreadable (%u of %u)", p->counted, p->video_frames);
+  fail_unless_equals_int (p->gaps, 0);
+  fail_unless_equals_int (p->repeats, 0);
+  fail_if (p->pts_backwards);
+  fail_unless_equals_int (p->eos_events, 0);
+  fail_unless_equals_int (p->flush_events, 0);
+  g_mutex_unlock (&p->lock);
+}
+
+GST_START_TEST (test_rotates_seamlessly_before_the_limit)
+{
+  /* A camera: 4 s sessions, no PATCH, one certificate for every session. */
+  TestServer *server = server_start ("--session-limit", "4", "--patch", "405",
+      NULL);
+  Player *p = player_new (server->endpoint);
+
+  g_object_set (p->src, "session-lifetime", 4, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (4), 30000);
+
+  fail_unless (stats_uint64 (p, "rotations") >= 4);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
+  assert_continuous (p);
+  fail_unless_equals_int (p->pads->len, 1);
+  /* whepsrc always moved on before the server cut a session. */
+  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_rotates_audio_and_video)
+{
+  TestServer *server = server_start ("--session-limit", "4", "--audio",
+      "opus", NULL);
+  Player *p = player_new (server->endpoint);
+  guint audio_before;
+
+  g_object_set (p->src, "session-lifetime", 4, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (2), 30000);
+  audio_before = player_audio_buffers (p);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 30000);
+  fail_unless (player_audio_buffers (p) > audio_before + 50);
+  assert_continuous (p);
+  fail_unless_equals_int (p->pads->len, 2);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_early_kill_holds_last_frame_and_recovers)
+{
+  /* The provider kills each session after 3 s, without a word. */
+  TestServer *server = server_start ("--kill-after", "3", NULL);
+  Player *p = player_new (server->endpoint);
+  guint frames_after_kill;
+
+  g_object_set (p->src, "media-timeout", 500, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 30000);
+  /* The picture was held (repeated), not blanked, and no EOS came. */
+  fail_unless (stats_uint64 (p, "video-held-buffers") > 0);
+  fail_unless (stats_uint64 (p, "video-holds") >= 1);
+  frames_after_kill = player_video_frames (p);
+
+  /* A new session plays. */
+  run_without_error (p, frames_at_least,
+      GUINT_TO_POINTER (frames_after_kill + 30), 15000);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("playing"))));
+  fail_unless (stats_uint64 (p, "sessions-created") >= 2);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  fail_if (p->pts_backwards);
+  g_mutex_unlock (&p->lock);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_status_says_disconnected_only_while_holding)
+{
+  TestServer *server = server_start ("--kill-after", "3", NULL);
+  Player *p = player_new (server->endpoint);
+
+  g_object_set (p->src, "media-timeout", 800, NULL);
+  run_without_error (p, status_is,
+      GINT_TO_POINTER (status_value ("playing")), 15000);
+  run_without_error (p, status_is,
+      GINT_TO_POINTER (status_value ("disconnected")), 15000);
+  fail_unless (stats_uint64 (p, "video-holds") >= 1);
+  run_without_error (p, status_is,
+      GINT_TO_POINTER (status_value ("playing")), 15000);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_learns_the_session_limit)
+{
+  TestServer *server = server_start ("--session-limit", "3", NULL);
+  Player *p = player_new (server->endpoint);
+  gdouble learned;
+  guint64 losses;
+
+  /* Not told about the limit: two expiries teach it. */
+  g_object_set (p->src, "media-timeout", 500, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (2), 30000);
+  learned = stats_double (p, "learned-session-lifetime");
+  fail_unless (learned > 2.5 && learned < 3.5, "learned %f s", learned);
+
+  /* From then on whepsrc rotates ahead of the limit. */
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (2), 30000);
+  losses = stats_uint64 (p, "early-losses");
+  fail_unless (losses <= 3, "%" G_GUINT64_FORMAT " losses", losses);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_one_viewer_server_rotates_break_before_make)
+{
+  /* The overlap would be a second viewer: the server refuses it (409). */
+  TestServer *server = server_start ("--session-limit", "5", "--max-sessions",
+      "1", NULL);
+  Player *p = player_new (server->endpoint);
+  guint frames;
+
+  g_object_set (p->src, "session-lifetime", 5, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (2), 40000);
+  fail_unless (stats_boolean (p, "one-session-only"));
+  fail_unless (server_count (server, "EVENT post status=409") >= 1);
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
+      15000);
+  /* Sessions were deleted, not cut by the server. */
+  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_state_changes_during_rotation_are_safe)
+{
+  TestServer *server = server_start ("--session-limit", "4", NULL);
+  Player *p = player_new (server->endpoint);
+  guint i;
+
+  g_object_set (p->src, "session-lifetime", 4, "rotation-lead", 2500, NULL);
+  /* Stop and pause around the moment the standby starts (1.5 s after the
+   * POST) and takes over. */
+  for (i = 0; i < 4; i++) {
+    fail_unless (gst_element_set_state (p->pipeline, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    g_usleep ((1400 + i * 250) * 1000);
+    gst_element_set_state (p->pipeline, i % 2 ? GST_STATE_PAUSED :
+        GST_STATE_READY);
+    g_usleep (100 * 1000);
+  }
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+static Suite *
+rotation_suite (void)
+{
+  Suite *s = suite_create ("rotation");
+  TCase *tc = tcase_create ("rotation");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_rotates_seamlessly_before_the_limit);
+  tcase_add_test (tc, test_rotates_audio_and_video);
+  tcase_add_test (tc, test_early_kill_holds_last_frame_and_recovers);
+  tcase_add_test (tc, test_status_says_disconnected_only_while_holding);
+  tcase_add_test (tc, test_learns_the_session_limit);
+  tcase_add_test (tc, test_one_viewer_server_rotates_break_before_make);
+  tcase_add_test (tc, test_state_changes_during_rotation_are_safe);
+  return s;
+}
+
+GST_CHECK_MAIN (rotation);
