@@ -140,8 +140,7 @@ add_link_headers (WhepServer * server, SoupServerMessage * msg)
 static GBytes *
 request_body (SoupServerMessage * msg)
 {
-  return soup_message_body_flatten (soup_server_message_get_request_body
-      (msg));
+  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
 }
 
 /* The request's media type, lower case, without parameters; NULL if none. */
@@ -335,7 +334,8 @@ post_reply_send (PostReply * reply)
 {
   gint delay = reply->server->opts->answer_delay_ms;
 
-  if (delay > 0)
+  /* While stopping the loop may end before the delay: reply now. */
+  if (delay > 0 && !reply->server->stopping)
     reply->delay_source = g_timeout_add (delay, post_reply_delay_cb, reply);
   else
     post_reply_flush (reply);
@@ -910,12 +910,28 @@ http_handler (SoupServer * soup, SoupServerMessage * msg, const gchar * path,
   }
 }
 
+/* The port we got (--port 0 picks any).  Asks the socket rather than
+ * soup_server_get_uris(), which leaks an address in libsoup 3.2. */
+static gint
+http_listening_port (SoupServer * soup)
+{
+  GSList *listeners = soup_server_get_listeners (soup);
+  g_autoptr (GSocketAddress) local = NULL;
+  gint port = -1;
+
+  if (listeners != NULL)
+    local = g_socket_get_local_address (listeners->data, NULL);
+  if (local != NULL && G_IS_INET_SOCKET_ADDRESS (local))
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_slist_free (listeners);
+  return port;
+}
+
 gboolean
 whep_http_start (WhepServer * server, GError ** error)
 {
   const WhepServerOptions *opts = server->opts;
   g_autoptr (GSocketAddress) address = NULL;
-  GSList *uris;
   gint port;
 
   GST_DEBUG_CATEGORY_INIT (whep_http_debug, "whepserver-http", 0,
@@ -933,9 +949,12 @@ whep_http_start (WhepServer * server, GError ** error)
   if (!soup_server_listen (server->soup, address, 0, error))
     return FALSE;
 
-  uris = soup_server_get_uris (server->soup);
-  port = uris ? g_uri_get_port (uris->data) : opts->port;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  port = http_listening_port (server->soup);
+  if (port <= 0) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the server listens on no port");
+    return FALSE;
+  }
 
   server->base_url = strchr (opts->address, ':') ?
       g_strdup_printf ("http://[%s]:%d", opts->address, port) :
@@ -946,8 +965,6 @@ whep_http_start (WhepServer * server, GError ** error)
 void
 whep_http_stop (WhepServer * server)
 {
-  if (server->soup != NULL)
-    soup_server_disconnect (server->soup);
   g_clear_object (&server->soup);
   g_clear_pointer (&server->base_url, g_free);
 }

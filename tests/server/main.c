@@ -19,7 +19,7 @@ GST_DEBUG_CATEGORY_STATIC (whep_server_debug);
 #define GST_CAT_DEFAULT whep_server_debug
 
 /* How long SIGINT/SIGTERM waits for sessions to close before giving up. */
-#define SHUTDOWN_TIMEOUT_MS 10000
+#define SHUTDOWN_TIMEOUT_MS 30000
 #define REAPER_THREADS 2
 
 static gboolean
@@ -96,8 +96,7 @@ bus_cb (GstBus * bus, GstMessage * message, gpointer data)
          * session's late errors are no one's. */
         session = whep_server_find_session (server, session_id);
         if (session != NULL)
-          whep_session_end (session, WHEP_SESSION_END_FAILED,
-              "pipeline-error");
+          whep_session_end (session, WHEP_SESSION_END_FAILED, "pipeline-error");
       } else {
         g_printerr ("whep-test-server: source pipeline error: %s\n",
             error->message);

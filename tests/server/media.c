@@ -154,8 +154,7 @@ make_video_encoder (WhepVideoCodec codec, gint fps, GError ** error)
 }
 
 static gboolean
-build_video (WhepMedia * media, const WhepServerOptions * opts,
-    GError ** error)
+build_video (WhepMedia * media, const WhepServerOptions * opts, GError ** error)
 {
   GstElement *chain[8] = { NULL, };
   g_autoptr (GstCaps) raw_caps = NULL;

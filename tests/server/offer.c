@@ -133,6 +133,15 @@ codec_score (const GstSDPMedia * media, gint pt, const gchar * encoding)
   return 2;
 }
 
+/* WHEP: the player offers recvonly (or sendrecv), never sendonly or
+ * inactive; we can only send on the m-lines where it receives. */
+static gboolean
+media_player_receives (const GstSDPMedia * media)
+{
+  return gst_sdp_media_get_attribute_val (media, "sendonly") == NULL
+      && gst_sdp_media_get_attribute_val (media, "inactive") == NULL;
+}
+
 /* The offer's best PT for @encoding on @media, or -1. */
 static gint
 find_pt (const GstSDPMedia * media, const gchar * encoding)
@@ -288,7 +297,8 @@ whep_offer_parse (const gchar * text, gsize len, const WhepCodecSet * codecs,
     /* One track per kind (WHEP: never two tracks of the same kind); a
      * port-0 m-line is rejected by the player, unless it is bundle-only
      * (max-bundle offers give every m-line but the first port 0). */
-    if (entry.pt >= 0 && taken && !*taken && (gst_sdp_media_get_port (media)
+    if (entry.pt >= 0 && taken && !*taken && media_player_receives (media)
+        && (gst_sdp_media_get_port (media)
             || gst_sdp_media_get_attribute_val (media, "bundle-only"))) {
       entry.accepted = TRUE;
       *taken = TRUE;

@@ -15,6 +15,8 @@
 #define DEFAULT_NOT_LIVE_STATUS 409
 /* MediaMTX's webrtcHandshakeTimeout. */
 #define DEFAULT_HANDSHAKE_TIMEOUT 10.0
+/* RFC 7675's consent expiry; a player sends RTCP every few seconds. */
+#define DEFAULT_MEDIA_TIMEOUT 30.0
 
 /* Raw strings as GOption hands them over, checked and converted after. */
 typedef struct
@@ -234,8 +236,7 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
     return FALSE;
   opts->location = value;
   value = opts->error_format;
-  if (!parse_choice ("error-format", raw->error_format, formats, &value,
-          error))
+  if (!parse_choice ("error-format", raw->error_format, formats, &value, error))
     return FALSE;
   opts->error_format = value;
 
@@ -250,9 +251,14 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
         "--port, --width, --height or --fps out of range");
     return FALSE;
   }
-  if (opts->path[0] != '/') {
+  /* "/whep/cam/" and "/whep/cam" name one endpoint. */
+  while (strlen (opts->path) > 1 && g_str_has_suffix (opts->path, "/"))
+    opts->path[strlen (opts->path) - 1] = '\0';
+  if (opts->path[0] != '/' || strcmp (opts->path, "/") == 0
+      || g_str_has_prefix (opts->path, "/admin/")) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--path must start with '/', not '%s'", opts->path);
+        "--path must start with '/' and not be / or under /admin/, not '%s'",
+        opts->path);
     return FALSE;
   }
   if (opts->auth_status != 401 && opts->auth_status != 403) {
@@ -280,7 +286,8 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
     return FALSE;
   }
   if (opts->session_limit < 0 || opts->kill_after < 0 || opts->not_live < 0
-      || opts->handshake_timeout < 0 || opts->answer_delay_ms < 0
+      || opts->handshake_timeout < 0 || opts->media_timeout < 0
+      || opts->answer_delay_ms < 0
       || opts->max_sessions < 0 || opts->inject_count < 0
       || opts->retry_after < 0) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -386,6 +393,9 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
     {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opts->handshake_timeout,
         "End sessions not connected this long after their POST (default 10)",
         "SECONDS"},
+    {"media-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opts->media_timeout,
+          "End connected sessions from which nothing (RTCP) arrived for this "
+          "long (default 30, 0: never)", "SECONDS"},
     {NULL}
   };
   /* *INDENT-ON* */
@@ -398,6 +408,7 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
   opts->auth_status = DEFAULT_AUTH_STATUS;
   opts->not_live_status = DEFAULT_NOT_LIVE_STATUS;
   opts->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  opts->media_timeout = DEFAULT_MEDIA_TIMEOUT;
 
   context = g_option_context_new ("- a WHEP test server");
   g_option_context_add_main_entries (context, entries, NULL);

@@ -102,6 +102,7 @@ typedef struct
   gchar *pem;                   /* contents of --pem, not the file name */
   gboolean unique_certificate;
   gdouble handshake_timeout;    /* seconds, 0 = none */
+  gdouble media_timeout;        /* seconds without data from the player */
 } WhepServerOptions;
 
 WhepServerOptions *whep_server_options_parse (gint * argc, gchar *** argv,

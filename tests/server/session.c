@@ -64,7 +64,8 @@ typedef struct
 } SessionLink;
 
 /* Locking: @refcount, @unlinks_pending (decremented by the IDLE probes on
- * streaming threads) and @flowing (read by the gate probes) are atomic.  @pem is written before the
+ * streaming threads), @flowing (read by the gate probes) and @last_rx
+ * (written by the nicesrc probe) are atomic.  @pem is written before the
  * bin exists and only read afterwards (by deep-element-added, on webrtcbin
  * threads).  @bin and @webrtc are handed to the reaper thread once the
  * session has ended and are not touched on the main thread until it hands
@@ -95,6 +96,8 @@ struct _WhepSession
   GPtrArray *links;             /* of SessionLink */
   gint unlinks_pending;
   gint flowing;                 /* atomic: connected, media may pass */
+  gint last_rx;                 /* atomic: seconds since server start when
+                                 * data last came from the player */
   gulong webrtc_handlers[3];
 
   guint limit_source;
@@ -102,6 +105,7 @@ struct _WhepSession
   guint handshake_source;
   guint gather_source;
   guint answer_source;
+  guint media_source;
 
   WhepSessionSdpFunc sdp_func;
   gpointer sdp_data;
@@ -174,8 +178,7 @@ session_answer_timeout_cb (gpointer data)
   WhepSession *session = data;
 
   session->answer_source = 0;
-  whep_session_end (session, WHEP_SESSION_END_EXPIRED,
-      "counter-offer-timeout");
+  whep_session_end (session, WHEP_SESSION_END_EXPIRED, "counter-offer-timeout");
   return G_SOURCE_REMOVE;
 }
 
@@ -474,8 +477,7 @@ session_hop (WhepSession * session, HopKind kind, GstPromise * promise,
   hop->kind = kind;
   hop->promise = promise ? gst_promise_ref (promise) : NULL;
   hop->step = step;
-  g_idle_add_full (G_PRIORITY_DEFAULT, session_hop_main, hop,
-      session_hop_free);
+  g_idle_add_full (G_PRIORITY_DEFAULT, session_hop_main, hop, session_hop_free);
 }
 
 typedef struct
@@ -502,16 +504,21 @@ session_promise_changed_cb (GstPromise * promise, gpointer user_data)
   session_hop (pd->session, HOP_PROMISE, promise, pd->step);
 }
 
-/* A promise whose reply runs @step on the main thread. */
-static GstPromise *
-session_promise_new (WhepSession * session, SessionStepFunc step)
+/* Emits the webrtcbin action @signal (@arg, promise); the promise's reply
+ * runs @step on the main thread. */
+static void
+session_emit (WhepSession * session, const gchar * signal, gpointer arg,
+    SessionStepFunc step)
 {
   PromiseData *pd = g_new0 (PromiseData, 1);
+  GstPromise *promise;
 
   pd->session = whep_session_ref (session);
   pd->step = step;
-  return gst_promise_new_with_change_func (session_promise_changed_cb, pd,
+  promise = gst_promise_new_with_change_func (session_promise_changed_cb, pd,
       promise_data_free);
+  g_signal_emit_by_name (session->webrtc, signal, arg, promise);
+  gst_promise_unref (promise);
 }
 
 /* webrtcbin thread */
@@ -530,8 +537,24 @@ session_connection_notify_cb (GObject * webrtc, GParamSpec * pspec,
   session_hop (user_data, HOP_CONNECTION, NULL, NULL);
 }
 
-/* Any thread (whichever adds the DTLS elements): the certificate must be
- * in place before webrtcbin reads its fingerprint for our SDP. */
+static gint
+session_server_seconds (WhepSession * session)
+{
+  return (gint) whep_server_seconds_since (session->server->start_time);
+}
+
+/* nicesrc streaming thread: RTP/RTCP/DTLS from the player (libnice keeps
+ * STUN to itself). */
+static GstPadProbeReturn
+session_rx_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  WhepSession *session = user_data;
+
+  g_atomic_int_set (&session->last_rx, session_server_seconds (session));
+  return GST_PAD_PROBE_OK;
+}
+
+/* Any thread (whichever adds webrtcbin's transport elements). */
 static void
 session_deep_element_added_cb (GstBin * bin, GstBin * sub_bin,
     GstElement * element, gpointer user_data)
@@ -539,14 +562,21 @@ session_deep_element_added_cb (GstBin * bin, GstBin * sub_bin,
   WhepSession *session = user_data;
   GstElementFactory *factory = gst_element_get_factory (element);
   const gchar *pem = session->pem ? session->pem : session->server->opts->pem;
+  const gchar *name = factory ? GST_OBJECT_NAME (factory) : NULL;
 
-  if (factory == NULL || pem == NULL
-      || g_strcmp0 (GST_OBJECT_NAME (factory), "dtlssrtpdec") != 0)
-    return;
+  if (g_strcmp0 (name, "nicesrc") == 0) {
+    g_autoptr (GstPad) src = gst_element_get_static_pad (element, "src");
 
-  GST_DEBUG ("session %s: setting our certificate on %s", session->id,
-      GST_ELEMENT_NAME (element));
-  g_object_set (element, "pem", pem, NULL);
+    /* The probe goes with the element, which dies before the session. */
+    if (src != NULL)
+      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST, session_rx_probe, session, NULL);
+  } else if (g_strcmp0 (name, "dtlssrtpdec") == 0 && pem != NULL) {
+    /* Before webrtcbin reads the certificate for our SDP. */
+    GST_DEBUG ("session %s: setting our certificate on %s", session->id,
+        GST_ELEMENT_NAME (element));
+    g_object_set (element, "pem", pem, NULL);
+  }
 }
 
 static void
@@ -629,6 +659,23 @@ session_check_gathering (WhepSession * session)
     session_sdp_ready (session);
 }
 
+/* A player that vanished without DELETE (crash, network loss) stops
+ * sending RTCP: end its session as consent expiry would. */
+static gboolean
+session_media_check_cb (gpointer data)
+{
+  WhepSession *session = data;
+  gint idle = session_server_seconds (session) -
+      g_atomic_int_get (&session->last_rx);
+
+  if (idle < session->server->opts->media_timeout)
+    return G_SOURCE_CONTINUE;
+
+  session->media_source = 0;
+  whep_session_end (session, WHEP_SESSION_END_EXPIRED, "media-timeout");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 session_check_connection (WhepSession * session)
 {
@@ -646,6 +693,11 @@ session_check_connection (WhepSession * session)
      * periodic key frame. */
     g_atomic_int_set (&session->flowing, 1);
     whep_media_request_key_frame (session->server->media);
+    if (session->server->opts->media_timeout > 0) {
+      g_atomic_int_set (&session->last_rx, session_server_seconds (session));
+      session->media_source = g_timeout_add_seconds (1,
+          session_media_check_cb, session);
+    }
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     whep_session_end (session, WHEP_SESSION_END_EXPIRED, "connection-failed");
   }
@@ -661,8 +713,7 @@ session_local_set (WhepSession * session, const GstStructure * reply)
 }
 
 static void
-session_set_local (WhepSession * session,
-    GstWebRTCSessionDescription * desc)
+session_set_local (WhepSession * session, GstWebRTCSessionDescription * desc)
 {
   const gchar *pem = session->pem ? session->pem : session->server->opts->pem;
 
@@ -673,8 +724,7 @@ session_set_local (WhepSession * session,
       whep_sdp_set_fingerprint (desc->sdp, fingerprint);
   }
 
-  g_signal_emit_by_name (session->webrtc, "set-local-description", desc,
-      session_promise_new (session, session_local_set));
+  session_emit (session, "set-local-description", desc, session_local_set);
 }
 
 static GstWebRTCSessionDescription *
@@ -691,8 +741,7 @@ reply_get_description (const GstStructure * reply, const gchar * field)
 static void
 session_answer_created (WhepSession * session, const GstStructure * reply)
 {
-  GstWebRTCSessionDescription *answer =
-      reply_get_description (reply, "answer");
+  GstWebRTCSessionDescription *answer = reply_get_description (reply, "answer");
 
   if (answer == NULL) {
     session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION,
@@ -708,8 +757,7 @@ session_answer_created (WhepSession * session, const GstStructure * reply)
 static void
 session_remote_set (WhepSession * session, const GstStructure * reply)
 {
-  g_signal_emit_by_name (session->webrtc, "create-answer", NULL,
-      session_promise_new (session, session_answer_created));
+  session_emit (session, "create-answer", NULL, session_answer_created);
 }
 
 static void
@@ -732,16 +780,14 @@ session_negotiate (WhepSession * session)
   session->state = STATE_NEGOTIATING;
 
   if (session->counter_offer) {
-    g_signal_emit_by_name (session->webrtc, "create-offer", NULL,
-        session_promise_new (session, session_offer_created));
+    session_emit (session, "create-offer", NULL, session_offer_created);
   } else {
     GstSDPMessage *sdp = NULL;
     GstWebRTCSessionDescription *desc;
 
     gst_sdp_message_copy (session->offer->sdp, &sdp);
     desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-    g_signal_emit_by_name (session->webrtc, "set-remote-description", desc,
-        session_promise_new (session, session_remote_set));
+    session_emit (session, "set-remote-description", desc, session_remote_set);
     gst_webrtc_session_description_free (desc);
   }
 }
@@ -763,8 +809,7 @@ session_configure_ice (WhepSession * session)
   if (ice == NULL
       || g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
           "agent") == NULL) {
-    GST_ERROR ("session %s: webrtcbin's ICE agent is not libnice",
-        session->id);
+    GST_ERROR ("session %s: webrtcbin's ICE agent is not libnice", session->id);
     return;
   }
   g_object_get (ice, "agent", &agent, NULL);
@@ -1080,8 +1125,8 @@ whep_session_set_answer (WhepSession * session, const gchar * sdp, gsize len,
 
   gst_sdp_message_copy (answer->sdp, &copy);
   desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, copy);
-  g_signal_emit_by_name (session->webrtc, "set-remote-description", desc,
-      session_promise_new (session, session_answer_applied));
+  session_emit (session, "set-remote-description", desc,
+      session_answer_applied);
   gst_webrtc_session_description_free (desc);
 }
 
@@ -1107,8 +1152,7 @@ whep_session_add_candidates (WhepSession * session, const WhepSdpFrag * frag)
     guint m;
 
     for (m = 0; candidate->mid != NULL && m < session->mids->len; m++) {
-      if (g_strcmp0 (g_ptr_array_index (session->mids, m),
-              candidate->mid) == 0)
+      if (g_strcmp0 (g_ptr_array_index (session->mids, m), candidate->mid) == 0)
         mline = m;
     }
     /* Unreachable or mDNS candidates are dropped silently (RFC 8838). */
@@ -1136,6 +1180,7 @@ session_clear_timers (WhepSession * session)
   g_clear_handle_id (&session->handshake_source, g_source_remove);
   g_clear_handle_id (&session->gather_source, g_source_remove);
   g_clear_handle_id (&session->answer_source, g_source_remove);
+  g_clear_handle_id (&session->media_source, g_source_remove);
 }
 
 static void
@@ -1177,8 +1222,7 @@ static gboolean
 session_reaped_main (gpointer data)
 {
   WhepSession *session = data;
-  GstBin *pipeline =
-      GST_BIN (whep_media_get_pipeline (session->server->media));
+  GstBin *pipeline = GST_BIN (whep_media_get_pipeline (session->server->media));
   guint i;
 
   gst_bin_remove (pipeline, session->bin);
@@ -1285,6 +1329,9 @@ void
 whep_session_end (WhepSession * session, WhepSessionEnd kind,
     const gchar * reason)
 {
+  static const gchar *const end_names[] = { "deleted", "expired", "killed",
+    "closed", "failed"
+  };
   g_autoptr (WhepSession) keep = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -1299,7 +1346,7 @@ whep_session_end (WhepSession * session, WhepSessionEnd kind,
   g_cancellable_cancel (session->cancellable);
 
   error = g_error_new (WHEP_SESSION_ERROR, WHEP_SESSION_ERROR_ENDED,
-      "the session ended (%s)", reason ? reason : "no reason");
+      "the session ended (%s)", reason ? reason : end_names[kind]);
   session_report_sdp (session, NULL, error);
   session_report_done (session, error);
 
