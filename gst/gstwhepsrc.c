@@ -527,6 +527,24 @@ make_pending (GstWhepSrc * self, GstWhepSession * session)
   }
 }
 
+/* TRUE when every output the session feeds has switched to it: only then
+ * may the old session go (each kind switches at its own frame boundary). */
+static gboolean
+session_on_air_everywhere (GstWhepSrc * self, GstWhepSession * session)
+{
+  GstWhepMediaKind kind;
+
+  for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+    g_autoptr (GstElement) sw = dup_switch (self, kind);
+    g_autoptr (GstPad) pad = session_switch_pad (session, kind);
+
+    if (sw && pad && !gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
+            pad))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Streaming thread of the session. */
 static void
 on_session_pad_added (GstElement * session, GstPad * pad, GstWhepSrc * self)
@@ -1118,7 +1136,8 @@ control_event_cb (gpointer data)
       handle_session_event (self, ev);
       break;
     case CONTROL_SWITCHED:
-      if (ev->session && is_role (self, ev->session, ROLE_NEXT))
+      if (ev->session && is_role (self, ev->session, ROLE_NEXT)
+          && session_on_air_everywhere (self, ev->session))
         complete_rotation (self);
       break;
     case CONTROL_HOLDING:

@@ -31,8 +31,8 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 /* Frames a pending session may stay behind before the old one is frozen
  * so that the new one can catch up. */
 #define MAX_BEHIND_FRAMES 3
-/* Frames a frozen takeover waits for the new session to catch up. */
-#define MAX_FROZEN_FRAMES 6
+/* How long a frozen takeover waits for the new session to catch up. */
+#define MAX_FROZEN_MS 250
 
 enum
 {
@@ -65,6 +65,7 @@ struct _GstWhepSwitch
   GQueue queue;                 /* QueuedFrame*: pending frames ahead of us */
   guint behind;                 /* pending frames dropped as already shown */
   gboolean freeze_active;       /* drop the active input: pending catches up */
+  gint64 freeze_start_us;       /* monotonic, when freeze_active was set */
   gboolean gap_mode;
   guint next_pad_id;
   gint64 last_input_us;         /* monotonic, last buffer from active */
@@ -244,9 +245,12 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
 
 /* Capture times of two sessions can be compared only when the sender
  * maps both to one clock; some senders (GStreamer's rtpbin among them)
- * give every session its own NTP offset.  They are trusted when the
- * capture-to-arrival offsets of the two frames agree within this. */
-#define REFERENCE_AGREEMENT (150 * GST_MSECOND)
+ * give every session its own NTP offset.  Frames compared during a
+ * takeover are a few frames apart, so capture times further apart than
+ * this come from different clocks and are not used.  (Running times are
+ * no perfect identity either: a jitterbuffer that starts on a burst can
+ * be off by several frames.) */
+#define REFERENCE_PROXIMITY GST_SECOND
 
 /* Orders a frame against the last one shown: < 0 already shown (or
  * older), 0 the same frame, > 0 newer.  By capture time when both have a
@@ -262,13 +266,9 @@ compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
       && GST_CLOCK_TIME_IS_VALID (self->last_out_ref);
   GstClockTimeDiff diff;
 
-  if (have_ref && have_pts) {
-    GstClockTimeDiff offset_last = GST_CLOCK_DIFF (self->last_out_pts,
-        self->last_out_ref);
-    GstClockTimeDiff offset_this = GST_CLOCK_DIFF (pts, ref);
-    have_ref = ABS (offset_last - offset_this) <
-        (GstClockTimeDiff) REFERENCE_AGREEMENT;
-  }
+  if (have_ref)
+    have_ref = ABS (GST_CLOCK_DIFF (self->last_out_ref, ref)) <
+        (GstClockTimeDiff) REFERENCE_PROXIMITY;
 
   if (have_ref)
     diff = GST_CLOCK_DIFF (self->last_out_ref, ref);
@@ -353,12 +353,15 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
        * continues from the last frame shown. */
       GST_DEBUG_OBJECT (self, "pending input lags: freezing the active one");
       self->freeze_active = TRUE;
+      self->freeze_start_us = g_get_monotonic_time ();
     }
     /* Never leave the output frozen: when the frames cannot be matched
      * (no common clock), or the old session is gone, go on with the new
-     * one rather than wait. */
-    give_in = self->active == NULL
-        || self->behind >= MAX_BEHIND_FRAMES + MAX_FROZEN_FRAMES;
+     * one rather than wait.  Counted in wall-clock time, so that the burst
+     * a new session starts with does not count. */
+    give_in = self->active == NULL || (self->freeze_active
+        && g_get_monotonic_time () - self->freeze_start_us >
+        MAX_FROZEN_MS * 1000);
     g_mutex_unlock (&self->lock);
     if (!give_in) {
       GST_LOG_OBJECT (self, "pending frame %" GST_TIME_FORMAT " (ref %"
@@ -536,8 +539,15 @@ gst_whep_switch_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   }
   GST_PAD_STREAM_UNLOCK (self->srcpad);
 
-  if (switched)
-    g_signal_emit (self, signals[SIGNAL_SWITCHED], 0, pad);
+  if (switched) {
+    /* The pad that took over: not necessarily this one (a takeover from
+     * the queue happens on the old pad's buffer). */
+    GstPad *now_active = dup_active (self);
+    if (now_active) {
+      g_signal_emit (self, signals[SIGNAL_SWITCHED], 0, now_active);
+      gst_object_unref (now_active);
+    }
+  }
   if (hold_ended)
     g_signal_emit (self, signals[SIGNAL_HOLDING], 0, FALSE);
 
