@@ -403,6 +403,23 @@ post_reply_sdp (PostReply * reply, const gchar * sdp)
     soup_message_headers_replace (headers, "Content-Type", SDP_TYPE);
 }
 
+/* The HTTP status for a session's failure: the player's fault (4xx), a
+ * session that ended meanwhile (503), or ours (500). */
+static guint
+session_error_status (const GError * error)
+{
+  if (error->domain != WHEP_SESSION_ERROR)
+    return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  switch (error->code) {
+    case WHEP_SESSION_ERROR_REJECTED:
+      return SOUP_STATUS_BAD_REQUEST;
+    case WHEP_SESSION_ERROR_ENDED:
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    default:
+      return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  }
+}
+
 /* The session's SDP is ready (or it failed). */
 static void
 post_sdp_cb (WhepSession * session, const gchar * sdp, const GError * error,
@@ -410,15 +427,10 @@ post_sdp_cb (WhepSession * session, const gchar * sdp, const GError * error,
 {
   PostReply *reply = user_data;
 
-  if (error != NULL) {
-    gboolean ended = g_error_matches (error, WHEP_SESSION_ERROR,
-        WHEP_SESSION_ERROR_ENDED);
-
-    reply_text (reply->msg, ended ? SOUP_STATUS_SERVICE_UNAVAILABLE :
-        SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
-  } else {
+  if (error != NULL)
+    reply_text (reply->msg, session_error_status (error), error->message);
+  else
     post_reply_sdp (reply, sdp);
-  }
   post_reply_send (reply);
 }
 
@@ -554,10 +566,11 @@ patch_answer_done_cb (WhepSession * session, const GError * error,
 
   if (error == NULL)
     reply_empty (reply->msg, SOUP_STATUS_NO_CONTENT);
+  else if (g_error_matches (error, WHEP_SESSION_ERROR,
+          WHEP_SESSION_ERROR_ENDED))
+    reply_text (reply->msg, SOUP_STATUS_NOT_FOUND, error->message);
   else
-    reply_text (reply->msg, g_error_matches (error, WHEP_SESSION_ERROR,
-            WHEP_SESSION_ERROR_ENDED) ? SOUP_STATUS_NOT_FOUND :
-        SOUP_STATUS_BAD_REQUEST, error->message);
+    reply_text (reply->msg, session_error_status (error), error->message);
   patch_event (reply->id, soup_server_message_get_status (reply->msg),
       reply->content_type);
   soup_server_message_unpause (reply->msg);

@@ -169,13 +169,70 @@ find_pt (const GstSDPMedia * media, const gchar * encoding)
   return best_pt;
 }
 
+static gboolean
+all_digits (const gchar * text, guint64 max)
+{
+  gsize len = strlen (text);
+
+  if (len == 0 || len > 10 || strspn (text, "0123456789") != len)
+    return FALSE;
+  return g_ascii_strtoull (text, NULL, 10) <= max;
+}
+
+static gboolean
+one_of (const gchar * text, const gchar * const *names)
+{
+  for (; *names != NULL; names++) {
+    if (g_ascii_strcasecmp (text, *names) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* RFC 8839 candidate-attribute, as strictly as libnice needs it: libnice
+ * dereferences missing fields (a TCP candidate without tcptype, a key
+ * without its value), so what it gets must be complete. */
+static gboolean
+candidate_well_formed (gchar ** fields)
+{
+  static const gchar *const transports[] = { "UDP", "TCP", NULL };
+  static const gchar *const types[] = { "host", "srflx", "prflx", "relay",
+    NULL
+  };
+  static const gchar *const tcptypes[] = { "active", "passive", "so", NULL };
+  const gchar *type = NULL, *tcptype = NULL;
+  guint n = g_strv_length (fields), i;
+
+  /* foundation component transport priority address port, then pairs */
+  if (n < 8 || (n - 6) % 2 != 0)
+    return FALSE;
+  for (i = 0; i < n; i++) {
+    if (*fields[i] == '\0')
+      return FALSE;
+  }
+  if (!all_digits (fields[1], 256) || !one_of (fields[2], transports)
+      || !all_digits (fields[3], G_MAXUINT32) || !all_digits (fields[5],
+          65535))
+    return FALSE;
+
+  for (i = 6; i + 1 < n; i += 2) {
+    if (strcmp (fields[i], "typ") == 0)
+      type = fields[i + 1];
+    else if (strcmp (fields[i], "tcptype") == 0)
+      tcptype = fields[i + 1];
+  }
+  if (type == NULL || !one_of (type, types))
+    return FALSE;
+  return g_ascii_strcasecmp (fields[2], "TCP") != 0
+      || (tcptype != NULL && one_of (tcptype, tcptypes));
+}
+
 gboolean
 whep_candidate_allowed (const gchar * candidate, gboolean loopback_only,
     gboolean * malformed)
 {
   g_auto (GStrv) fields = NULL;
   g_autoptr (GInetAddress) address = NULL;
-  gchar *end = NULL;
 
   if (malformed)
     *malformed = TRUE;
@@ -186,14 +243,9 @@ whep_candidate_allowed (const gchar * candidate, gboolean loopback_only,
   if (!g_str_has_prefix (candidate, "candidate:"))
     return FALSE;
 
-  /* foundation component transport priority address port "typ" type … */
-  fields = g_strsplit_set (candidate + strlen ("candidate:"), " \t", -1);
-  if (g_strv_length (fields) < 8 || strcmp (fields[6], "typ") != 0)
+  fields = g_strsplit (candidate + strlen ("candidate:"), " ", -1);
+  if (!candidate_well_formed (fields))
     return FALSE;
-  strtoul (fields[5], &end, 10);
-  if (end == fields[5] || *end != '\0')
-    return FALSE;
-
   if (malformed)
     *malformed = FALSE;
 
@@ -232,9 +284,11 @@ check_sdp_text (const gchar * text, gsize len, GError ** error)
         "the offer is not SDP (no v=0 line first)");
     return FALSE;
   }
-  if (memchr (text, '\0', len) != NULL) {
+  /* Browsers and GStreamer write ASCII; GStreamer warns on anything that
+   * is not UTF-8 when it turns the SDP into caps. */
+  if (memchr (text, '\0', len) != NULL || !g_utf8_validate (text, len, NULL)) {
     g_set_error_literal (error, WHEP_OFFER_ERROR, WHEP_OFFER_ERROR_INVALID,
-        "the offer contains a NUL byte");
+        "the offer is not UTF-8 text");
     return FALSE;
   }
   return TRUE;

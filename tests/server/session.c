@@ -368,18 +368,19 @@ session_report_done (WhepSession * session, const GError * error)
     notify (data);
 }
 
-/* Negotiation failed: tell the HTTP side why, then end the session. */
+/* Negotiation failed: tell the HTTP side why (@message), then end the
+ * session, logged with the one-word @reason. */
 static void
 session_fail (WhepSession * session, WhepSessionError code,
-    const gchar * message)
+    const gchar * reason, const gchar * message)
 {
   g_autoptr (GError) error =
       g_error_new_literal (WHEP_SESSION_ERROR, code, message);
 
-  GST_WARNING ("session %s: %s", session->id, message);
+  GST_WARNING ("session %s: %s: %s", session->id, reason, message);
   session_report_sdp (session, NULL, error);
   session_report_done (session, error);
-  whep_session_end (session, WHEP_SESSION_END_FAILED, message);
+  whep_session_end (session, WHEP_SESSION_END_FAILED, reason);
 }
 
 /* ------------------------------------------------------------------ */
@@ -417,6 +418,26 @@ session_hop_free (gpointer data)
 static void session_check_gathering (WhepSession * session);
 static void session_check_connection (WhepSession * session);
 
+static void session_remote_set (WhepSession * session,
+    const GstStructure * reply);
+static void session_answer_created (WhepSession * session,
+    const GstStructure * reply);
+static void session_answer_applied (WhepSession * session,
+    const GstStructure * reply);
+static void session_local_set (WhepSession * session,
+    const GstStructure * reply);
+
+/* Whether webrtcbin's error at @step comes from the player's SDP.  Our own
+ * answer only fails to apply when the offer was odd (webrtcbin then
+ * writes an answer it refuses itself), so that is the player's too. */
+static gboolean
+step_takes_player_sdp (WhepSession * session, SessionStepFunc step)
+{
+  return step == session_remote_set || step == session_answer_created
+      || step == session_answer_applied || (step == session_local_set
+      && !session->counter_offer);
+}
+
 static void
 session_run_promise_step (WhepSession * session, GstPromise * promise,
     SessionStepFunc step)
@@ -425,19 +446,22 @@ session_run_promise_step (WhepSession * session, GstPromise * promise,
   GError *error = NULL;
 
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
-    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION,
+    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION, "negotiation",
         "webrtcbin did not reply");
     return;
   }
   reply = gst_promise_get_reply (promise);
   if (reply != NULL && gst_structure_has_field (reply, "error")) {
     g_autofree gchar *message = NULL;
+    gboolean rejected = step_takes_player_sdp (session, step);
 
     gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
     message = g_strdup_printf ("webrtcbin: %s",
         error ? error->message : "unknown error");
     g_clear_error (&error);
-    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION, message);
+    session_fail (session, rejected ? WHEP_SESSION_ERROR_REJECTED :
+        WHEP_SESSION_ERROR_NEGOTIATION, rejected ? "sdp-rejected" :
+        "negotiation", message);
     return;
   }
   step (session, reply);
@@ -598,7 +622,7 @@ session_sdp_ready (WhepSession * session)
   g_clear_handle_id (&session->gather_source, g_source_remove);
   g_object_get (session->webrtc, "local-description", &desc, NULL);
   if (desc == NULL) {
-    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION,
+    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION, "negotiation",
         "webrtcbin has no local description");
     return;
   }
@@ -712,18 +736,32 @@ session_local_set (WhepSession * session, const GstStructure * reply)
   session_check_gathering (session);
 }
 
+/* The fingerprint our SDP must carry on every m-line. */
+static gchar *
+session_fingerprint (WhepSession * session, const GstSDPMessage * sdp)
+{
+  const gchar *pem = session->pem ? session->pem : session->server->opts->pem;
+  const gchar *value = NULL;
+
+  if (pem != NULL)
+    return whep_pem_fingerprint (pem);
+  /* webrtcbin copies the offer's fingerprint into some rejected m-lines
+   * and then refuses its own answer: the first m-line has ours. */
+  if (gst_sdp_message_medias_len (sdp) > 0)
+    value = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp,
+            0), "fingerprint");
+  if (value == NULL)
+    value = gst_sdp_message_get_attribute_val (sdp, "fingerprint");
+  return g_strdup (value);
+}
+
 static void
 session_set_local (WhepSession * session, GstWebRTCSessionDescription * desc)
 {
-  const gchar *pem = session->pem ? session->pem : session->server->opts->pem;
+  g_autofree gchar *fingerprint = session_fingerprint (session, desc->sdp);
 
-  if (pem != NULL) {
-    g_autofree gchar *fingerprint = whep_pem_fingerprint (pem);
-
-    if (fingerprint != NULL)
-      whep_sdp_set_fingerprint (desc->sdp, fingerprint);
-  }
-
+  if (fingerprint != NULL)
+    whep_sdp_set_fingerprint (desc->sdp, fingerprint);
   session_emit (session, "set-local-description", desc, session_local_set);
 }
 
@@ -744,7 +782,7 @@ session_answer_created (WhepSession * session, const GstStructure * reply)
   GstWebRTCSessionDescription *answer = reply_get_description (reply, "answer");
 
   if (answer == NULL) {
-    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION,
+    session_fail (session, WHEP_SESSION_ERROR_REJECTED, "sdp-rejected",
         "webrtcbin created no answer");
     return;
   }
@@ -766,7 +804,7 @@ session_offer_created (WhepSession * session, const GstStructure * reply)
   GstWebRTCSessionDescription *offer = reply_get_description (reply, "offer");
 
   if (offer == NULL) {
-    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION,
+    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION, "negotiation",
         "webrtcbin created no offer");
     return;
   }
@@ -1004,7 +1042,7 @@ static void
 session_build_and_negotiate (WhepSession * session)
 {
   if (!session_build (session)) {
-    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION,
+    session_fail (session, WHEP_SESSION_ERROR_NEGOTIATION, "build",
         "cannot build the session's pipeline");
     return;
   }
@@ -1022,14 +1060,15 @@ session_certificate_cb (GObject * source, GAsyncResult * result,
   if (!g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
           &out, NULL, &error)) {
     if (session->state != STATE_ENDED)
-      session_fail (session, WHEP_SESSION_ERROR_CERTIFICATE, error->message);
+      session_fail (session, WHEP_SESSION_ERROR_CERTIFICATE, "certificate",
+          error->message);
     return;
   }
   if (session->state == STATE_ENDED)
     return;
   if (!g_subprocess_get_successful (G_SUBPROCESS (source)) || out == NULL
       || strstr (out, "BEGIN CERTIFICATE") == NULL) {
-    session_fail (session, WHEP_SESSION_ERROR_CERTIFICATE,
+    session_fail (session, WHEP_SESSION_ERROR_CERTIFICATE, "certificate",
         "openssl did not make a certificate");
     return;
   }
@@ -1054,7 +1093,8 @@ session_make_certificate (WhepSession * session)
   proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
       G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
   if (proc == NULL) {
-    session_fail (session, WHEP_SESSION_ERROR_CERTIFICATE, error->message);
+    session_fail (session, WHEP_SESSION_ERROR_CERTIFICATE, "certificate",
+        error->message);
     return;
   }
   g_subprocess_communicate_utf8_async (proc, NULL, session->cancellable,
@@ -1107,7 +1147,7 @@ whep_session_set_answer (WhepSession * session, const gchar * sdp, gsize len,
       &error);
   if (answer == NULL || answer->medias->len != session->mids->len) {
     g_autoptr (GError) bad = g_error_new (WHEP_SESSION_ERROR,
-        WHEP_SESSION_ERROR_NEGOTIATION, "bad answer: %s",
+        WHEP_SESSION_ERROR_REJECTED, "bad answer: %s",
         error ? error->message : "m-lines do not match our offer");
 
     func (session, bad, user_data);
@@ -1207,14 +1247,10 @@ session_log_end (WhepSession * session, WhepSessionEnd kind,
       whep_server_event ("closed id=%s", session->id);
       break;
     case WHEP_SESSION_END_FAILED:
-    default:{
-      /* One token: the event line stays "key=value" throughout. */
-      g_autofree gchar *token = g_strdup (reason ? reason : "unknown");
-
-      g_strcanon (token, G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS "-_.:", '-');
-      whep_server_event ("failed id=%s reason=%s", session->id, token);
+    default:
+      whep_server_event ("failed id=%s reason=%s", session->id,
+          reason ? reason : "unknown");
       break;
-    }
   }
 }
 

@@ -28,7 +28,8 @@ GQuark whep_session_error_quark (void);
 typedef enum
 {
   WHEP_SESSION_ERROR_ENDED,     /* the session ended while waiting */
-  WHEP_SESSION_ERROR_NEGOTIATION,       /* webrtcbin refused something */
+  WHEP_SESSION_ERROR_REJECTED,  /* webrtcbin refused the player's SDP */
+  WHEP_SESSION_ERROR_NEGOTIATION,       /* our side failed */
   WHEP_SESSION_ERROR_CERTIFICATE,       /* openssl failed */
 } WhepSessionError;
 
