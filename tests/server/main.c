@@ -1,9 +1,26 @@
 /* whep-test-server — a WHEP server built on webrtcbin and libsoup 3, for
- * whepsrc's tests.  It behaves like a live camera and can imitate the
- * quirks of real WHEP providers (see --help and WHEP-NOTES.md).
+ * whepsrc's tests.  It behaves like a live camera (one shared source,
+ * every frame numbered with tests/common/framecode.h) and can imitate the
+ * quirks of real WHEP providers: see --help and WHEP-NOTES.md.
  *
- * stdout carries one "LISTENING http://ADDR:PORT" line, then one
- * "EVENT …" line per session event; diagnostics go to GST_DEBUG.
+ * stdout carries one "LISTENING http://ADDR:PORT" line, then one line per
+ * event, each flushed:
+ *
+ *   EVENT post status=CODE               every POST answered
+ *   EVENT created id=ID                  a session answered (201 or 406)
+ *   EVENT connected id=ID                its peer connection is up
+ *   EVENT patch id=ID status=CODE content-type=TYPE
+ *   EVENT deleted id=ID                  the player DELETEd it
+ *   EVENT expired id=ID reason=REASON    session-limit, handshake-timeout,
+ *                                        counter-offer-timeout,
+ *                                        media-timeout, connection-failed
+ *   EVENT killed id=ID                   --kill-after or POST /admin/kill
+ *   EVENT failed id=ID reason=REASON     negotiation failed (the POST got
+ *                                        a 4xx/5xx) or the player left
+ *   EVENT closed id=ID                   SIGINT/SIGTERM
+ *
+ * GET /admin/stats returns the counters and live sessions as JSON.
+ * Diagnostics go to GST_DEBUG (categories whepserver*).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

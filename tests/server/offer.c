@@ -211,8 +211,7 @@ candidate_well_formed (gchar ** fields)
       return FALSE;
   }
   if (!all_digits (fields[1], 256) || !one_of (fields[2], transports)
-      || !all_digits (fields[3], G_MAXUINT32) || !all_digits (fields[5],
-          65535))
+      || !all_digits (fields[3], G_MAXUINT32) || !all_digits (fields[5], 65535))
     return FALSE;
 
   for (i = 6; i + 1 < n; i += 2) {
