@@ -324,6 +324,8 @@ post_reply_delay_cb (gpointer data)
   PostReply *reply = data;
 
   reply->delay_source = 0;
+  reply->server->delayed_posts =
+      g_list_remove (reply->server->delayed_posts, reply);
   post_reply_flush (reply);
   return G_SOURCE_REMOVE;
 }
@@ -335,9 +337,11 @@ post_reply_send (PostReply * reply)
   gint delay = reply->server->opts->answer_delay_ms;
 
   /* While stopping the loop may end before the delay: reply now. */
-  if (delay > 0 && !reply->server->stopping)
+  if (delay > 0 && !reply->server->stopping) {
     reply->delay_source = g_timeout_add (delay, post_reply_delay_cb, reply);
-  else
+    reply->server->delayed_posts =
+        g_list_prepend (reply->server->delayed_posts, reply);
+  } else
     post_reply_flush (reply);
 }
 
@@ -978,6 +982,18 @@ whep_http_start (WhepServer * server, GError ** error)
 void
 whep_http_stop (WhepServer * server)
 {
+  /* Replies still held by --answer-delay go out now. */
+  while (server->delayed_posts != NULL) {
+    PostReply *reply = server->delayed_posts->data;
+
+    server->delayed_posts = g_list_delete_link (server->delayed_posts,
+        server->delayed_posts);
+    g_clear_handle_id (&reply->delay_source, g_source_remove);
+    post_reply_flush (reply);
+  }
+  /* Let libsoup write what is unpaused before the server goes. */
+  while (g_main_context_iteration (NULL, FALSE));
+
   g_clear_object (&server->soup);
   g_clear_pointer (&server->base_url, g_free);
 }

@@ -40,6 +40,7 @@ struct _WhepServer
   GMainLoop *loop;
   WhepMedia *media;
   SoupServer *soup;
+  GList *delayed_posts;         /* replies held by --answer-delay (http.c) */
   gchar *base_url;              /* "http://ADDR:PORT", no trailing slash */
   gint64 start_time;            /* g_get_monotonic_time () at start */
   gboolean loopback_only;       /* every --ice-address is a loopback one */
