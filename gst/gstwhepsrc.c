@@ -1018,7 +1018,9 @@ handle_first_frame (GstWhepSrc * self, GstWhepSession * session)
     g_mutex_lock (&self->state_lock);
     self->next_first_frame_us = g_get_monotonic_time ();
     g_mutex_unlock (&self->state_lock);
-    remember_setup_time (self, gst_whep_session_get_timings (session));
+    timings = gst_whep_session_get_timings (session);
+    remember_setup_time (self, timings);
+    gst_structure_free (timings);
     GST_INFO_OBJECT (self, "%s ready: switching over",
         GST_ELEMENT_NAME (session));
     make_pending (self, session);

@@ -1,9 +1,13 @@
 /* whep-play — plays a WHEP endpoint through whepsrc for a while and reports
  * what arrived: frames, first-frame time, frame-counter gaps and repeats
- * (when the source is the project's test server), and a PNG snapshot.
+ * (when the source is the project's test server), the longest wait between
+ * two frames, rotations and losses, CPU time and memory, and a PNG
+ * snapshot.  It is the demo player and the measuring tool of bench/.
  *
  *   whep-play --endpoint URL [--seconds 10] [--snapshot out.png]
  *             [--ice-local-addresses 127.0.0.1] [--auth-token T]
+ *             [--session-lifetime S] [--media-timeout MS]
+ *             [--csv arrivals.csv] [--quiet]
  *
  * Exit status: 0 when frames arrived and no error was posted.
  *
@@ -11,6 +15,10 @@
  */
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "framecode.h"
 
@@ -25,7 +33,33 @@ typedef struct
   guint64 repeats;
   gint64 last_counter;          /* -1: none yet */
   GstSample *last_sample;
+  gint64 last_arrival;
+  gint64 max_gap_us;            /* longest wait between two frames */
+  GString *csv;                 /* "ms,counter" per frame, or NULL */
 } Stats;
+
+/* Resident memory of this process in KiB (Linux). */
+static glong
+rss_kib (void)
+{
+  g_autofree gchar *status = NULL;
+  const gchar *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, "VmRSS:");
+  return line ? strtol (line + 6, NULL, 10) : -1;
+}
+
+static gdouble
+cpu_seconds (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+      (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
 
 static GstPadProbeReturn
 frame_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
@@ -36,13 +70,21 @@ frame_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstVideoInfo vinfo;
   guint32 counter;
   gboolean have_counter = FALSE;
+  gint64 now = g_get_monotonic_time ();
 
   if (caps && gst_video_info_from_caps (&vinfo, caps))
     have_counter = whep_framecode_read_buffer (buffer, &vinfo, &counter);
 
   g_mutex_lock (&stats->lock);
   if (stats->frames++ == 0)
-    stats->t_first = g_get_monotonic_time ();
+    stats->t_first = now;
+  if (stats->last_arrival)
+    stats->max_gap_us = MAX (stats->max_gap_us, now - stats->last_arrival);
+  stats->last_arrival = now;
+  if (stats->csv)
+    g_string_append_printf (stats->csv, "%.1f,%" G_GINT64_FORMAT "\n",
+        (now - stats->t_playing) / 1000.0, have_counter ? (gint64) counter :
+        (gint64) - 1);
   if (have_counter) {
     stats->counted++;
     if (stats->last_counter >= 0) {
@@ -117,8 +159,13 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *endpoint = NULL, *snapshot = NULL, *addresses = NULL;
-  g_autofree gchar *token = NULL;
+  g_autofree gchar *token = NULL, *csv = NULL;
   gdouble seconds = 10;
+  gint lifetime = 0, media_timeout = -1;
+  gboolean quiet = FALSE;
+  guint rotations = 0, losses = 0;
+  glong rss_start = -1, rss_end;
+  gdouble cpu_start = 0;
   GOptionEntry entries[] = {
     {"endpoint", 'e', 0, G_OPTION_ARG_STRING, &endpoint, "WHEP endpoint URL",
         "URL"},
@@ -129,6 +176,13 @@ main (int argc, char **argv)
     {"ice-local-addresses", 0, 0, G_OPTION_ARG_STRING, &addresses,
         "Local addresses ICE may use", "LIST"},
     {"auth-token", 0, 0, G_OPTION_ARG_STRING, &token, "Bearer token", "T"},
+    {"session-lifetime", 0, 0, G_OPTION_ARG_INT, &lifetime,
+        "whepsrc session-lifetime (s)", "S"},
+    {"media-timeout", 0, 0, G_OPTION_ARG_INT, &media_timeout,
+        "whepsrc media-timeout (ms)", "MS"},
+    {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv,
+        "Write 'ms since start,frame counter' per frame", "FILE"},
+    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No bus messages", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— play a WHEP "
@@ -162,6 +216,12 @@ main (int argc, char **argv)
     g_object_set (src, "ice-local-addresses", addresses, NULL);
   if (token)
     g_object_set (src, "auth-token", token, NULL);
+  if (lifetime > 0)
+    g_object_set (src, "session-lifetime", lifetime, NULL);
+  if (media_timeout >= 0)
+    g_object_set (src, "media-timeout", media_timeout, NULL);
+  if (csv)
+    stats.csv = g_string_new ("ms,counter\n");
   g_object_set_data (G_OBJECT (pipeline), "stats", &stats);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), pipeline);
   gst_bin_add (GST_BIN (pipeline), src);
@@ -191,7 +251,19 @@ main (int argc, char **argv)
       g_printerr ("warning: %s\n", e->message);
     } else {
       const GstStructure *s = gst_message_get_structure (msg);
-      if (s && g_str_has_prefix (gst_structure_get_name (s), "whepsrc/")) {
+      if (s && gst_structure_has_name (s, "whepsrc/session-rotated"))
+        rotations++;
+      if (s && gst_structure_has_name (s, "whepsrc/session-lost"))
+        losses++;
+      if (s && gst_structure_has_name (s, "whepsrc/session-started")
+          && rss_start < 0) {
+        /* Memory and CPU from the first picture on: set-up costs
+         * (registry, first webrtcbin) are not growth. */
+        rss_start = rss_kib ();
+        cpu_start = cpu_seconds ();
+      }
+      if (s && !quiet
+          && g_str_has_prefix (gst_structure_get_name (s), "whepsrc/")) {
         g_autofree gchar *text = gst_structure_to_string (s);
         g_print ("%s\n", text);
       }
@@ -204,7 +276,19 @@ main (int argc, char **argv)
     g_print ("snapshot written to %s\n", snapshot);
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
+  rss_end = rss_kib ();
   g_print ("frames received: %" G_GUINT64_FORMAT "\n", stats.frames);
+  g_print ("rotations: %u, sessions lost: %u\n", rotations, losses);
+  g_print ("longest wait between two frames: %.1f ms\n",
+      stats.max_gap_us / 1000.0);
+  g_print ("cpu: %.2f s after the first frame; rss: %ld KiB at the first "
+      "frame, %ld KiB at the end (%+.1f KiB per rotation)\n",
+      cpu_seconds () - cpu_start, rss_start, rss_end, rotations ?
+      (rss_end - rss_start) / (gdouble) rotations : 0.0);
+  if (stats.csv) {
+    g_file_set_contents (csv, stats.csv->str, stats.csv->len, NULL);
+    g_string_free (stats.csv, TRUE);
+  }
   if (stats.frames)
     g_print ("first frame after: %.0f ms\n",
         (stats.t_first - stats.t_playing) / 1000.0);
@@ -214,7 +298,8 @@ main (int argc, char **argv)
         stats.gaps, stats.repeats);
   if (statistics) {
     g_autofree gchar *text = gst_structure_to_string (statistics);
-    g_print ("statistics: %s\n", text);
+    if (!quiet)
+      g_print ("statistics: %s\n", text);
     gst_structure_free (statistics);
   }
 
