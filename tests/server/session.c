@@ -984,6 +984,24 @@ session_add_branches (WhepSession * session)
   return TRUE;
 }
 
+/* Like one camera: every session's RTCP sender reports map a frame to the
+ * same capture time (the pipeline clock at capture), so that a player can
+ * match frames across two sessions of this source.  rtpbin's default (NTP
+ * from the wall clock at send time, per rtpbin) gives every session its
+ * own offset. */
+static void
+session_configure_capture_clock (WhepSession * session)
+{
+  g_autoptr (GstElement) rtpbin =
+      gst_bin_get_by_name (GST_BIN (session->webrtc), "rtpbin");
+
+  if (rtpbin == NULL)
+    return;
+  gst_util_set_object_arg (G_OBJECT (rtpbin), "ntp-time-source",
+      "clock-time");
+  g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
+}
+
 static gboolean
 session_build (WhepSession * session)
 {
@@ -1003,6 +1021,7 @@ session_build (WhepSession * session)
   gst_util_set_object_arg (G_OBJECT (session->webrtc), "bundle-policy",
       "max-bundle");
   session_configure_ice (session);
+  session_configure_capture_clock (session);
 
   session->webrtc_handlers[0] = g_signal_connect_data (session->webrtc,
       "notify::ice-gathering-state", G_CALLBACK (session_gathering_notify_cb),
