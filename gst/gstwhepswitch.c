@@ -31,6 +31,9 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 /* Frames a pending session may stay behind before the old one is frozen
  * so that the new one can catch up. */
 #define MAX_BEHIND_FRAMES 3
+/* How long a takeover waits for the new session's first RTCP sender report
+ * (its frames' capture times) when the frames on air have one. */
+#define WAIT_FOR_REFERENCE_MS 1500
 /* How long a frozen takeover waits for the new session to catch up. */
 #define MAX_FROZEN_MS 250
 
@@ -66,6 +69,7 @@ struct _GstWhepSwitch
   guint behind;                 /* pending frames dropped as already shown */
   gboolean freeze_active;       /* drop the active input: pending catches up */
   gint64 freeze_start_us;       /* monotonic, when freeze_active was set */
+  gint64 pending_since_us;      /* monotonic, when the pending pad was set */
   gboolean gap_mode;
   guint next_pad_id;
   gint64 last_input_us;         /* monotonic, last buffer from active */
@@ -335,11 +339,24 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
 {
   gboolean nothing_on_air;
   gint order;
+  gint64 pending_since;
 
   g_mutex_lock (&self->lock);
   nothing_on_air = self->active == NULL || self->holding
       || self->freeze_active;
+  pending_since = self->pending_since_us;
   g_mutex_unlock (&self->lock);
+
+  /* Running times of a jitterbuffer that just started can be off by a
+   * frame or more; capture times are exact.  While the old session still
+   * plays, wait (bounded) for the new one's first sender report. */
+  if (!nothing_on_air && !GST_CLOCK_TIME_IS_VALID (ref)
+      && GST_CLOCK_TIME_IS_VALID (self->last_out_ref)
+      && g_get_monotonic_time () - pending_since <
+      WAIT_FOR_REFERENCE_MS * 1000) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
 
   order = compare_with_last (self, buffer, ref);
   if (order <= 0) {
@@ -855,6 +872,7 @@ gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
   clear_queue (self);
   self->behind = 0;
   self->freeze_active = FALSE;
+  self->pending_since_us = g_get_monotonic_time ();
   g_mutex_unlock (&self->lock);
   GST_INFO_OBJECT (self, "pending input: %s",
       sinkpad ? GST_PAD_NAME (sinkpad) : "none");

@@ -17,6 +17,7 @@
 #endif
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
@@ -128,8 +129,9 @@ typedef struct
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
-  gchar *base;                  /* "http://127.0.0.1:<port>", read-only */
+  gchar *base;                  /* "http(s)://127.0.0.1:<port>", read-only */
   guint port;
+  GTlsCertificate *tls_certificate;     /* HTTPS when set; read-only */
 
   /* Server thread only. */
   SoupServer *server;
@@ -237,10 +239,12 @@ server_thread_main (gpointer data)
    * created: push ours first. */
   g_main_context_push_thread_default (ts->context);
 
-  ts->server = soup_server_new ("server-header", "whep-client-test ", NULL);
+  ts->server = soup_server_new ("server-header", "whep-client-test ",
+      "tls-certificate", ts->tls_certificate, NULL);
   soup_server_add_handler (ts->server, NULL, server_handler_cb, ts, NULL);
   address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  if (!soup_server_listen (ts->server, address, 0, &err))
+  if (!soup_server_listen (ts->server, address, ts->tls_certificate ?
+          SOUP_SERVER_LISTEN_HTTPS : 0, &err))
     g_error ("test server cannot listen on 127.0.0.1: %s", err->message);
 
   uris = soup_server_get_uris (ts->server);
@@ -268,9 +272,11 @@ server_thread_main (gpointer data)
 }
 
 static TestServer *
-test_server_new (void)
+test_server_new_full (GTlsCertificate * certificate)
 {
   TestServer *ts = g_new0 (TestServer, 1);
+
+  ts->tls_certificate = certificate ? g_object_ref (certificate) : NULL;
 
   g_mutex_init (&ts->lock);
   g_cond_init (&ts->cond);
@@ -288,8 +294,15 @@ test_server_new (void)
     g_cond_wait (&ts->cond, &ts->lock);
   g_mutex_unlock (&ts->lock);
 
-  ts->base = g_strdup_printf ("http://127.0.0.1:%u", ts->port);
+  ts->base = g_strdup_printf ("%s://127.0.0.1:%u",
+      ts->tls_certificate ? "https" : "http", ts->port);
   return ts;
+}
+
+static TestServer *
+test_server_new (void)
+{
+  return test_server_new_full (NULL);
 }
 
 /* Runs @func on the server thread and waits until it has returned. */
@@ -391,6 +404,7 @@ test_server_free (TestServer * ts)
   g_cond_clear (&ts->cond);
   g_free (ts->base);
   g_free (ts);
+  g_clear_object (&ts->tls_certificate);
 }
 
 static void
@@ -2025,11 +2039,167 @@ GST_START_TEST (test_last_unref_on_client_thread)
 
 GST_END_TEST;
 
+
+/* --- TLS --- */
+
+/* A self-signed certificate for 127.0.0.1, made for the test with the
+ * openssl command; @dir receives cert.pem and key.pem. */
+static GTlsCertificate *
+make_certificate (gchar ** dir_out)
+{
+  g_autoptr (GError) err = NULL;
+  gchar *dir = g_dir_make_tmp ("whep-tls-XXXXXX", &err);
+  g_autofree gchar *cert = NULL, *key = NULL;
+  gint status = 0;
+  GTlsCertificate *certificate;
+
+  fail_unless (dir != NULL);
+  cert = g_build_filename (dir, "cert.pem", NULL);
+  key = g_build_filename (dir, "key.pem", NULL);
+  {
+    const gchar *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
+      "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+      "-keyout", key, "-out", cert, NULL
+    };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+            G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status,
+            &err), "cannot run openssl: %s", err ? err->message : "?");
+    fail_unless (g_spawn_check_wait_status (status, NULL),
+        "openssl could not make a certificate");
+  }
+  certificate = g_tls_certificate_new_from_files (cert, key, &err);
+  fail_unless (certificate != NULL, "%s", err ? err->message : "?");
+  *dir_out = dir;
+  return certificate;
+}
+
+static void
+remove_certificate_dir (gchar * dir)
+{
+  g_autofree gchar *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree gchar *key = g_build_filename (dir, "key.pem", NULL);
+
+  g_remove (cert);
+  g_remove (key);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+static GstWhepClient *
+tls_client_new (gboolean strict, const gchar * ca_file)
+{
+  GstWhepClientConfig config = { 0, };
+  g_autoptr (GError) err = NULL;
+  GstWhepClient *client;
+
+  config.timeout_ms = 5000;
+  config.ssl_strict = strict;
+  config.ca_file = g_strdup (ca_file);
+  client = gst_whep_client_new (&config, &err);
+  gst_whep_client_config_clear (&config);
+  fail_unless (client != NULL, "%s", err ? err->message : "?");
+  return client;
+}
+
+GST_START_TEST (test_tls_strict_refuses_unknown_certificate)
+{
+  gchar *dir = NULL;
+  GTlsCertificate *certificate = make_certificate (&dir);
+  TestServer *ts = test_server_new_full (certificate);
+  GstWhepClient *client = tls_client_new (TRUE, NULL);
+  g_autofree gchar *url = NULL;
+  Completion c;
+
+  test_server_route (ts, "/whep", 201, "application/sdp", "v=0\r\n", NULL);
+  url = test_server_url (ts, "/whep");
+  post (client, url, "v=0\r\n", NULL, &c);
+  fail_unless (completion_wait (&c, 5000));
+  /* Nothing reached the server's handler: the TLS handshake failed. */
+  fail_unless (c.error != NULL);
+  fail_unless (strstr (c.error->message, url) != NULL);
+  fail_unless_equals_int (test_server_n_received (ts), 0);
+  completion_clear (&c);
+
+  client_free (client);
+  test_server_free (ts);
+  g_object_unref (certificate);
+  remove_certificate_dir (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_tls_not_strict_accepts_any_certificate)
+{
+  gchar *dir = NULL;
+  GTlsCertificate *certificate = make_certificate (&dir);
+  TestServer *ts = test_server_new_full (certificate);
+  GstWhepClient *client = tls_client_new (FALSE, NULL);
+  g_autofree gchar *url = NULL;
+  Completion c;
+
+  test_server_route (ts, "/whep", 201, "application/sdp", "v=0\r\n", NULL);
+  url = test_server_url (ts, "/whep");
+  post (client, url, "v=0\r\n", NULL, &c);
+  fail_unless (completion_wait (&c, 5000));
+  fail_unless_equals_int (completion_response (&c)->status, 201);
+  completion_clear (&c);
+
+  client_free (client);
+  test_server_free (ts);
+  g_object_unref (certificate);
+  remove_certificate_dir (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_tls_ca_file_trusts_the_server)
+{
+  gchar *dir = NULL;
+  GTlsCertificate *certificate = make_certificate (&dir);
+  g_autofree gchar *ca = g_build_filename (dir, "cert.pem", NULL);
+  TestServer *ts = test_server_new_full (certificate);
+  GstWhepClient *client = tls_client_new (TRUE, ca);
+  g_autofree gchar *url = NULL;
+  Completion c;
+
+  test_server_route (ts, "/whep", 201, "application/sdp", "v=0\r\n", NULL);
+  url = test_server_url (ts, "/whep");
+  post (client, url, "v=0\r\n", NULL, &c);
+  fail_unless (completion_wait (&c, 5000));
+  fail_unless_equals_int (completion_response (&c)->status, 201);
+  completion_clear (&c);
+
+  client_free (client);
+  test_server_free (ts);
+  g_object_unref (certificate);
+  remove_certificate_dir (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_tls_missing_ca_file_is_an_error)
+{
+  GstWhepClientConfig config = { 0, };
+  g_autoptr (GError) err = NULL;
+  GstWhepClient *client;
+
+  config.ssl_strict = TRUE;
+  config.ca_file = g_strdup ("/nonexistent/ca.pem");
+  client = gst_whep_client_new (&config, &err);
+  gst_whep_client_config_clear (&config);
+  fail_unless (client == NULL);
+  fail_unless (err != NULL && strstr (err->message, "/nonexistent/ca.pem"));
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
   Suite *s;
-  TCase *post_tc, *redirect_tc, *status_tc, *session_tc, *failure_tc,
+  TCase *tls_tc, *post_tc, *redirect_tc, *status_tc, *session_tc, *failure_tc,
       *threads_tc;
 
   /* Everything here talks to 127.0.0.1: keep the machine's proxy and
@@ -2045,6 +2215,13 @@ client_suite (void)
   session_tc = tcase_create ("session");
   failure_tc = tcase_create ("failure");
   threads_tc = tcase_create ("threads");
+  tls_tc = tcase_create ("tls");
+
+  suite_add_tcase (s, tls_tc);
+  tcase_add_test (tls_tc, test_tls_strict_refuses_unknown_certificate);
+  tcase_add_test (tls_tc, test_tls_not_strict_accepts_any_certificate);
+  tcase_add_test (tls_tc, test_tls_ca_file_trusts_the_server);
+  tcase_add_test (tls_tc, test_tls_missing_ca_file_is_an_error);
 
   suite_add_tcase (s, post_tc);
   tcase_add_test (post_tc, test_post_created_relative_location);

@@ -575,6 +575,21 @@ GST_START_TEST (test_rapid_start_stop_leaks_nothing)
 
 GST_END_TEST;
 
+GST_START_TEST (test_missing_ca_file_fails_state_change)
+{
+  Player *p = player_new ("https://127.0.0.1:9/whep");
+  GstMessage *error;
+
+  g_object_set (p->src, "ssl-ca-file", "/nonexistent/ca.pem", NULL);
+  error = player_run (p, NULL, NULL, 1000);
+  assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "/nonexistent/ca.pem", 0);
+  gst_message_unref (error);
+  player_free (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 whepsrc_suite (void)
 {
@@ -621,6 +636,7 @@ whepsrc_suite (void)
   tcase_add_test (api, test_missing_endpoint_fails_state_change);
   tcase_add_test (api, test_bad_endpoint_scheme_fails_state_change);
   tcase_add_test (api, test_uri_handler_maps_whep_schemes);
+  tcase_add_test (api, test_missing_ca_file_fails_state_change);
 
   return s;
 }
