@@ -403,8 +403,8 @@ test_server_free (TestServer * ts)
   g_mutex_clear (&ts->lock);
   g_cond_clear (&ts->cond);
   g_free (ts->base);
-  g_free (ts);
   g_clear_object (&ts->tls_certificate);
+  g_free (ts);
 }
 
 static void
@@ -2103,78 +2103,70 @@ tls_client_new (gboolean strict, const gchar * ca_file)
   return client;
 }
 
-GST_START_TEST (test_tls_strict_refuses_unknown_certificate)
+/* POSTs to an HTTPS server with a self-signed certificate; returns the
+ * completion (the caller checks it and clears it). */
+static void
+tls_post (gboolean strict, gboolean trust_certificate, Completion * c,
+    TestServer ** ts_out, gchar ** url_out)
 {
   gchar *dir = NULL;
   GTlsCertificate *certificate = make_certificate (&dir);
+  g_autofree gchar *ca = g_build_filename (dir, "cert.pem", NULL);
   TestServer *ts = test_server_new_full (certificate);
-  GstWhepClient *client = tls_client_new (TRUE, NULL);
-  g_autofree gchar *url = NULL;
-  Completion c;
+  GstWhepClient *client = tls_client_new (strict,
+      trust_certificate ? ca : NULL);
 
   test_server_route (ts, "/whep", 201, "application/sdp", "v=0\r\n", NULL);
-  url = test_server_url (ts, "/whep");
-  post (client, url, "v=0\r\n", NULL, &c);
-  fail_unless (completion_wait (&c, 5000));
+  *url_out = test_server_url (ts, "/whep");
+  post (client, *url_out, "v=0\r\n", NULL, c);
+  fail_unless (completion_wait (c, 5000));
+  client_free (client);
+  g_object_unref (certificate);
+  remove_certificate_dir (dir);
+  *ts_out = ts;
+}
+
+GST_START_TEST (test_tls_strict_refuses_unknown_certificate)
+{
+  g_autofree gchar *url = NULL;
+  TestServer *ts;
+  Completion c;
+
+  tls_post (TRUE, FALSE, &c, &ts, &url);
   /* Nothing reached the server's handler: the TLS handshake failed. */
   fail_unless (c.error != NULL);
   fail_unless (strstr (c.error->message, url) != NULL);
   fail_unless_equals_int (test_server_n_received (ts), 0);
   completion_clear (&c);
-
-  client_free (client);
   test_server_free (ts);
-  g_object_unref (certificate);
-  remove_certificate_dir (dir);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_tls_not_strict_accepts_any_certificate)
 {
-  gchar *dir = NULL;
-  GTlsCertificate *certificate = make_certificate (&dir);
-  TestServer *ts = test_server_new_full (certificate);
-  GstWhepClient *client = tls_client_new (FALSE, NULL);
   g_autofree gchar *url = NULL;
+  TestServer *ts;
   Completion c;
 
-  test_server_route (ts, "/whep", 201, "application/sdp", "v=0\r\n", NULL);
-  url = test_server_url (ts, "/whep");
-  post (client, url, "v=0\r\n", NULL, &c);
-  fail_unless (completion_wait (&c, 5000));
+  tls_post (FALSE, FALSE, &c, &ts, &url);
   fail_unless_equals_int (completion_response (&c)->status, 201);
   completion_clear (&c);
-
-  client_free (client);
   test_server_free (ts);
-  g_object_unref (certificate);
-  remove_certificate_dir (dir);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_tls_ca_file_trusts_the_server)
 {
-  gchar *dir = NULL;
-  GTlsCertificate *certificate = make_certificate (&dir);
-  g_autofree gchar *ca = g_build_filename (dir, "cert.pem", NULL);
-  TestServer *ts = test_server_new_full (certificate);
-  GstWhepClient *client = tls_client_new (TRUE, ca);
   g_autofree gchar *url = NULL;
+  TestServer *ts;
   Completion c;
 
-  test_server_route (ts, "/whep", 201, "application/sdp", "v=0\r\n", NULL);
-  url = test_server_url (ts, "/whep");
-  post (client, url, "v=0\r\n", NULL, &c);
-  fail_unless (completion_wait (&c, 5000));
+  tls_post (TRUE, TRUE, &c, &ts, &url);
   fail_unless_equals_int (completion_response (&c)->status, 201);
   completion_clear (&c);
-
-  client_free (client);
   test_server_free (ts);
-  g_object_unref (certificate);
-  remove_certificate_dir (dir);
 }
 
 GST_END_TEST;

@@ -11,6 +11,35 @@
 
 /* --- tests --- */
 
+/* Starts the test server with the given options, plays @frames frames
+ * through whepsrc (with @token when set), checks the counter and the
+ * DELETE, and stops everything. */
+static void
+check_plays (const gchar * token, guint frames, const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  TestServer *server;
+  Player *p;
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  server = server_start_argv ((const gchar * const *) args->pdata);
+  p = player_new (server->endpoint);
+  if (token)
+    g_object_set (p->src, "auth-token", token, NULL);
+  play_and_check (server, p, frames);
+  player_free (p);
+  server_stop (server);
+}
+
+
+
 GST_START_TEST (test_plays_vp8_and_deletes_on_stop)
 {
   TestServer *server = server_start (NULL);
@@ -50,24 +79,14 @@ GST_END_TEST;
 
 GST_START_TEST (test_plays_h264)
 {
-  TestServer *server = server_start ("--video", "h264", NULL);
-  Player *p = player_new (server->endpoint);
-
-  play_and_check (server, p, 30);
-  player_free (p);
-  server_stop (server);
+  check_plays (NULL, 30, "--video", "h264", NULL);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_plays_vp9)
 {
-  TestServer *server = server_start ("--video", "vp9", NULL);
-  Player *p = player_new (server->endpoint);
-
-  play_and_check (server, p, 30);
-  player_free (p);
-  server_stop (server);
+  check_plays (NULL, 30, "--video", "vp9", NULL);
 }
 
 GST_END_TEST;
@@ -115,13 +134,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_bearer_token_accepted)
 {
-  TestServer *server = server_start ("--token", "s3cret", NULL);
-  Player *p = player_new (server->endpoint);
-
-  g_object_set (p->src, "auth-token", "s3cret", NULL);
-  play_and_check (server, p, 20);
-  player_free (p);
-  server_stop (server);
+  check_plays ("s3cret", 20, "--token", "s3cret", NULL);
 }
 
 GST_END_TEST;
@@ -331,39 +344,22 @@ GST_END_TEST;
 
 GST_START_TEST (test_redirect_keeps_token)
 {
-  TestServer *server = server_start ("--redirect", "307", "--token", "tok",
-      NULL);
-  Player *p = player_new (server->endpoint);
-
-  g_object_set (p->src, "auth-token", "tok", NULL);
-  play_and_check (server, p, 20);
-  player_free (p);
-  server_stop (server);
+  check_plays ("tok", 20, "--redirect", "307", "--token", "tok", NULL);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_location_with_query_is_deleted)
 {
-  TestServer *server = server_start ("--location", "query", NULL);
-  Player *p = player_new (server->endpoint);
-
-  play_and_check (server, p, 20);
-  player_free (p);
-  server_stop (server);
+  check_plays (NULL, 20, "--location", "query", NULL);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_absolute_location_and_star_etag)
 {
-  TestServer *server = server_start ("--location", "absolute", "--etag",
-      "star", NULL);
-  Player *p = player_new (server->endpoint);
-
-  play_and_check (server, p, 20);
-  player_free (p);
-  server_stop (server);
+  check_plays (NULL, 20, "--location", "absolute", "--etag", "star",
+      NULL);
 }
 
 GST_END_TEST;
@@ -386,25 +382,15 @@ GST_END_TEST;
 
 GST_START_TEST (test_counter_offer_406)
 {
-  TestServer *server = server_start ("--counter-offer", NULL);
-  Player *p = player_new (server->endpoint);
-
-  play_and_check (server, p, 20);
-  player_free (p);
-  server_stop (server);
+  check_plays (NULL, 20, "--counter-offer", NULL);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_janus_strict_content_type)
 {
-  TestServer *server = server_start ("--strict-content-type", "--patch",
-      "405", NULL);
-  Player *p = player_new (server->endpoint);
-
-  play_and_check (server, p, 20);
-  player_free (p);
-  server_stop (server);
+  check_plays (NULL, 20, "--strict-content-type", "--patch", "405",
+      NULL);
 }
 
 GST_END_TEST;
