@@ -6,6 +6,8 @@
  *   DELETE  <path>/session/<id>    end the session
  *   GET     /admin/stats           counters and sessions as JSON
  *   POST    /admin/kill[?id=ID]    end sessions now
+ *   POST    /admin/event?type=T[&id=ID]   send an SSE event now (--sse)
+ *   POST, GET, DELETE <path>/session/<id>/sse[/stream]   see sse.h
  *
  * Everything here runs on the main thread.  Replies that wait for
  * webrtcbin (or for --answer-delay) pause the message and unpause it
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "sse.h"
 
 GST_DEBUG_CATEGORY_STATIC (whep_http_debug);
 #define GST_CAT_DEFAULT whep_http_debug
@@ -388,6 +391,12 @@ post_reply_sdp (PostReply * reply, const gchar * sdp)
   if (opts->patch != WHEP_PATCH_NONE)
     soup_message_headers_replace (headers, "Accept-Patch", SDPFRAG_TYPE);
   add_link_headers (server, msg);
+  if (opts->sse) {
+    g_autofree gchar *link = whep_sse_link_header (server,
+        whep_session_get_id (reply->session));
+
+    soup_message_headers_append (headers, "Link", link);
+  }
 
   if (counter)
     body = g_strdup (sdp);
@@ -849,6 +858,26 @@ http_admin_kill (WhepServer * server, SoupServerMessage * msg,
   reply_json (msg, SOUP_STATUS_OK, root);
 }
 
+/* POST /admin/event?type=T[&id=ID]: an SSE event now, to every (or that)
+ * session's streams. */
+static void
+http_admin_event (WhepServer * server, SoupServerMessage * msg,
+    GHashTable * query)
+{
+  const gchar *type = query ? g_hash_table_lookup (query, "type") : NULL;
+  const gchar *id = query ? g_hash_table_lookup (query, "id") : NULL;
+
+  if (!server->opts->sse)
+    reply_text (msg, SOUP_STATUS_NOT_FOUND, "server-sent events are off");
+  else if (!whep_sse_event_known (type))
+    reply_text (msg, SOUP_STATUS_BAD_REQUEST,
+        "type must be active, inactive or reconnect");
+  else if (!whep_sse_send_now (server, type, id))
+    reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
+  else
+    reply_empty (msg, SOUP_STATUS_NO_CONTENT);
+}
+
 static void
 http_admin (WhepServer * server, SoupServerMessage * msg, const gchar * path,
     GHashTable * query)
@@ -859,8 +888,11 @@ http_admin (WhepServer * server, SoupServerMessage * msg, const gchar * path,
     http_admin_stats (server, msg);
   else if (strcmp (path, "/admin/kill") == 0 && strcmp (method, "POST") == 0)
     http_admin_kill (server, msg, query);
+  else if (strcmp (path, "/admin/event") == 0 && strcmp (method, "POST") == 0)
+    http_admin_event (server, msg, query);
   else if (strcmp (path, "/admin/stats") == 0
-      || strcmp (path, "/admin/kill") == 0)
+      || strcmp (path, "/admin/kill") == 0
+      || strcmp (path, "/admin/event") == 0)
     reply_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
   else
     reply_text (msg, SOUP_STATUS_NOT_FOUND, "not found");
@@ -886,6 +918,60 @@ session_id_from_path (WhepServer * server, const gchar * path)
   return id;
 }
 
+/* --sse: the session id (to free) in "<path>/session/<id>/sse", @stream
+ * FALSE, or in "<path>/session/<id>/sse/stream", @stream TRUE; or NULL. */
+static gchar *
+sse_id_from_path (WhepServer * server, const gchar * path, gboolean * stream)
+{
+  const gchar *prefix = server->opts->path;
+  gsize prefix_len = strlen (prefix);
+  const gchar *id, *rest;
+
+  if (strncmp (path, prefix, prefix_len) != 0
+      || !g_str_has_prefix (path + prefix_len, "/session/"))
+    return NULL;
+  id = path + prefix_len + strlen ("/session/");
+  rest = strchr (id, '/');
+  if (rest == NULL || rest == id)
+    return NULL;
+  if (strcmp (rest, "/sse") == 0)
+    *stream = FALSE;
+  else if (strcmp (rest, "/sse/stream") == 0)
+    *stream = TRUE;
+  else
+    return NULL;
+  return g_strndup (id, rest - id);
+}
+
+static void
+http_sse (WhepServer * server, SoupServerMessage * msg, const gchar * id,
+    gboolean stream)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *allow = stream ? "DELETE, GET, OPTIONS" : "OPTIONS, POST";
+  SoupMessageHeaders *headers = response_headers (msg);
+
+  if (strcmp (method, "OPTIONS") == 0) {
+    soup_message_headers_replace (headers, "Allow", allow);
+    soup_message_headers_replace (headers, "Access-Control-Allow-Methods",
+        allow);
+    soup_message_headers_replace (headers, "Access-Control-Allow-Headers",
+        "Authorization, Content-Type");
+    reply_empty (msg, SOUP_STATUS_OK);
+  } else if (!check_auth (server, msg)) {
+    /* replied */
+  } else if (!stream && strcmp (method, "POST") == 0) {
+    whep_sse_subscribe (server, msg, id);
+  } else if (stream && strcmp (method, "GET") == 0) {
+    whep_sse_stream_get (server, msg, id);
+  } else if (stream && strcmp (method, "DELETE") == 0) {
+    whep_sse_stream_delete (server, msg, id);
+  } else {
+    soup_message_headers_replace (headers, "Allow", allow);
+    reply_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+  }
+}
+
 static void
 log_request (SoupServerMessage * msg, const gchar * path)
 {
@@ -907,6 +993,8 @@ http_handler (SoupServer * soup, SoupServerMessage * msg, const gchar * path,
   WhepServer *server = user_data;
   g_autofree gchar *real_path = g_strconcat (server->opts->path, "/real",
       NULL);
+  g_autofree gchar *sse_id = NULL;
+  gboolean sse_stream = FALSE;
   const gchar *id;
 
   log_request (msg, path);
@@ -920,6 +1008,9 @@ http_handler (SoupServer * soup, SoupServerMessage * msg, const gchar * path,
     http_endpoint (server, msg, TRUE);
   } else if ((id = session_id_from_path (server, path)) != NULL) {
     http_session_resource (server, msg, id, query);
+  } else if (server->opts->sse
+      && (sse_id = sse_id_from_path (server, path, &sse_stream)) != NULL) {
+    http_sse (server, msg, sse_id, sse_stream);
   } else if (g_str_has_prefix (path, "/admin/")) {
     http_admin (server, msg, path, query);
   } else {
@@ -991,6 +1082,8 @@ whep_http_stop (WhepServer * server)
     g_clear_handle_id (&reply->delay_source, g_source_remove);
     post_reply_flush (reply);
   }
+  /* Event streams still open would hold their messages paused forever. */
+  whep_sse_stop (server);
   /* Let libsoup write what is unpaused before the server goes. */
   while (g_main_context_iteration (NULL, FALSE));
 

@@ -19,6 +19,29 @@
  *                                        a 4xx/5xx) or the player left
  *   EVENT closed id=ID                   SIGINT/SIGTERM
  *
+ * With --sse (WHEP server-sent events, draft webrtc-http-egress-events)
+ * the 201/406 carries
+ *   Link: <http://ADDR:PORT<path>/session/ID/sse>;
+ *         rel="urn:ietf:params:whep:ext:core:server-sent-events";
+ *         events="active,inactive,reconnect"
+ * POSTing a JSON array of those names there answers 201 with Location
+ * .../session/ID/sse/stream (400 for other names, 415 if not
+ * application/json); a GET on that is a text/event-stream of
+ * "event: NAME\ndata: JSON\n\n": "active" ({}) once the session is
+ * connected, "reconnect" ({"url":"<endpoint URL>"}) --reconnect-after
+ * seconds after the POST (the session lives on; streams opened later get
+ * it too), and whatever POST /admin/event?type=T[&id=ID] sends (204, 404
+ * for no such session).  Only subscribed events are sent.  The stream
+ * closes when the session ends or on DELETE of the stream URL (which also
+ * drops the subscription).  Events:
+ *
+ *   EVENT sse-subscribe id=ID events=A,B a subscription (canonical order)
+ *   EVENT sse-stream id=ID               a stream opened
+ *   EVENT sse-sent id=ID event=NAME      an event written to a stream
+ *
+ * --bye-on-kill: killed sessions send RTCP BYE (an EOS into webrtcbin's
+ * rtpsession, then 100 ms) before they stop; without it a kill is silent.
+ *
  * GET /admin/stats returns the counters and live sessions as JSON.
  * Diagnostics go to GST_DEBUG (categories whepserver*).
  *

@@ -287,11 +287,17 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
   }
   if (opts->session_limit < 0 || opts->kill_after < 0 || opts->not_live < 0
       || opts->handshake_timeout < 0 || opts->media_timeout < 0
+      || opts->reconnect_after < 0
       || opts->answer_delay_ms < 0
       || opts->max_sessions < 0 || opts->inject_count < 0
       || opts->retry_after < 0) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "durations and counts must not be negative");
+    return FALSE;
+  }
+  if (opts->reconnect_after > 0 && !opts->sse) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--reconnect-after needs --sse");
     return FALSE;
   }
 
@@ -396,6 +402,14 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
     {"media-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opts->media_timeout,
           "End connected sessions from which nothing (RTCP) arrived for this "
           "long (default 30, 0: never)", "SECONDS"},
+    {"sse", 0, 0, G_OPTION_ARG_NONE, &opts->sse,
+        "Offer WHEP server-sent events (active, inactive, reconnect) with "
+        "a Link header in the 201", NULL},
+    {"reconnect-after", 0, 0, G_OPTION_ARG_DOUBLE, &opts->reconnect_after,
+          "Send each session the SSE event 'reconnect' this long after its "
+          "POST; the session lives on (needs --sse)", "SECONDS"},
+    {"bye-on-kill", 0, 0, G_OPTION_ARG_NONE, &opts->bye_on_kill,
+        "Killed sessions send RTCP BYE before they stop", NULL},
     {NULL}
   };
   /* *INDENT-ON* */

@@ -103,6 +103,9 @@ typedef struct
   gboolean unique_certificate;
   gdouble handshake_timeout;    /* seconds, 0 = none */
   gdouble media_timeout;        /* seconds without data from the player */
+  gboolean sse;                 /* server-sent events extension */
+  gdouble reconnect_after;      /* seconds, 0 = never (needs --sse) */
+  gboolean bye_on_kill;         /* killed sessions send RTCP BYE first */
 } WhepServerOptions;
 
 WhepServerOptions *whep_server_options_parse (gint * argc, gchar *** argv,

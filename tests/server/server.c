@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "session.h"
+#include "sse.h"
 
 void
 whep_server_event (const gchar * format, ...)
@@ -34,6 +35,8 @@ whep_server_add_session (WhepServer * server, WhepSession * session)
 {
   g_hash_table_insert (server->sessions,
       g_strdup (whep_session_get_id (session)), whep_session_ref (session));
+  if (server->opts->sse)
+    whep_sse_add_session (server, whep_session_get_id (session));
 }
 
 WhepSession *
@@ -48,6 +51,8 @@ void
 whep_server_session_ended (WhepServer * server, WhepSession * session)
 {
   server->teardowns++;
+  /* Its event streams close with it, whatever ended it. */
+  whep_sse_session_ended (server, whep_session_get_id (session));
   g_hash_table_remove (server->sessions, whep_session_get_id (session));
 }
 

@@ -46,6 +46,7 @@ struct _WhepServer
   gboolean loopback_only;       /* every --ice-address is a loopback one */
 
   GHashTable *sessions;         /* id → WhepSession (ref), live ones only */
+  GHashTable *sse_channels;     /* id → SSE channel (sse.c), --sse only */
   GThreadPool *reaper;          /* stops the bins of ended sessions */
   guint teardowns;              /* sessions ended, bins not yet removed */
 

@@ -15,7 +15,8 @@
  * Teardown: an IDLE probe on each tee pad unlinks the bin; a thread of the
  * server's reaper pool sets the bin to NULL (webrtcbin may block while it
  * stops its threads); the main thread then removes the bin and releases
- * the tee pads.
+ * the tee pads.  With --bye-on-kill a killed session's rtpsession first
+ * gets an EOS (so it sends RTCP BYE) and BYE_GRACE_MS to send it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -24,6 +25,8 @@
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 #include <string.h>
+
+#include "sse.h"
 
 GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 #define GST_CAT_DEFAULT whep_session_debug
@@ -40,6 +43,9 @@ GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
  * data is dropped, the tee is never blocked, so one stuck session cannot
  * stall the others. */
 #define SESSION_QUEUE_TIME (1 * GST_SECOND)
+/* --bye-on-kill: how long the RTCP BYE gets to leave before the bin stops
+ * (rtpsession sends it at once to a session this small). */
+#define BYE_GRACE_MS 100
 
 typedef enum
 {
@@ -95,6 +101,8 @@ struct _WhepSession
   GstElement *webrtc;
   GPtrArray *links;             /* of SessionLink */
   gint unlinks_pending;
+  gboolean bye;                 /* send RTCP BYE once unlinked; set before
+                                 * the unlink probes are added */
   gint flowing;                 /* atomic: connected, media may pass */
   gint last_rx;                 /* atomic: seconds since server start when
                                  * data last came from the player */
@@ -713,6 +721,7 @@ session_check_connection (WhepSession * session)
     session->connected = TRUE;
     g_clear_handle_id (&session->handshake_source, g_source_remove);
     whep_server_event ("connected id=%s", session->id);
+    whep_sse_session_connected (session->server, session->id);
     /* Open the gates, and start the picture now rather than at the next
      * periodic key frame. */
     g_atomic_int_set (&session->flowing, 1);
@@ -1326,6 +1335,69 @@ session_push_to_reaper (WhepSession * session)
       NULL);
 }
 
+static gboolean
+session_bye_grace_cb (gpointer data)
+{
+  WhepSession *session = data;
+
+  session_push_to_reaper (session);
+  whep_session_unref (session);
+  return G_SOURCE_REMOVE;
+}
+
+/* rtpsession answers an EOS on its send_rtp_sink with RTCP BYE for all
+ * its senders.  The EOS goes straight to it, not down the branches: in
+ * GStreamer 1.22 the rtprtxsend in front of it queues an EOS for a task
+ * that only runs when RTX was negotiated, so without RTX it never passes. */
+static void
+session_eos_rtpsessions (WhepSession * session)
+{
+  g_autoptr (GstElement) rtpbin =
+      gst_bin_get_by_name (GST_BIN (session->webrtc), "rtpbin");
+  g_autoptr (GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  if (rtpbin == NULL)
+    return;
+  it = gst_bin_iterate_elements (GST_BIN (rtpbin));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = g_value_get_object (&item);
+    GstElementFactory *factory = gst_element_get_factory (element);
+    g_autoptr (GstPad) sink = NULL;
+
+    if (factory != NULL
+        && g_strcmp0 (GST_OBJECT_NAME (factory), "rtpsession") == 0)
+      sink = gst_element_get_static_pad (element, "send_rtp_sink");
+    if (sink != NULL)
+      gst_pad_send_event (sink, gst_event_new_eos ());
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+}
+
+/* --bye-on-kill, main thread, owns a reference.  The bin is off the tees:
+ * nothing more is sent, and the player hears a BYE instead of silence. */
+static gboolean
+session_send_bye_main (gpointer data)
+{
+  WhepSession *session = data;
+
+  GST_INFO ("session %s: sending RTCP BYE", session->id);
+  session_eos_rtpsessions (session);
+  g_timeout_add (BYE_GRACE_MS, session_bye_grace_cb, session);
+  return G_SOURCE_REMOVE;
+}
+
+/* The bin is unlinked: stop it, after a BYE if asked to.  Any thread. */
+static void
+session_unlinked (WhepSession * session)
+{
+  if (session->bye)
+    g_idle_add (session_send_bye_main, whep_session_ref (session));
+  else
+    session_push_to_reaper (session);
+}
+
 /* Streaming thread (or the main thread when the pad is idle already). */
 static GstPadProbeReturn
 session_unlink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -1336,7 +1408,7 @@ session_unlink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (peer != NULL)
     gst_pad_unlink (pad, peer);
   if (g_atomic_int_dec_and_test (&session->unlinks_pending))
-    session_push_to_reaper (session);
+    session_unlinked (session);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -1365,7 +1437,7 @@ session_teardown (WhepSession * session)
       linked++;
   }
   if (linked == 0) {
-    session_push_to_reaper (session);
+    session_unlinked (session);
     return;
   }
 
@@ -1405,6 +1477,9 @@ whep_session_end (WhepSession * session, WhepSessionEnd kind,
   session_report_sdp (session, NULL, error);
   session_report_done (session, error);
 
+  /* Only a connected player can hear a BYE. */
+  session->bye = kind == WHEP_SESSION_END_KILLED && session->connected
+      && session->server->opts->bye_on_kill;
   whep_server_session_ended (session->server, session);
   session_teardown (session);
 }
