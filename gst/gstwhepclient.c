@@ -748,6 +748,19 @@ gst_whep_client_delete_async (GstWhepClient * client,
       timeout_ms, cancellable, callback, user_data);
 }
 
+void
+gst_whep_client_send_async (GstWhepClient * client, const gchar * method,
+    const gchar * url, const gchar * content_type, const gchar * body,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+  g_return_if_fail (method != NULL && url != NULL);
+
+  submit_request (client, method, url, content_type, body, NULL, 0,
+      cancellable, callback, user_data);
+}
+
 GstWhepResponse *
 gst_whep_client_request_finish (GstWhepClient * client,
     GAsyncResult * result, GError ** error)
@@ -828,4 +841,175 @@ gst_whep_client_delete_sync (GstWhepClient * client,
     g_cancellable_cancel (cancellable);
   g_atomic_rc_box_release_full (wait, (GDestroyNotify) delete_wait_clear);
   return status;
+}
+
+/* --- line streams (server-sent events) --- */
+
+/* One open stream: lives on the client thread only. */
+typedef struct
+{
+  GstWhepClient *client;        /* strong ref */
+  gchar *url;
+  GCancellable *caller_cancellable;     /* nullable */
+  gulong caller_cancel_id;
+  gulong shutdown_cancel_id;
+  GCancellable *cancellable;    /* ours: cancelled on the client thread */
+  SoupMessage *message;
+  GDataInputStream *lines;
+  GstWhepLineFunc on_line;
+  GstWhepStreamDoneFunc on_done;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} LineStream;
+
+static void
+line_stream_finish (LineStream * ls, guint status, GError * error)
+{
+  if (ls->on_done)
+    ls->on_done (status, error, ls->user_data);
+  if (ls->destroy)
+    ls->destroy (ls->user_data);
+  if (ls->caller_cancellable && ls->caller_cancel_id)
+    g_cancellable_disconnect (ls->caller_cancellable, ls->caller_cancel_id);
+  if (ls->shutdown_cancel_id)
+    g_cancellable_disconnect (ls->client->shutdown_cancellable,
+        ls->shutdown_cancel_id);
+  g_clear_object (&ls->caller_cancellable);
+  g_clear_object (&ls->lines);
+  g_clear_object (&ls->message);
+  g_clear_object (&ls->cancellable);
+  g_object_unref (ls->client);
+  g_free (ls->url);
+  g_free (ls);
+  if (error)
+    g_error_free (error);
+}
+
+static void read_next_line (LineStream * ls);
+
+static void
+line_read_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  LineStream *ls = data;
+  GError *err = NULL;
+  gsize length = 0;
+  gchar *line = g_data_input_stream_read_line_finish_utf8
+      (G_DATA_INPUT_STREAM (source), result, &length, &err);
+
+  if (!line) {
+    /* NULL without error: the server closed the stream. */
+    line_stream_finish (ls, soup_message_get_status (ls->message), err);
+    return;
+  }
+  /* SSE lines may end in CRLF: read_line splits on LF only. */
+  if (length > 0 && line[length - 1] == '\r')
+    line[length - 1] = '\0';
+  ls->on_line (line, ls->user_data);
+  g_free (line);
+  read_next_line (ls);
+}
+
+static void
+read_next_line (LineStream * ls)
+{
+  g_data_input_stream_read_line_async (ls->lines, G_PRIORITY_DEFAULT,
+      ls->cancellable, line_read_cb, ls);
+}
+
+static void
+line_stream_opened_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  LineStream *ls = data;
+  GError *err = NULL;
+  GInputStream *body = soup_session_send_finish (SOUP_SESSION (source),
+      result, &err);
+  guint status;
+
+  if (!body) {
+    line_stream_finish (ls, 0, err);
+    return;
+  }
+  status = soup_message_get_status (ls->message);
+  if (status < 200 || status >= 300) {
+    g_object_unref (body);
+    line_stream_finish (ls, status, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+            "GET %s answered %u", ls->url, status));
+    return;
+  }
+  GST_DEBUG ("event stream %s open", ls->url);
+  ls->lines = g_data_input_stream_new (body);
+  g_object_unref (body);
+  read_next_line (ls);
+}
+
+static void
+forward_stream_cancel_cb (GCancellable * cancellable, gpointer data)
+{
+  LineStream *ls = data;
+
+  g_main_context_invoke_full (ls->client->context, G_PRIORITY_HIGH,
+      cancel_op_on_client_thread_cb, g_object_ref (ls->cancellable),
+      g_object_unref);
+}
+
+static gboolean
+start_line_stream_cb (gpointer data)
+{
+  LineStream *ls = data;
+  GstWhepClient *client = ls->client;
+  g_autoptr (GUri) uri = g_uri_parse (ls->url, SOUP_HTTP_URI_FLAGS, NULL);
+  gboolean closed;
+  WhepRequest headers_only = { 0, };
+
+  g_mutex_lock (&client->lock);
+  closed = client->closed;
+  g_mutex_unlock (&client->lock);
+  if (closed || !uri || !is_followable (ls->url)) {
+    line_stream_finish (ls, 0, g_error_new (G_IO_ERROR, closed ?
+            G_IO_ERROR_CLOSED : G_IO_ERROR_INVALID_ARGUMENT,
+            "cannot open the event stream %s", ls->url));
+    return G_SOURCE_REMOVE;
+  }
+
+  /* Cancels from other threads reach libsoup on this thread only. */
+  ls->shutdown_cancel_id = g_cancellable_connect
+      (client->shutdown_cancellable, G_CALLBACK (forward_stream_cancel_cb),
+      ls, NULL);
+  if (ls->caller_cancellable)
+    ls->caller_cancel_id = g_cancellable_connect (ls->caller_cancellable,
+        G_CALLBACK (forward_stream_cancel_cb), ls, NULL);
+
+  ls->message = soup_message_new_from_uri ("GET", uri);
+  /* Same credentials and extra headers as every other request. */
+  headers_only.client = client;
+  headers_only.method = (gchar *) "GET";
+  add_request_headers (&headers_only,
+      soup_message_get_request_headers (ls->message));
+  soup_message_headers_replace (soup_message_get_request_headers
+      (ls->message), "Accept", "text/event-stream");
+  if (!client->config.ssl_strict)
+    g_signal_connect (ls->message, "accept-certificate",
+        G_CALLBACK (accept_any_certificate_cb), NULL);
+  soup_session_send_async (client->session, ls->message, G_PRIORITY_DEFAULT,
+      ls->cancellable, line_stream_opened_cb, ls);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_whep_client_open_line_stream (GstWhepClient * client, const gchar * url,
+    GCancellable * cancellable, GstWhepLineFunc on_line,
+    GstWhepStreamDoneFunc on_done, gpointer user_data, GDestroyNotify destroy)
+{
+  LineStream *ls = g_new0 (LineStream, 1);
+
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+  ls->client = g_object_ref (client);
+  ls->url = g_strdup (url);
+  ls->caller_cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  ls->cancellable = g_cancellable_new ();
+  ls->on_line = on_line;
+  ls->on_done = on_done;
+  ls->user_data = user_data;
+  ls->destroy = destroy;
+  g_main_context_invoke (client->context, start_line_stream_cb, ls);
 }

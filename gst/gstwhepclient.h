@@ -98,6 +98,13 @@ void gst_whep_client_delete_async (GstWhepClient * client,
     const gchar * resource_url, guint timeout_ms, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data);
 
+/* Any other request (e.g. the JSON subscription of the server-sent
+ * events extension): @content_type and @body may be NULL. */
+void gst_whep_client_send_async (GstWhepClient * client, const gchar * method,
+    const gchar * url, const gchar * content_type, const gchar * body,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+
 /* Completes any of the requests above.  Returns NULL with @error set on a
  * transport failure or cancellation. */
 GstWhepResponse *gst_whep_client_request_finish (GstWhepClient * client,
@@ -115,6 +122,19 @@ guint gst_whep_client_delete_sync (GstWhepClient * client,
  * DELETEs of sessions that ended a moment ago reach the server before a
  * shutdown.  Returns TRUE when idle.  Not from the client's thread. */
 gboolean gst_whep_client_wait_idle (GstWhepClient * client, guint timeout_ms);
+
+/* A long-lived GET whose body is read line by line (text/event-stream):
+ * @on_line gets every line (without its end of line) on the client thread;
+ * @on_done is called once when the stream ends, fails (@error set) or is
+ * cancelled (G_IO_ERROR_CANCELLED).  Cancel @cancellable to close it. */
+typedef void (*GstWhepLineFunc) (const gchar * line, gpointer user_data);
+typedef void (*GstWhepStreamDoneFunc) (guint status, const GError * error,
+    gpointer user_data);
+
+void gst_whep_client_open_line_stream (GstWhepClient * client,
+    const gchar * url, GCancellable * cancellable, GstWhepLineFunc on_line,
+    GstWhepStreamDoneFunc on_done, gpointer user_data,
+    GDestroyNotify destroy);
 
 /* TRUE when called on the client's thread. */
 gboolean gst_whep_client_is_client_thread (GstWhepClient * client);

@@ -22,10 +22,15 @@
 
 #include <gst/webrtc/webrtc.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 #include <agent.h>
 
 GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 #define GST_CAT_DEFAULT whep_session_debug
+
+#define SSE_REL "urn:ietf:params:whep:ext:core:server-sent-events"
+/* The events whepsrc acts on. */
+static const gchar *const sse_wanted[] = { "active", "inactive", "reconnect" };
 
 #define KEY_FRAME_REQUEST_INTERVAL_MS 400
 #define KEY_FRAME_REQUEST_MAX 25
@@ -57,6 +62,9 @@ struct _GstWhepSession
   gchar *resource_url;
   gchar *etag;
   GPtrArray *link_ice_servers;
+  gchar *sse_stream_url;        /* the event stream, DELETEd at close */
+  gchar *sse_event;             /* event name being parsed */
+  GString *sse_data;            /* data lines being parsed */
   GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
   GSource *gather_timeout;
   GSource *key_frame_timer;
@@ -1166,6 +1174,158 @@ warn_no_location (GstWhepSession * self, const GstWhepResponse * resp)
   gst_whep_failure_free (warning);
 }
 
+/* --- server-sent events (WHEP events extension) --- */
+
+static gchar *
+reconnect_url (const gchar * data, const gchar * base)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  const gchar *url = NULL;
+
+  if (!data || !json_parser_load_from_data (parser, data, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    url = json_object_get_string_member_with_default (json_node_get_object
+        (root), "url", NULL);
+  /* The event may name a relative URL: it is relative to the stream. */
+  return url && *url ? gst_whep_resolve_location (base, url, NULL) : NULL;
+}
+
+static void
+dispatch_server_event (GstWhepSession * self, const gchar * name,
+    const gchar * data)
+{
+  GstWhepFailure info = {.retry_after_s = -1 };
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *stream = NULL;
+
+  GST_INFO_OBJECT (self, "server event '%s' %s", name, GST_STR_NULL (data));
+  if (g_str_equal (name, "reconnect")) {
+    g_mutex_lock (&self->lock);
+    stream = g_strdup (self->sse_stream_url);
+    g_mutex_unlock (&self->lock);
+    url = reconnect_url (data, stream);
+    info.url = url;
+    info.message = (gchar *) "The WHEP server asked for a new session";
+    emit (self, GST_WHEP_SESSION_EVENT_RECONNECT, &info);
+  } else if (g_str_equal (name, "active")) {
+    emit (self, GST_WHEP_SESSION_EVENT_ACTIVE, NULL);
+  } else if (g_str_equal (name, "inactive")) {
+    emit (self, GST_WHEP_SESSION_EVENT_INACTIVE, NULL);
+  }
+  /* Unknown events (layers, viewercount, …) are ignored, as the
+   * extension says. */
+}
+
+/* One line of text/event-stream (client thread). */
+static void
+on_sse_line (const gchar * line, gpointer data)
+{
+  GstWhepSession *self = data;
+  g_autofree gchar *name = NULL, *payload = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (*line == '\0') {
+    /* A blank line ends an event; unnamed events are "message". */
+    if (self->sse_data->len || self->sse_event) {
+      name = self->sse_event ? g_steal_pointer (&self->sse_event) :
+          g_strdup ("message");
+      payload = g_strdup (self->sse_data->str);
+    }
+    g_string_truncate (self->sse_data, 0);
+  } else if (g_str_has_prefix (line, "event:")) {
+    g_free (self->sse_event);
+    self->sse_event = g_strstrip (g_strdup (line + 6));
+  } else if (g_str_has_prefix (line, "data:")) {
+    const gchar *value = line + 5;
+    if (*value == ' ')
+      value++;
+    if (self->sse_data->len)
+      g_string_append_c (self->sse_data, '\n');
+    g_string_append (self->sse_data, value);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (name && !is_closing (self))
+    dispatch_server_event (self, name, payload);
+}
+
+static void
+on_sse_done (guint status, const GError * error, gpointer data)
+{
+  GstWhepSession *self = data;
+
+  if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    GST_INFO_OBJECT (self, "event stream ended: %s", error->message);
+  else
+    GST_DEBUG_OBJECT (self, "event stream ended (%u)", status);
+}
+
+static void
+on_sse_subscribed (GObject * source, GAsyncResult * result, gpointer data)
+{
+  g_autoptr (GstWhepSession) self = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstWhepResponse) resp =
+      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+
+  if (!resp || resp->status != 201 || !resp->location) {
+    /* Sessions must not require extensions: play on without events. */
+    GST_INFO_OBJECT (self, "no server-sent events: %s", resp ?
+        (resp->location ? "refused" : "no Location") : err->message);
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  g_free (self->sse_stream_url);
+  self->sse_stream_url = g_strdup (resp->location);
+  g_mutex_unlock (&self->lock);
+  if (is_closing (self))
+    return;
+  GST_INFO_OBJECT (self, "listening to server events at %s", resp->location);
+  gst_whep_client_open_line_stream (self->config.client, resp->location,
+      self->cancellable, on_sse_line, on_sse_done, gst_object_ref (self),
+      gst_object_unref);
+}
+
+/* Subscribes to the events we act on, among those the server offers. */
+static void
+subscribe_server_events (GstWhepSession * self, const GstWhepResponse * resp)
+{
+  GstWhepLink *link = NULL;
+  g_autofree gchar *url = NULL;
+  g_autoptr (GString) body = g_string_new ("[");
+  const gchar *offered;
+  guint i;
+
+  for (i = 0; resp->links && i < resp->links->len && !link; i++) {
+    GstWhepLink *l = g_ptr_array_index (resp->links, i);
+    if (l->rel && strstr (l->rel, SSE_REL))
+      link = l;
+  }
+  if (!link)
+    return;
+  url = gst_whep_resolve_location (resp->final_url, link->uri, NULL);
+  if (!url)
+    return;
+  offered = g_hash_table_lookup (link->params, "events");
+  for (i = 0; i < G_N_ELEMENTS (sse_wanted); i++) {
+    if (offered && !strstr (offered, sse_wanted[i]))
+      continue;
+    g_string_append_printf (body, "%s\"%s\"", body->len > 1 ? "," : "",
+        sse_wanted[i]);
+  }
+  g_string_append_c (body, ']');
+  if (body->len == 2)
+    return;
+  GST_INFO_OBJECT (self, "subscribing to server events %s at %s", body->str,
+      url);
+  gst_whep_client_send_async (self->config.client, "POST", url,
+      "application/json", body->str, self->cancellable, on_sse_subscribed,
+      gst_object_ref (self));
+}
+
 static void
 on_post_done (GObject * source, GAsyncResult * result, gpointer data)
 {
@@ -1220,6 +1380,7 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
       if (!resp->location)
         warn_no_location (self, resp);
       handle_answer (self, resp);
+      subscribe_server_events (self, resp);
       return;
     case 406:
       remember_resource (self, resp);
@@ -1311,6 +1472,7 @@ void
 gst_whep_session_close (GstWhepSession * self, gboolean wait)
 {
   g_autofree gchar *resource = NULL;
+  g_autofree gchar *sse = NULL;
   gboolean was_closing;
 
   g_return_if_fail (GST_IS_WHEP_SESSION (self));
@@ -1345,6 +1507,13 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   g_mutex_unlock (&self->lock);
 
   g_cancellable_cancel (self->cancellable);
+
+  g_mutex_lock (&self->lock);
+  sse = g_steal_pointer (&self->sse_stream_url);
+  g_mutex_unlock (&self->lock);
+  if (sse)
+    gst_whep_client_delete_async (self->config.client, sse,
+        self->config.delete_timeout_ms, NULL, NULL, NULL);
 
   if (!resource)
     return;
@@ -1608,6 +1777,9 @@ gst_whep_session_finalize (GObject * object)
   g_free (self->etag);
   g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
   g_clear_pointer (&self->local_candidates, g_ptr_array_unref);
+  g_free (self->sse_stream_url);
+  g_free (self->sse_event);
+  g_string_free (self->sse_data, TRUE);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -1621,6 +1793,7 @@ gst_whep_session_init (GstWhepSession * self)
   g_cond_init (&self->cond);
   self->cancellable = g_cancellable_new ();
   self->local_candidates = g_ptr_array_new_with_free_func (g_free);
+  self->sse_data = g_string_new (NULL);
   self->state = GST_WHEP_SESSION_NEW;
 }
 

@@ -67,6 +67,11 @@ typedef enum
   GST_WHEP_SESSION_EVENT_FIRST_FRAME,   /* first decoded buffer of a kind */
   GST_WHEP_SESSION_EVENT_FAILED,        /* see the failure */
   GST_WHEP_SESSION_EVENT_WARNING,       /* non-fatal; failure holds the text */
+  /* Server-sent events (WHEP events extension): */
+  GST_WHEP_SESSION_EVENT_RECONNECT,     /* set up a new session; failure->url:
+                                         * where to POST (NULL: the endpoint) */
+  GST_WHEP_SESSION_EVENT_ACTIVE,        /* the publication is live */
+  GST_WHEP_SESSION_EVENT_INACTIVE,      /* the publication stopped for now */
 } GstWhepSessionEvent;
 
 typedef void (*GstWhepSessionListener) (GstWhepSession * session,

@@ -164,6 +164,10 @@ struct _GstWhepSrc
   gdouble last_loss_age_s;      /* age of the last session the server ended */
   gdouble learned_lifetime_s;
   gdouble slowest_setup_ms;     /* of the recent sessions */
+  gchar *next_endpoint;         /* where the next session POSTs, if not
+                                 * whep-endpoint (server reconnect event) */
+  const gchar *rotation_reason; /* why the standby was started */
+  gboolean server_inactive;     /* the server said the publication stopped */
   GPtrArray *link_ice_servers;  /* from the last answer (GstWhepIceServer*) */
   GRand *rand;
   GstWhepSrcStatus status;
@@ -764,6 +768,9 @@ rotation_timer_cb (gpointer data)
   if (!go)
     return G_SOURCE_REMOVE;
   GST_INFO_OBJECT (self, "session limit ahead: rotating");
+  g_mutex_lock (&self->state_lock);
+  self->rotation_reason = "lifetime";
+  g_mutex_unlock (&self->state_lock);
   if (one_only)
     break_before_make (self);
   else
@@ -811,8 +818,10 @@ complete_rotation (GstWhepSrc * self)
   g_autofree gchar *url = NULL;
   GstStructure *timings;
   gdouble setup_ms = -1;
+  const gchar *reason;
 
   g_mutex_lock (&self->state_lock);
+  reason = self->rotation_reason ? self->rotation_reason : "lifetime";
   old = g_steal_pointer (&self->current);
   fresh = g_steal_pointer (&self->next);
   self->current = fresh ? gst_object_ref (fresh) : NULL;
@@ -841,7 +850,7 @@ complete_rotation (GstWhepSrc * self)
           "to-session", G_TYPE_UINT, gst_whep_session_get_id (fresh),
           "url", G_TYPE_STRING, url ? url : "",
           "setup-ms", G_TYPE_DOUBLE, setup_ms,
-          "reason", G_TYPE_STRING, "lifetime",
+          "reason", G_TYPE_STRING, reason,
           "timings", GST_TYPE_STRUCTURE, timings, NULL));
   gst_structure_free (timings);
   if (old)
@@ -1053,6 +1062,56 @@ handle_first_frame (GstWhepSrc * self, GstWhepSession * session)
   schedule_rotation (self);
 }
 
+/* The server wants this session replaced (WHEP events extension,
+ * "reconnect"): a new session is set up like for a session limit — in
+ * the background, to @url when given — and takes over; the old one is
+ * then DELETEd. */
+static void
+handle_server_reconnect (GstWhepSrc * self, const gchar * url)
+{
+  gboolean busy, one_only;
+
+  g_mutex_lock (&self->state_lock);
+  busy = self->next != NULL || !self->current;
+  one_only = self->one_session_only;
+  if (!busy) {
+    g_free (self->next_endpoint);
+    self->next_endpoint = g_strdup (url);
+    self->rotation_reason = "server-reconnect";
+  }
+  g_mutex_unlock (&self->state_lock);
+  if (busy)
+    return;                     /* a new session is on its way already */
+
+  GST_INFO_OBJECT (self, "the server asked for a new session%s%s",
+      url ? " at " : "", url ? url : "");
+  if (one_only)
+    break_before_make (self);
+  else
+    start_session (self, ROLE_NEXT);
+}
+
+/* "active"/"inactive": while the publication is inactive the session is
+ * alive but silent: hold the picture, say "waiting", and do not count the
+ * silence as a dead session. */
+static void
+handle_publication_state (GstWhepSrc * self, gboolean active)
+{
+  gboolean played;
+
+  g_mutex_lock (&self->state_lock);
+  self->server_inactive = !active;
+  played = self->ever_played && !self->holding[0] && !self->holding[1];
+  g_mutex_unlock (&self->state_lock);
+
+  GST_INFO_OBJECT (self, "the server says the publication is %s",
+      active ? "active" : "inactive");
+  if (!active)
+    set_status (self, GST_WHEP_SRC_STATUS_WAITING);
+  else if (played)
+    set_status (self, GST_WHEP_SRC_STATUS_PLAYING);
+}
+
 static void
 handle_session_event (GstWhepSrc * self, ControlEvent * ev)
 {
@@ -1080,6 +1139,16 @@ handle_session_event (GstWhepSrc * self, ControlEvent * ev)
       break;
     case GST_WHEP_SESSION_EVENT_POSTED:
       break;
+    case GST_WHEP_SESSION_EVENT_RECONNECT:
+      if (current)
+        handle_server_reconnect (self, ev->failure ? ev->failure->url : NULL);
+      break;
+    case GST_WHEP_SESSION_EVENT_ACTIVE:
+    case GST_WHEP_SESSION_EVENT_INACTIVE:
+      if (current)
+        handle_publication_state (self,
+            ev->event == GST_WHEP_SESSION_EVENT_ACTIVE);
+      break;
     case GST_WHEP_SESSION_EVENT_STATE:
       if (gst_whep_session_get_state (ev->session) ==
           GST_WHEP_SESSION_CONNECTING) {
@@ -1100,12 +1169,13 @@ handle_session_event (GstWhepSrc * self, ControlEvent * ev)
 static void
 handle_holding (GstWhepSrc * self, GstWhepMediaKind kind, gboolean holding)
 {
-  gboolean any, played;
+  gboolean any, played, inactive;
 
   g_mutex_lock (&self->state_lock);
   self->holding[kind] = holding;
   any = self->holding[0] || self->holding[1];
   played = self->ever_played && !self->gave_up;
+  inactive = self->server_inactive;
   g_mutex_unlock (&self->state_lock);
 
   GST_INFO_OBJECT (self, "%s output %s", kind_name (kind), holding ?
@@ -1113,7 +1183,10 @@ handle_holding (GstWhepSrc * self, GstWhepMediaKind kind, gboolean holding)
   post_element_message (self, gst_structure_new ("whepsrc/holding",
           "holding", G_TYPE_BOOLEAN, holding,
           "kind", G_TYPE_STRING, kind_name (kind), NULL));
-  /* "disconnected" only while the picture is really held. */
+  /* "disconnected" only while the picture is really held (and not when
+   * the server said that nothing is published for now). */
+  if (inactive)
+    return;
   if (any)
     set_status (self, GST_WHEP_SRC_STATUS_DISCONNECTED);
   else if (played)
@@ -1186,6 +1259,8 @@ watchdog_cb (gpointer data)
   if (self->current)
     current = gst_object_ref (self->current);
   next_ready = self->next ? self->next_first_frame_us : 0;
+  if (self->server_inactive)
+    media_timeout_ms = 0;
   g_mutex_unlock (&self->state_lock);
 
   if (next_ready && now - next_ready > TAKEOVER_TIMEOUT_MS * 1000) {
@@ -1281,8 +1356,14 @@ fill_session_config (GstWhepSrc * self, GstWhepSessionConfig * config)
 {
   gboolean use_link_headers;
 
+  gchar *next_endpoint;
+
+  g_mutex_lock (&self->state_lock);
+  next_endpoint = g_steal_pointer (&self->next_endpoint);
+  g_mutex_unlock (&self->state_lock);
+
   GST_OBJECT_LOCK (self);
-  config->endpoint = g_strdup (self->endpoint);
+  config->endpoint = next_endpoint ? next_endpoint : g_strdup (self->endpoint);
   config->stun_server = g_strdup (self->stun_server);
   if (self->turn_server) {
     config->turn_servers = g_new0 (gchar *, 2);
@@ -1436,6 +1517,7 @@ gst_whep_src_start (GstWhepSrc * self)
   self->ever_played = FALSE;
   self->attempt = 0;
   self->holding[0] = self->holding[1] = FALSE;
+  self->server_inactive = FALSE;
   self->t_start = g_get_monotonic_time ();
   self->first_frame_ms = -1;
   self->thread = g_thread_new ("whepsrc-ctl", control_thread_main, self);
@@ -1513,6 +1595,7 @@ gst_whep_src_stop (GstWhepSrc * self)
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
+  g_clear_pointer (&self->next_endpoint, g_free);
   g_mutex_unlock (&self->state_lock);
   if (loop)
     g_main_loop_unref (loop);

@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "framecode.h"
@@ -153,11 +154,33 @@ server_assert_no_leak (TestServer * server)
   fail_unless_equals_int (gone, created);
 }
 
+/* The reader sees end of file once the server process is gone. */
+static gboolean
+server_has_exited (TestServer * server)
+{
+  gboolean eof;
+
+  g_mutex_lock (&server->lock);
+  eof = server->eof;
+  g_mutex_unlock (&server->lock);
+  return eof && g_subprocess_get_identifier (server->process) == NULL;
+}
+
 void
 server_stop (TestServer * server)
 {
+  gint64 end = g_get_monotonic_time () + scaled (5000) * G_TIME_SPAN_MILLISECOND;
+  gboolean exited;
+
   g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait (server->process, NULL, NULL);
+  /* Bounded: a server that does not stop is a bug to report, not a hang. */
+  while (!(exited = server_has_exited (server))
+      && g_get_monotonic_time () < end)
+    g_usleep (20 * 1000);
+  if (!exited) {
+    g_subprocess_force_exit (server->process);
+    g_subprocess_wait (server->process, NULL, NULL);
+  }
   g_thread_join (server->reader);
   g_object_unref (server->process);
   g_ptr_array_unref (server->lines);
@@ -166,6 +189,7 @@ server_stop (TestServer * server)
   g_free (server->base_url);
   g_free (server->endpoint);
   g_free (server);
+  fail_unless (exited, "the test server did not exit on SIGTERM within 5 s");
 }
 
 /* --- the pipeline under test --- */
@@ -451,4 +475,41 @@ stats_uint64 (Player * p, const gchar * field)
       "no %s in statistics", field);
   gst_structure_free (stats);
   return value;
+}
+
+guint
+server_admin_post (TestServer * server, const gchar * path)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *request = NULL;
+  g_autofree gchar *host = g_strdup (server->base_url + strlen ("http://"));
+  gchar reply[256] = { 0, };
+  gssize n;
+  guint status = 0;
+
+  conn = g_socket_client_connect_to_host (client, host, 80, NULL, &err);
+  fail_unless (conn != NULL, "admin connection: %s", err ? err->message : "");
+  request = g_strdup_printf ("POST %s HTTP/1.0\r\nHost: %s\r\n"
+      "Content-Length: 0\r\n\r\n", path, host);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (conn)), request, strlen (request), NULL, NULL, &err));
+  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)),
+      reply, sizeof (reply) - 1, NULL, &err);
+  if (n > 0)
+    sscanf (reply, "HTTP/%*s %u", &status);
+  return status;
+}
+
+gchar *
+stats_last_error (Player * p)
+{
+  GstStructure *stats = NULL;
+  gchar *text;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  text = g_strdup (gst_structure_get_string (stats, "last-error"));
+  gst_structure_free (stats);
+  return text;
 }

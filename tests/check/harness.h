@@ -53,6 +53,11 @@ guint server_count (TestServer * server, const gchar * prefix);
 gboolean server_wait (TestServer * server, const gchar * prefix, guint n,
     guint timeout_ms);
 void server_assert_no_leak (TestServer * server);
+/* Sends "POST @path" to the server's admin interface; returns the HTTP
+ * status. */
+guint server_admin_post (TestServer * server, const gchar * path);
+/* Last-error text from whepsrc's statistics (may be NULL); free it. */
+gchar *stats_last_error (Player * p);
 void server_stop (TestServer * server);
 
 Player *player_new (const gchar * endpoint);

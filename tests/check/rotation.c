@@ -255,6 +255,78 @@ GST_START_TEST (test_state_changes_during_rotation_are_safe)
 
 GST_END_TEST;
 
+GST_START_TEST (test_server_reconnect_event_rotates)
+{
+  /* The server asks for a new session 2 s after each POST (WHEP events
+   * extension); no session-lifetime is configured. */
+  TestServer *server = server_start ("--sse", "--reconnect-after", "2",
+      NULL);
+  Player *p = player_new (server->endpoint);
+
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 30000);
+  fail_unless (server_count (server, "EVENT sse-subscribe") >= 3);
+  fail_unless (server_count (server, "EVENT sse-sent") >= 3);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  assert_continuous (p);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_inactive_event_means_waiting)
+{
+  TestServer *server = server_start ("--sse", NULL);
+  Player *p = player_new (server->endpoint);
+
+  run_without_error (p, status_is,
+      GINT_TO_POINTER (status_value ("playing")), 15000);
+  fail_unless (server_wait (server, "EVENT sse-stream", 1, 5000));
+  fail_unless_equals_int (server_admin_post (server,
+          "/admin/event?type=inactive"), 204);
+  run_without_error (p, status_is,
+      GINT_TO_POINTER (status_value ("waiting")), 5000);
+  fail_unless_equals_int (server_admin_post (server,
+          "/admin/event?type=active"), 204);
+  run_without_error (p, status_is,
+      GINT_TO_POINTER (status_value ("playing")), 5000);
+  /* One session all along: the events change the status only. */
+  fail_unless_equals_int (server_count (server, "EVENT created"), 1);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_rtcp_bye_ends_session_at_once)
+{
+  /* A provider that says goodbye: the BYE, not a media timeout, ends the
+   * session (the timeout here is far too long to be what noticed). */
+  TestServer *server = server_start ("--kill-after", "3", "--bye-on-kill",
+      NULL);
+  Player *p = player_new (server->endpoint);
+  g_autofree gchar *reason = NULL;
+
+  g_object_set (p->src, "media-timeout", 20000, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 15000);
+  reason = stats_last_error (p);
+  fail_unless (reason && strstr (reason, "BYE"), "lost because: %s",
+      GST_STR_NULL (reason));
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 rotation_suite (void)
 {
@@ -269,6 +341,9 @@ rotation_suite (void)
   tcase_add_test (tc, test_learns_the_session_limit);
   tcase_add_test (tc, test_one_viewer_server_rotates_break_before_make);
   tcase_add_test (tc, test_state_changes_during_rotation_are_safe);
+  tcase_add_test (tc, test_server_reconnect_event_rotates);
+  tcase_add_test (tc, test_inactive_event_means_waiting);
+  tcase_add_test (tc, test_rtcp_bye_ends_session_at_once);
   return s;
 }
 
