@@ -168,6 +168,8 @@ struct _GstWhepSrc
                                  * whep-endpoint (server reconnect event) */
   const gchar *rotation_reason; /* why the standby was started */
   gboolean server_inactive;     /* the server said the publication stopped */
+  gint64 playing_since_us;      /* monotonic, last PAUSED→PLAYING (0: not
+                                 * playing): silence before it is no loss */
   GPtrArray *link_ice_servers;  /* from the last answer (GstWhepIceServer*) */
   GRand *rand;
   GstWhepSrcStatus status;
@@ -938,6 +940,25 @@ handle_standby_failed (GstWhepSrc * self, GstWhepSession * session,
   g_mutex_unlock (&self->state_lock);
 }
 
+/* Monotonic time of the last media the session put on air, 0 if none. */
+static gint64
+last_media_time (GstWhepSrc * self, GstWhepSession * session)
+{
+  GstWhepMediaKind kind;
+  gint64 last = 0;
+
+  for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+    g_autoptr (GstElement) sw = dup_switch (self, kind);
+    g_autoptr (GstPad) pad = session_switch_pad (session, kind);
+
+    if (sw && pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
+            pad))
+      last = MAX (last, gst_whep_switch_get_last_input_time
+          (GST_WHEP_SWITCH (sw)));
+  }
+  return last;
+}
+
 /* @died_at_us: when the session really ended (monotonic; 0: now) — for a
  * silent death, the last media, not the moment it was noticed. */
 static void
@@ -946,11 +967,17 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
 {
   gboolean played = gst_whep_session_get_first_frame_time (session) != 0;
   gint64 posted = gst_whep_session_get_post_time (session);
-  gdouble age_s = posted ? ((died_at_us ? died_at_us :
-          g_get_monotonic_time ()) - posted) / 1e6 : 0;
+  gdouble age_s;
   GstWhepSession *standby = NULL;
   guint delay_ms = 0, attempt = 0;
   gboolean retry = TRUE;
+
+  /* However the loss was noticed (webrtcbin, BYE, watchdog), the session
+   * ended when its media stopped: that age is what a limit looks like. */
+  if (!died_at_us && played)
+    died_at_us = last_media_time (self, session);
+  age_s = posted ? ((died_at_us ? died_at_us :
+          g_get_monotonic_time ()) - posted) / 1e6 : 0;
 
   g_mutex_lock (&self->state_lock);
   if (self->current == session)
@@ -1247,9 +1274,8 @@ watchdog_cb (gpointer data)
 {
   GstWhepSrc *self = data;
   GstWhepSession *current = NULL;
-  gint64 now = g_get_monotonic_time (), last = 0, next_ready;
+  gint64 now = g_get_monotonic_time (), last = 0, next_ready, playing_since;
   guint media_timeout_ms;
-  GstWhepMediaKind kind;
 
   GST_OBJECT_LOCK (self);
   media_timeout_ms = self->media_timeout_ms;
@@ -1259,8 +1285,11 @@ watchdog_cb (gpointer data)
   if (self->current)
     current = gst_object_ref (self->current);
   next_ready = self->next ? self->next_first_frame_us : 0;
-  if (self->server_inactive)
+  /* Paused (the output drops media then) or told that nothing is
+   * published: silence is expected. */
+  if (self->server_inactive || !self->playing_since_us)
     media_timeout_ms = 0;
+  playing_since = self->playing_since_us;
   g_mutex_unlock (&self->state_lock);
 
   if (next_ready && now - next_ready > TAKEOVER_TIMEOUT_MS * 1000) {
@@ -1271,19 +1300,11 @@ watchdog_cb (gpointer data)
 
   if (current && media_timeout_ms
       && gst_whep_session_get_state (current) == GST_WHEP_SESSION_PLAYING) {
-    gboolean on_air = FALSE;
+    gint64 on_air_until = last_media_time (self, current);
+    gboolean on_air = on_air_until != 0;
 
-    last = gst_whep_session_get_first_frame_time (current);
-    for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
-      g_autoptr (GstElement) sw = dup_switch (self, kind);
-      g_autoptr (GstPad) pad = session_switch_pad (current, kind);
-      if (sw && pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
-              pad)) {
-        on_air = TRUE;
-        last = MAX (last, gst_whep_switch_get_last_input_time
-            (GST_WHEP_SWITCH (sw)));
-      }
-    }
+    last = MAX (MAX (gst_whep_session_get_first_frame_time (current),
+            on_air_until), playing_since);
     /* Judged only while it is on air: a session the output has just left
      * for its successor is being retired, not lost. */
     if (on_air && now - last > (gint64) media_timeout_ms * 1000) {
@@ -1621,8 +1642,14 @@ gst_whep_src_change_state (GstElement * element, GstStateChange transition)
   }
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_mutex_lock (&self->state_lock);
+      self->playing_since_us = 0;
+      g_mutex_unlock (&self->state_lock);
+      /* Live source. */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
       /* Live source. */
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
@@ -1635,6 +1662,9 @@ gst_whep_src_change_state (GstElement * element, GstStateChange transition)
       for (l = sessions; l; l = l->next)
         gst_element_set_base_time (l->data, base_time);
       g_list_free_full (sessions, gst_object_unref);
+      g_mutex_lock (&self->state_lock);
+      self->playing_since_us = g_get_monotonic_time ();
+      g_mutex_unlock (&self->state_lock);
       run_on_control_thread (self, start_first_session_cb, self, NULL);
       break;
     }

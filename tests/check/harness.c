@@ -205,6 +205,10 @@ player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
     g_mutex_lock (&p->lock);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START)
+      p->stream_starts[video ? 0 : 1]++;
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+      p->caps_events[video ? 0 : 1]++;
     if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
       p->eos_events++;
     if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
@@ -247,8 +251,19 @@ player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     }
     g_mutex_unlock (&p->lock);
   } else {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
     g_mutex_lock (&p->lock);
     p->audio_buffers++;
+    /* Gap or overlap between this buffer and the previous one. */
+    if (GST_BUFFER_PTS_IS_VALID (buffer)) {
+      if (GST_CLOCK_TIME_IS_VALID (p->audio_next_pts))
+        p->audio_max_jump = MAX (p->audio_max_jump,
+            ABS (GST_CLOCK_DIFF (p->audio_next_pts, GST_BUFFER_PTS (buffer))));
+      p->audio_next_pts = GST_BUFFER_PTS (buffer) +
+          (GST_BUFFER_DURATION_IS_VALID (buffer) ?
+          GST_BUFFER_DURATION (buffer) : 0);
+    }
     g_mutex_unlock (&p->lock);
   }
   return GST_PAD_PROBE_OK;
@@ -281,6 +296,7 @@ player_new (const gchar * endpoint)
   g_mutex_init (&p->lock);
   p->last_counter = -1;
   p->last_pts = GST_CLOCK_TIME_NONE;
+  p->audio_next_pts = GST_CLOCK_TIME_NONE;
   p->pads = g_ptr_array_new_with_free_func (g_free);
   p->warnings = g_ptr_array_new_with_free_func (g_free);
   p->pipeline = gst_pipeline_new (NULL);

@@ -41,6 +41,10 @@ typedef struct
   guint eos_events;
   guint flush_events;
   GPtrArray *warnings;          /* texts of warning messages */
+  guint stream_starts[2];       /* per kind (0 video, 1 audio) */
+  guint caps_events[2];
+  GstClockTime audio_next_pts;  /* end of the last audio buffer */
+  GstClockTimeDiff audio_max_jump;      /* largest |gap or overlap| seen */
   gint64 last_arrival_us;       /* monotonic, last video frame */
   gint64 max_arrival_gap_us;    /* longest wait between two frames */
 } Player;

@@ -72,6 +72,10 @@ assert_continuous (Player * p)
   fail_if (p->pts_backwards);
   fail_unless_equals_int (p->eos_events, 0);
   fail_unless_equals_int (p->flush_events, 0);
+  /* One stream for the element's life: one stream-start and, with the
+   * same caps in every session, one caps event. */
+  fail_unless_equals_int (p->stream_starts[0], 1);
+  fail_unless_equals_int (p->caps_events[0], 1);
   g_mutex_unlock (&p->lock);
 }
 
@@ -115,6 +119,14 @@ GST_START_TEST (test_rotates_audio_and_video)
   fail_unless (player_audio_buffers (p) > audio_before + 50);
   assert_continuous (p);
   fail_unless_equals_int (p->pads->len, 2);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->stream_starts[1], 1);
+  fail_unless_equals_int (p->caps_events[1], 1);
+  /* Reported, not asserted: audio is matched at 20 ms frame boundaries
+   * but not re-timed (see docs/benchmarks.md). */
+  g_printerr ("largest audio gap/overlap across rotations: %.1f ms\n",
+      p->audio_max_jump / 1e6);
+  g_mutex_unlock (&p->lock);
 
   gst_element_set_state (p->pipeline, GST_STATE_NULL);
   server_assert_no_leak (server);
