@@ -346,15 +346,22 @@ cancel_op_on_client_thread_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs on whichever thread cancelled; forwards to the client thread. */
+/* Cancels @op on the client thread: libsoup must not be touched from the
+ * thread that cancelled. */
+static void
+cancel_on_client_thread (GstWhepClient * client, GCancellable * op)
+{
+  g_main_context_invoke_full (client->context, G_PRIORITY_HIGH,
+      cancel_op_on_client_thread_cb, g_object_ref (op), g_object_unref);
+}
+
+/* Runs on whichever thread cancelled. */
 static void
 forward_cancel_cb (GCancellable * cancellable, gpointer data)
 {
   WhepRequest *req = data;
 
-  g_main_context_invoke_full (req->client->context, G_PRIORITY_HIGH,
-      cancel_op_on_client_thread_cb, g_object_ref (req->op_cancellable),
-      g_object_unref);
+  cancel_on_client_thread (req->client, req->op_cancellable);
 }
 
 static gboolean
@@ -947,9 +954,7 @@ forward_stream_cancel_cb (GCancellable * cancellable, gpointer data)
 {
   LineStream *ls = data;
 
-  g_main_context_invoke_full (ls->client->context, G_PRIORITY_HIGH,
-      cancel_op_on_client_thread_cb, g_object_ref (ls->cancellable),
-      g_object_unref);
+  cancel_on_client_thread (ls->client, ls->cancellable);
 }
 
 static gboolean
