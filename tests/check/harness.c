@@ -209,6 +209,8 @@ player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       p->stream_starts[video ? 0 : 1]++;
     if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
       p->caps_events[video ? 0 : 1]++;
+    if (GST_EVENT_TYPE (event) == GST_EVENT_GAP)
+      p->gap_events[video ? 0 : 1]++;
     if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
       p->eos_events++;
     if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)

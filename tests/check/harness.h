@@ -42,6 +42,7 @@ typedef struct
   guint flush_events;
   GPtrArray *warnings;          /* texts of warning messages */
   guint stream_starts[2];       /* per kind (0 video, 1 audio) */
+  guint gap_events[2];
   guint caps_events[2];
   GstClockTime audio_next_pts;  /* end of the last audio buffer */
   GstClockTimeDiff audio_max_jump;      /* largest |gap or overlap| seen */

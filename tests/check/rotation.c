@@ -168,6 +168,36 @@ GST_START_TEST (test_early_kill_holds_last_frame_and_recovers)
 
 GST_END_TEST;
 
+GST_START_TEST (test_gap_hold_mode_sends_gap_events)
+{
+  TestServer *server = server_start ("--kill-after", "3", NULL);
+  Player *p = player_new (server->endpoint);
+  guint repeats_before, frames;
+
+  g_object_set (p->src, "media-timeout", 800, "hold-mode", 1 /* gap */ ,
+      NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  g_mutex_lock (&p->lock);
+  repeats_before = p->repeats;
+  g_mutex_unlock (&p->lock);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 15000);
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 20),
+      15000);
+  /* While held: GAP events downstream, no repeated pictures. */
+  g_mutex_lock (&p->lock);
+  fail_unless (p->gap_events[0] > 0, "no GAP event while holding");
+  fail_unless_equals_int (p->repeats, repeats_before);
+  g_mutex_unlock (&p->lock);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_status_says_disconnected_only_while_holding)
 {
   TestServer *server = server_start ("--kill-after", "3", NULL);
@@ -350,6 +380,7 @@ rotation_suite (void)
   tcase_add_test (tc, test_rotates_audio_and_video);
   tcase_add_test (tc, test_early_kill_holds_last_frame_and_recovers);
   tcase_add_test (tc, test_status_says_disconnected_only_while_holding);
+  tcase_add_test (tc, test_gap_hold_mode_sends_gap_events);
   tcase_add_test (tc, test_learns_the_session_limit);
   tcase_add_test (tc, test_one_viewer_server_rotates_break_before_make);
   tcase_add_test (tc, test_state_changes_during_rotation_are_safe);
