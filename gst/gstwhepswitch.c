@@ -88,6 +88,8 @@ struct _GstWhepSwitch
   GstClockTime last_out_ref;    /* capture time of the last real frame */
   gboolean holding;
   gint64 hold_start_us;
+  gboolean retime_next;         /* audio: align the next buffer to the last */
+  GstClockTimeDiff audio_offset;        /* added to the active pad's audio */
 
   /* Stats, protected by lock. */
   guint64 buffers_out;
@@ -196,9 +198,39 @@ static GstFlowReturn
 push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
     GstClockTime ref, gboolean * hold_ended)
 {
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime pts;
 
   prepare_output (self, sinkpad);
+  /* Audio from a session that just took over continues exactly where the
+   * old one ended: the sessions' clocks differ by up to a frame or so, and
+   * a gap or an overlap of a few ms is an audible click. */
+  if (self->is_audio && GST_BUFFER_PTS_IS_VALID (buffer)) {
+    if (self->retime_next) {
+      self->retime_next = FALSE;
+      self->audio_offset = 0;
+      if (self->last_buffer && GST_CLOCK_TIME_IS_VALID (self->last_out_pts)
+          && GST_BUFFER_DURATION_IS_VALID (self->last_buffer)) {
+        GstClockTime expected = self->last_out_pts +
+            GST_BUFFER_DURATION (self->last_buffer);
+        GstClockTimeDiff offset = GST_CLOCK_DIFF (GST_BUFFER_PTS (buffer),
+            expected);
+        /* A difference of a frame or two is the two sessions' clocks (and
+         * frame boundaries); a hold is far longer and stays a gap. */
+        if (ABS (offset) < (GstClockTimeDiff) (5 * GST_BUFFER_DURATION
+                (self->last_buffer) / 2))
+          self->audio_offset = offset;
+        GST_DEBUG_OBJECT (self, "audio continues at %" GST_TIME_FORMAT
+            " (offset %" GST_STIME_FORMAT ")", GST_TIME_ARGS (expected),
+            GST_STIME_ARGS (self->audio_offset));
+      }
+    }
+    if (self->audio_offset) {
+      buffer = gst_buffer_make_writable (buffer);
+      GST_BUFFER_PTS (buffer) += self->audio_offset;
+      GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+    }
+  }
+  pts = GST_BUFFER_PTS (buffer);
   /* Monotonic output: a new session's first frame may be stamped a hair
    * before the last repeated one. */
   if (GST_CLOCK_TIME_IS_VALID (pts)
@@ -301,6 +333,8 @@ take_over (GstWhepSwitch * self)
   self->freeze_active = FALSE;
   self->takeovers++;
   g_mutex_unlock (&self->lock);
+  /* Called with the stream lock: the output side is ours. */
+  self->retime_next = TRUE;
 }
 
 /* Pushes the queued frames of the (now active) pad that come after the
@@ -1000,6 +1034,8 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     self->last_out_pts = GST_CLOCK_TIME_NONE;
     self->last_out_ref = GST_CLOCK_TIME_NONE;
     self->holding = FALSE;
+    self->retime_next = FALSE;
+    self->audio_offset = 0;
     g_mutex_lock (&self->lock);
     self->last_input_us = 0;
     clear_queue (self);
