@@ -74,7 +74,8 @@ struct _GstWhepSession
   gboolean first_frame[2];
 
   /* Monotonic µs; 0 = not reached. */
-  gint64 t_start, t_offer, t_post, t_answer, t_connected, t_first_frame;
+  gint64 t_start, t_offer, t_post, t_answer, t_ice, t_connected,
+      t_first_frame;
 };
 
 G_DEFINE_TYPE (GstWhepSession, gst_whep_session, GST_TYPE_BIN);
@@ -623,6 +624,15 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
       "ice-connection-state", &ice_state, NULL);
   GST_DEBUG_OBJECT (self, "connection state %d, ICE state %d", pc_state,
       ice_state);
+
+  if (ice_state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED
+      || ice_state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED) {
+    /* ICE success is not connection success: DTLS comes after. */
+    g_mutex_lock (&self->lock);
+    if (!self->t_ice)
+      self->t_ice = g_get_monotonic_time ();
+    g_mutex_unlock (&self->lock);
+  }
 
   if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     g_mutex_lock (&self->lock);
@@ -1583,6 +1593,8 @@ gst_whep_session_get_timings (GstWhepSession * self)
       "answer-ms", G_TYPE_DOUBLE, ms_between (self->t_post, self->t_answer),
       "connect-ms", G_TYPE_DOUBLE, ms_between (self->t_answer,
           self->t_connected),
+      "ice-ms", G_TYPE_DOUBLE, ms_between (self->t_answer, self->t_ice),
+      "dtls-ms", G_TYPE_DOUBLE, ms_between (self->t_ice, self->t_connected),
       "first-frame-ms", G_TYPE_DOUBLE, ms_between (self->t_connected,
           self->t_first_frame),
       "total-ms", G_TYPE_DOUBLE, ms_between (self->t_start,

@@ -118,8 +118,10 @@ GstWhepSessionState gst_whep_session_get_state (GstWhepSession * session);
 gchar *gst_whep_session_dup_resource_url (GstWhepSession * session);
 /* Monotonic time (µs) of the POST, 0 before. */
 gint64 gst_whep_session_get_post_time (GstWhepSession * session);
-/* Time spent per phase so far, as a structure (gather-ms, post-ms,
- * connect-ms, first-frame-ms). */
+/* Time spent per phase so far, as a structure: gather-ms (start → POST),
+ * answer-ms (POST → answer), ice-ms (answer → ICE connected), dtls-ms
+ * (ICE → DTLS connected), connect-ms (ice + dtls), first-frame-ms
+ * (connected → first decoded frame), total-ms; -1 where not reached. */
 GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
 /* Monotonic time (µs) of the first decoded frame, 0 before. */
 gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
