@@ -33,6 +33,9 @@ GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 static const gchar *const sse_wanted[] = { "active", "inactive", "reconnect" };
 
 #define KEY_FRAME_REQUEST_INTERVAL_MS 400
+/* How often a connected session asks the server whether it still exists
+ * (WHEP: sessions answer GET with 2xx). */
+#define LIVENESS_INTERVAL_MS 2000
 #define KEY_FRAME_REQUEST_MAX 25
 
 struct _GstWhepSession
@@ -69,6 +72,8 @@ struct _GstWhepSession
   GSource *gather_timeout;
   GSource *key_frame_timer;
   guint key_frame_requests;
+  GSource *liveness_timer;
+  gboolean liveness_in_flight;
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
   gboolean have_kind[2];        /* a ghost pad exists for kind */
   gboolean first_frame[2];
@@ -308,6 +313,7 @@ fail_session (GstWhepSession * self, GstWhepFailure * failure)
     self->state = GST_WHEP_SESSION_FAILED;
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
+  clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
 
   if (first) {
@@ -610,6 +616,60 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
   }
 }
 
+/* --- liveness: does the server still know the session? --- */
+
+static void
+on_liveness_answer (GObject * source, GAsyncResult * result, gpointer data)
+{
+  g_autoptr (GstWhepSession) self = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GstWhepResponse) resp =
+      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+
+  g_mutex_lock (&self->lock);
+  self->liveness_in_flight = FALSE;
+  g_mutex_unlock (&self->lock);
+  if (!resp || is_closing (self))
+    return;                     /* no answer: the other signals decide */
+
+  if (resp->status == 404 || resp->status == 410) {
+    /* A server that forgot the session may keep sending media for a
+     * while (or not): either way it is over. */
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_READ, TRUE, resp->final_url,
+            g_strdup_printf ("GET %s answered %u", resp->final_url,
+                resp->status),
+            "The WHEP server no longer knows this session (HTTP %u)",
+            resp->status));
+  } else if (resp->status < 200 || resp->status >= 300) {
+    /* 405, 501…: this server does not answer GET on sessions; stop
+     * asking. */
+    GST_INFO_OBJECT (self, "GET on the session answered %u: no liveness "
+        "checks", resp->status);
+    g_mutex_lock (&self->lock);
+    clear_source (&self->liveness_timer);
+    g_mutex_unlock (&self->lock);
+  }
+}
+
+static gboolean
+liveness_timer_cb (gpointer data)
+{
+  GstWhepSession *self = data;
+  g_autofree gchar *url = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (!self->closing && !self->liveness_in_flight && self->resource_url) {
+    url = g_strdup (self->resource_url);
+    self->liveness_in_flight = TRUE;
+  }
+  g_mutex_unlock (&self->lock);
+  if (url)
+    gst_whep_client_send_async (self->config.client, "GET", url, NULL, NULL,
+        self->cancellable, on_liveness_answer, gst_object_ref (self));
+  return G_SOURCE_CONTINUE;
+}
+
 /* --- connection monitoring --- */
 
 static void
@@ -638,6 +698,9 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
     g_mutex_lock (&self->lock);
     if (!self->t_connected)
       self->t_connected = g_get_monotonic_time ();
+    if (!self->liveness_timer && !self->closing && self->resource_url)
+      self->liveness_timer = add_timeout (self, LIVENESS_INTERVAL_MS,
+          liveness_timer_cb);
     g_mutex_unlock (&self->lock);
     set_state (self, GST_WHEP_SESSION_CONNECTED);
     return;
@@ -1492,6 +1555,7 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   self->closing = TRUE;
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
+  clear_source (&self->liveness_timer);
   if (was_closing) {
     g_mutex_unlock (&self->lock);
     return;
@@ -1767,6 +1831,7 @@ gst_whep_session_dispose (GObject * object)
   g_mutex_lock (&self->lock);
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
+  clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
   if (self->webrtcbin) {
     disconnect_webrtcbin (self, self->webrtcbin);

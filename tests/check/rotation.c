@@ -372,6 +372,30 @@ GST_START_TEST (test_rtcp_bye_ends_session_at_once)
 
 GST_END_TEST;
 
+GST_START_TEST (test_server_forgetting_the_session_is_noticed)
+{
+  /* A silent kill, and a media timeout far too long to notice it: the
+   * server's 404 to the session's liveness GET does. */
+  TestServer *server = server_start ("--kill-after", "3", NULL);
+  Player *p = player_new (server->endpoint);
+  g_autofree gchar *reason = NULL;
+
+  g_object_set (p->src, "media-timeout", 20000, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 12000);
+  reason = stats_last_error (p);
+  fail_unless (reason && strstr (reason, "no longer knows"),
+      "lost because: %s", GST_STR_NULL (reason));
+  /* …and a new session replaces it at once. */
+  fail_unless (server_wait (server, "EVENT created", 2, 5000));
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 rotation_suite (void)
 {
@@ -390,6 +414,7 @@ rotation_suite (void)
   tcase_add_test (tc, test_server_reconnect_event_rotates);
   tcase_add_test (tc, test_inactive_event_means_waiting);
   tcase_add_test (tc, test_rtcp_bye_ends_session_at_once);
+  tcase_add_test (tc, test_server_forgetting_the_session_is_noticed);
   return s;
 }
 
