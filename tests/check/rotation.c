@@ -396,6 +396,56 @@ GST_START_TEST (test_server_forgetting_the_session_is_noticed)
 
 GST_END_TEST;
 
+GST_START_TEST (test_early_kill_holds_audio_with_silence)
+{
+  TestServer *server = server_start ("--kill-after", "3", "--audio", "opus",
+      NULL);
+  Player *p = player_new (server->endpoint);
+  guint audio;
+
+  g_object_set (p->src, "media-timeout", 500, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 15000);
+  /* Audio did not stop: silence filled the hold. */
+  fail_unless (stats_uint64 (p, "audio-held-buffers") > 0);
+  fail_unless (stats_uint64 (p, "audio-holds") >= 1);
+  audio = player_audio_buffers (p);
+  run_without_error (p, frames_at_least,
+      GUINT_TO_POINTER (player_video_frames (p) + 20), 15000);
+  fail_unless (player_audio_buffers (p) > audio);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_standby_connects_before_a_quick_handshake_timeout)
+{
+  /* Like MediaMTX, but stricter: a session not connected 1 s after its
+   * POST is closed.  A standby must connect right after its POST. */
+  TestServer *server = server_start ("--session-limit", "4",
+      "--handshake-timeout", "1", NULL);
+  Player *p = player_new (server->endpoint);
+
+  g_object_set (p->src, "session-lifetime", 4, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 30000);
+  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  assert_continuous (p);
+
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 rotation_suite (void)
 {
@@ -415,6 +465,8 @@ rotation_suite (void)
   tcase_add_test (tc, test_inactive_event_means_waiting);
   tcase_add_test (tc, test_rtcp_bye_ends_session_at_once);
   tcase_add_test (tc, test_server_forgetting_the_session_is_noticed);
+  tcase_add_test (tc, test_early_kill_holds_audio_with_silence);
+  tcase_add_test (tc, test_standby_connects_before_a_quick_handshake_timeout);
   return s;
 }
 
