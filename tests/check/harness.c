@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "framecode.h"
@@ -83,12 +85,24 @@ server_wait (TestServer * server, const gchar * prefix, guint n,
   return TRUE;
 }
 
+/* In the forked server, before exec: a failing test leaves its test
+ * function (and its process) without reaching server_stop(); the server
+ * must not outlive it. */
+static void
+die_with_parent (gpointer parent_pid)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid () != GPOINTER_TO_INT (parent_pid))
+    raise (SIGTERM);            /* the parent is already gone */
+}
+
 TestServer *
 server_start_argv (const gchar * const *extra)
 {
   const gchar *exe = g_getenv ("WHEP_TEST_SERVER");
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) err = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   TestServer *server = g_new0 (TestServer, 1);
   const gchar *const *arg;
   const gchar *line;
@@ -108,8 +122,11 @@ server_start_argv (const gchar * const *extra)
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
   server->lines = g_ptr_array_new_with_free_func (g_free);
-  server->process = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+      GINT_TO_POINTER (getpid ()), NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &err);
   fail_unless (server->process != NULL, "cannot start %s: %s", exe,
       err ? err->message : "?");
   server->reader = g_thread_new ("server-log", server_reader, server);
