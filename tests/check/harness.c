@@ -548,3 +548,12 @@ stats_last_error (Player * p)
   gst_structure_free (stats);
   return text;
 }
+
+void
+stop_and_check_no_leak (TestServer * server, Player * p)
+{
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}

@@ -80,3 +80,6 @@ guint64 stats_uint64 (Player * p, const gchar * field);
 void assert_error (GstMessage * msg, GQuark domain, gint code,
     const gchar * fragment, guint http_status);
 void play_and_check (TestServer * server, Player * p, guint frames);
+/* Stops the pipeline (whepsrc DELETEs its sessions), checks that the
+ * server has no session left, frees the player and stops the server. */
+void stop_and_check_no_leak (TestServer * server, Player * p);

@@ -97,10 +97,7 @@ GST_START_TEST (test_rotates_seamlessly_before_the_limit)
   /* whepsrc always moved on before the server cut a session. */
   fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -131,10 +128,7 @@ GST_START_TEST (test_rotates_audio_and_video)
       "audio gap/overlap of %.1f ms", p->audio_max_jump / 1e6);
   g_mutex_unlock (&p->lock);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -163,10 +157,7 @@ GST_START_TEST (test_early_kill_holds_last_frame_and_recovers)
   fail_if (p->pts_backwards);
   g_mutex_unlock (&p->lock);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -193,10 +184,7 @@ GST_START_TEST (test_gap_hold_mode_sends_gap_events)
   fail_unless_equals_int (p->repeats, repeats_before);
   g_mutex_unlock (&p->lock);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -215,10 +203,7 @@ GST_START_TEST (test_status_says_disconnected_only_while_holding)
   run_without_error (p, status_is,
       GINT_TO_POINTER (status_value ("playing")), 15000);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -241,10 +226,7 @@ GST_START_TEST (test_learns_the_session_limit)
   losses = stats_uint64 (p, "early-losses");
   fail_unless (losses <= 3, "%" G_GUINT64_FORMAT " losses", losses);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -267,10 +249,7 @@ GST_START_TEST (test_one_viewer_server_rotates_break_before_make)
   /* Sessions were deleted, not cut by the server. */
   fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -292,10 +271,7 @@ GST_START_TEST (test_state_changes_during_rotation_are_safe)
         GST_STATE_READY);
     g_usleep (100 * 1000);
   }
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -314,10 +290,7 @@ GST_START_TEST (test_server_reconnect_event_rotates)
   fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
   assert_continuous (p);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -341,10 +314,7 @@ GST_START_TEST (test_inactive_event_means_waiting)
   /* One session all along: the events change the status only. */
   fail_unless_equals_int (server_count (server, "EVENT created"), 1);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -364,10 +334,7 @@ GST_START_TEST (test_rtcp_bye_ends_session_at_once)
   fail_unless (reason && strstr (reason, "BYE"), "lost because: %s",
       GST_STR_NULL (reason));
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -388,10 +355,7 @@ GST_START_TEST (test_server_forgetting_the_session_is_noticed)
   /* …and a new session replaces it at once. */
   fail_unless (server_wait (server, "EVENT created", 2, 5000));
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -416,10 +380,7 @@ GST_START_TEST (test_early_kill_holds_audio_with_silence)
   fail_unless_equals_int (p->eos_events, 0);
   g_mutex_unlock (&p->lock);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -438,10 +399,7 @@ GST_START_TEST (test_standby_connects_before_a_quick_handshake_timeout)
   fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
   assert_continuous (p);
 
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;

@@ -102,10 +102,7 @@ GST_START_TEST (test_audio_only_server)
   fail_unless (error == NULL);
   fail_unless (player_audio_buffers (p) > 10);
   fail_unless_equals_int (player_video_frames (p), 0);
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -531,10 +528,7 @@ GST_START_TEST (test_pause_and_resume_keeps_session)
           GUINT_TO_POINTER (before + 20), 15000) == NULL);
   fail_unless_equals_int (server_count (server, "EVENT created"), 1);
   fail_if (p->pts_backwards);
-  gst_element_set_state (p->pipeline, GST_STATE_NULL);
-  server_assert_no_leak (server);
-  player_free (p);
-  server_stop (server);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
