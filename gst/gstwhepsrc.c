@@ -970,7 +970,7 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
   gdouble age_s;
   GstWhepSession *standby = NULL;
   guint delay_ms = 0, attempt = 0;
-  gboolean retry = TRUE;
+  gboolean retry = TRUE, ever_played;
 
   /* However the loss was noticed (webrtcbin, BYE, watchdog), the session
    * ended when its media stopped: that age is what a limit looks like. */
@@ -980,6 +980,7 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
           g_get_monotonic_time ()) - posted) / 1e6 : 0;
 
   g_mutex_lock (&self->state_lock);
+  ever_played = self->ever_played;
   if (self->current == session)
     gst_clear_object (&self->current);
   self->sessions_failed++;
@@ -1030,7 +1031,7 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
   if (failure->not_live || failure->http_status == 503
       || failure->http_status == 429)
     set_status (self, GST_WHEP_SRC_STATUS_WAITING);
-  else if (!played && !self->ever_played)
+  else if (!played && !ever_played)
     set_status (self, GST_WHEP_SRC_STATUS_CONNECTING);
   if (delay_ms == 0) {
     start_session (self, ROLE_CURRENT);
