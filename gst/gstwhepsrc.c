@@ -885,6 +885,7 @@ learn_from_loss (GstWhepSrc * self, gdouble age_s)
 {
   gdouble learned;
 
+  GST_INFO_OBJECT (self, "session lost at age %.2f s", age_s);
   g_mutex_lock (&self->state_lock);
   learned = gst_whep_learn_session_limit (self->last_loss_age_s, age_s);
   self->last_loss_age_s = age_s;
@@ -978,6 +979,9 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
     died_at_us = last_media_time (self, session);
   age_s = posted ? ((died_at_us ? died_at_us :
           g_get_monotonic_time ()) - posted) / 1e6 : 0;
+  /* Learnt before the loss shows in the statistics, so that both agree. */
+  if (played)
+    learn_from_loss (self, age_s);
 
   g_mutex_lock (&self->state_lock);
   ever_played = self->ever_played;
@@ -997,8 +1001,6 @@ handle_current_failed (GstWhepSrc * self, GstWhepSession * session,
   g_mutex_unlock (&self->state_lock);
 
   remove_session (self, session, FALSE);
-  if (played)
-    learn_from_loss (self, age_s);
 
   if (standby) {
     GST_INFO_OBJECT (self, "%s lost (%s): %s takes over",
