@@ -48,3 +48,21 @@ gst_whep_src_hold_mode_get_type (void)
   }
   return type;
 }
+
+GType
+gst_whep_src_trickle_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHEP_SRC_TRICKLE_AUTO, "Trickle over PATCH until the server "
+          "refuses a PATCH, then gather fully before POSTing", "auto"},
+    {GST_WHEP_SRC_TRICKLE_OFF, "Always gather fully before POSTing", "off"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhepSrcTrickleMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

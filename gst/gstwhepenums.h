@@ -48,4 +48,22 @@ typedef enum
 #define GST_TYPE_WHEP_SRC_HOLD_MODE (gst_whep_src_hold_mode_get_type ())
 GType gst_whep_src_hold_mode_get_type (void);
 
+/**
+ * GstWhepSrcTrickleMode:
+ * @GST_WHEP_SRC_TRICKLE_AUTO: POST the offer at once and PATCH candidates
+ *   as they are gathered; once the server refuses a PATCH (405, 501, 4xx),
+ *   gather fully before POSTing
+ * @GST_WHEP_SRC_TRICKLE_OFF: always gather fully before POSTing
+ *
+ * How local ICE candidates reach the server.
+ */
+typedef enum
+{
+  GST_WHEP_SRC_TRICKLE_AUTO,
+  GST_WHEP_SRC_TRICKLE_OFF,
+} GstWhepSrcTrickleMode;
+
+#define GST_TYPE_WHEP_SRC_TRICKLE_MODE (gst_whep_src_trickle_mode_get_type ())
+GType gst_whep_src_trickle_mode_get_type (void);
+
 G_END_DECLS

@@ -1,7 +1,9 @@
 /* whepsrc — one WHEP session (see gstwhepsession.h).
  *
  * Flow: start() adds recvonly transceivers → create-offer →
- * set-local-description → wait for ICE gathering (bounded) → POST.  The
+ * set-local-description → POST, either at once with candidates trickled
+ * over PATCH afterwards (config.trickle, see gstwhepice.h), or after ICE
+ * gathering completed (bounded) with every candidate in the offer.  The
  * answer is checked (gst_whep_sdp_check_answer) and applied; a 406
  * counter-offer is answered with a fresh webrtcbin and PATCHed back.  Each
  * RTP stream webrtcbin exposes is decoded by a decodebin and leaves the
@@ -18,6 +20,7 @@
 #endif
 
 #include "gstwhepsession.h"
+#include "gstwhepice.h"
 #include "gstwheputils.h"
 
 #include <gst/webrtc/webrtc.h>
@@ -47,6 +50,7 @@ struct _GstWhepSession
   GstWhepSessionListener listener;
   gpointer listener_data;
   GCancellable *cancellable;    /* cancels requests that may be dropped */
+  GstWhepIce *ice;              /* trickle and ICE restart over PATCH */
 
   /* Protected by lock.  Lock order: the session lock is a leaf: never held
    * while calling webrtcbin, the client, the listener, or changing states.
@@ -69,6 +73,10 @@ struct _GstWhepSession
   gchar *sse_event;             /* event name being parsed */
   GString *sse_data;            /* data lines being parsed */
   GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
+  guint relay_candidates;       /* local relay candidates gathered */
+  gboolean ice_restarting;      /* an ICE restart is under way: ICE failures
+                                 * are expected until it ends */
+  guint ice_restarts;           /* restarts that brought the media back */
   GSource *gather_timeout;
   GSource *key_frame_timer;
   guint key_frame_requests;
@@ -79,8 +87,8 @@ struct _GstWhepSession
   gboolean first_frame[2];
 
   /* Monotonic µs; 0 = not reached. */
-  gint64 t_start, t_offer, t_post, t_answer, t_ice, t_connected,
-      t_first_frame;
+  gint64 t_start, t_offer, t_post, t_gathered, t_answer, t_ice, t_connected,
+      t_first_frame, t_restart;
 };
 
 G_DEFINE_TYPE (GstWhepSession, gst_whep_session, GST_TYPE_BIN);
@@ -346,6 +354,14 @@ restrict_ice_addresses (GstWhepSession * self, GstElement * webrtcbin)
 
   /* UPnP discovery multicasts to 239.255.255.250: never wanted here. */
   g_object_set (agent, "upnp", FALSE, NULL);
+  /* Keepalives that need an answer: they hold NAT bindings open like
+   * indications do, and when the peer stops answering (consent lost, path
+   * gone) libnice declares the pair failed instead of sending into the
+   * void for ever.  webrtcbin cannot turn on RFC 7675 consent freshness
+   * (a construct-time option of the agent it makes itself). */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
+          "keepalive-conncheck"))
+    g_object_set (agent, "keepalive-conncheck", TRUE, NULL);
 
   for (addr = self->config.ice_local_addresses; addr && *addr; addr++) {
     NiceAddress nice_addr;
@@ -678,7 +694,7 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
 {
   GstWebRTCPeerConnectionState pc_state;
   GstWebRTCICEConnectionState ice_state;
-  gboolean was_connected;
+  gboolean was_connected, restarting;
 
   g_object_get (webrtcbin, "connection-state", &pc_state,
       "ice-connection-state", &ice_state, NULL);
@@ -714,7 +730,22 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
 
   g_mutex_lock (&self->lock);
   was_connected = self->t_connected != 0;
+  restarting = self->ice_restarting;
   g_mutex_unlock (&self->lock);
+
+  /* Checks of the restart itself may fail while the path is still down;
+   * the element judges the restart by the media, within its bound. */
+  if (restarting) {
+    GST_INFO_OBJECT (self, "ICE state %d during an ICE restart", ice_state);
+    return;
+  }
+  /* A connection that was up and lost its path: keep the session and its
+   * DTLS, find a new path. */
+  if (was_connected && ice_state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED
+      && gst_whep_session_restart_ice (self)) {
+    emit (self, GST_WHEP_SESSION_EVENT_ICE_RESTART_STARTED, NULL);
+    return;
+  }
 
   /* ICE success is not connection success: DTLS failing after ICE shows
    * up here as a failed peer connection with a connected ICE state. */
@@ -732,15 +763,24 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
 
 /* --- offer, gathering, POST --- */
 
+/* Candidates found before the POST go into the offer; later ones (trickle)
+ * are PATCHed. */
 static void
 on_ice_candidate (GstElement * webrtcbin, guint mline, gchar * candidate,
     GstWhepSession * self)
 {
+  gboolean posted;
+
   g_mutex_lock (&self->lock);
-  if (self->local_candidates)
+  posted = self->posted && !self->counter_offer;
+  if (strstr (candidate, " typ relay"))
+    self->relay_candidates++;
+  if (!posted)
     g_ptr_array_add (self->local_candidates,
         g_strdup_printf ("%u %s", mline, candidate));
   g_mutex_unlock (&self->lock);
+  if (posted)
+    gst_whep_ice_add_local_candidate (self->ice, candidate);
 }
 
 /* webrtcbin 1.22 writes gathered candidates into its local description,
@@ -814,6 +854,8 @@ send_local_description (GstWhepSession * self)
   gst_webrtc_session_description_free (desc);
   add_missing_candidates (self, sdp);
   text = gst_sdp_message_as_text (sdp);
+  if (!counter)
+    gst_whep_ice_set_local (self->ice, webrtcbin, sdp);
 
   g_mutex_lock (&self->lock);
   if (!counter) {
@@ -850,7 +892,9 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
     GstWhepSession * self)
 {
   GstWebRTCICEGatheringState state;
-  gboolean described;
+  gboolean described, no_relay;
+
+  gboolean posted;
 
   g_object_get (webrtcbin, "ice-gathering-state", &state, NULL);
   GST_DEBUG_OBJECT (self, "ICE gathering state %d", state);
@@ -859,8 +903,31 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
 
   g_mutex_lock (&self->lock);
   described = self->state >= GST_WHEP_SESSION_GATHERING;
+  posted = self->posted && !self->counter_offer;
+  if (!self->t_gathered)
+    self->t_gathered = g_get_monotonic_time ();
+  no_relay = self->relay_candidates == 0;
   g_mutex_unlock (&self->lock);
-  if (described)
+
+  /* Relay only and no relay: ICE has nothing to try, and would only time
+   * out.  Say what is wrong now. */
+  if (no_relay && self->config.ice_transport_policy ==
+      GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY) {
+    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+            g_strdup_printf ("%u TURN server(s) configured",
+                g_strv_length (self->config.turn_servers)),
+            "%s", self->config.turn_servers && self->config.turn_servers[0] ?
+            "No TURN relay candidate: the TURN server refused the allocation "
+            "(wrong username or password?) or could not be reached, and "
+            "ice-transport-policy is relay" :
+            "No TURN server to relay through, and ice-transport-policy is "
+            "relay: set turn-server (or use-link-headers for the server's)"));
+    return;
+  }
+  if (posted)
+    gst_whep_ice_end_of_candidates (self->ice);
+  else if (described)
     send_local_description (self);
 }
 
@@ -888,6 +955,7 @@ on_local_description_set (GstPromise * promise, gpointer data)
   GstWhepSession *self = data;
   g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
   GstWebRTCICEGatheringState gathering = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+  gboolean trickle;
 
   gst_promise_unref (promise);
   if (!webrtcbin || is_closing (self))
@@ -901,8 +969,13 @@ on_local_description_set (GstPromise * promise, gpointer data)
         gather_timeout_cb);
   g_mutex_unlock (&self->lock);
 
+  g_mutex_lock (&self->lock);
+  trickle = self->config.trickle && !self->counter_offer;
+  g_mutex_unlock (&self->lock);
+
   g_object_get (webrtcbin, "ice-gathering-state", &gathering, NULL);
-  if (gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+  /* Trickle: the server can gather (and TURN allocate) while we do. */
+  if (trickle || gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
     send_local_description (self);
 }
 
@@ -1453,6 +1526,10 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
       if (!resp->location)
         warn_no_location (self, resp);
       handle_answer (self, resp);
+      /* Without a resource there is nothing to PATCH: the candidates stay
+       * with us and the server learns them from our checks (prflx). */
+      if (resp->location)
+        gst_whep_ice_set_resource (self->ice, resp->location, resp->etag);
       subscribe_server_events (self, resp);
       return;
     case 406:
@@ -1469,6 +1546,112 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
       fail_session (self, failure_from_response (resp, "the offer"));
       return;
   }
+}
+
+/* --- ICE over PATCH --- */
+
+/* Client thread. */
+static void
+on_ice_event (GstWhepIce * ice, GstWhepIceEvent event, guint http_status,
+    const gchar * detail, gpointer data)
+{
+  GstWhepSession *self = data;
+  GstWhepFailure *failure;
+
+  switch (event) {
+    case GST_WHEP_ICE_EVENT_TRICKLE_REFUSED:
+      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+          FALSE, self->config.endpoint, g_strdup (detail),
+          "The WHEP server does not take trickled ICE candidates (%u): "
+          "offers will carry every candidate from now on", http_status);
+      failure->http_status = http_status;
+      emit (self, GST_WHEP_SESSION_EVENT_TRICKLE_REFUSED, failure);
+      gst_whep_failure_free (failure);
+      break;
+    case GST_WHEP_ICE_EVENT_RESTART_ANSWERED:
+      GST_INFO_OBJECT (self, "the server took the ICE restart: waiting for "
+          "media on the new path");
+      break;
+    case GST_WHEP_ICE_EVENT_RESTART_REFUSED:
+      /* WHEP: a failed restart does not end the server's session, but this
+       * path is gone: a new session (through rotation) is the way out. */
+      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+          TRUE, self->config.endpoint, g_strdup (detail),
+          "The connection to the WHEP server was lost and the server "
+          "refused an ICE restart (%s)", detail);
+      failure->http_status = http_status;
+      emit (self, GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED, failure);
+      fail_session (self, failure);
+      break;
+  }
+}
+
+gboolean
+gst_whep_session_restart_ice (GstWhepSession * self)
+{
+  gboolean allowed, started;
+
+  g_return_val_if_fail (GST_IS_WHEP_SESSION (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  if (self->ice_restarting) {
+    g_mutex_unlock (&self->lock);
+    return TRUE;
+  }
+  allowed = self->config.ice_restart && !self->closing && !self->counter_offer
+      && self->state != GST_WHEP_SESSION_FAILED && self->resource_url
+      && self->t_connected;
+  if (allowed) {
+    self->ice_restarting = TRUE;
+    self->t_restart = g_get_monotonic_time ();
+  }
+  g_mutex_unlock (&self->lock);
+  if (!allowed)
+    return FALSE;
+
+  started = gst_whep_ice_restart (self->ice);
+  if (!started) {
+    g_mutex_lock (&self->lock);
+    self->ice_restarting = FALSE;
+    g_mutex_unlock (&self->lock);
+  }
+  return started;
+}
+
+gboolean
+gst_whep_session_is_restarting_ice (GstWhepSession * self)
+{
+  gboolean restarting;
+
+  g_mutex_lock (&self->lock);
+  restarting = self->ice_restarting;
+  g_mutex_unlock (&self->lock);
+  return restarting;
+}
+
+gint64
+gst_whep_session_get_ice_restart_time (GstWhepSession * self)
+{
+  gint64 started;
+
+  g_mutex_lock (&self->lock);
+  started = self->ice_restarting ? self->t_restart : 0;
+  g_mutex_unlock (&self->lock);
+  return started;
+}
+
+gint64
+gst_whep_session_end_ice_restart (GstWhepSession * self)
+{
+  gint64 started;
+
+  g_mutex_lock (&self->lock);
+  started = self->ice_restarting ? self->t_restart : 0;
+  if (self->ice_restarting)
+    self->ice_restarts++;
+  self->ice_restarting = FALSE;
+  g_mutex_unlock (&self->lock);
+  return started;
 }
 
 /* --- public --- */
@@ -1512,8 +1695,11 @@ gst_whep_session_new (const GstWhepSessionConfig * config,
   c->delete_timeout_ms = config->delete_timeout_ms ?
       config->delete_timeout_ms : 2000;
   c->context = g_main_context_ref (config->context);
+  c->trickle = config->trickle;
+  c->ice_restart = config->ice_restart;
   self->listener = listener;
   self->listener_data = user_data;
+  self->ice = gst_whep_ice_new (c->client, c->trickle, on_ice_event, self);
 
   self->webrtcbin = create_webrtcbin (self);
   if (self->webrtcbin) {
@@ -1581,6 +1767,7 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   g_mutex_unlock (&self->lock);
 
   g_cancellable_cancel (self->cancellable);
+  gst_whep_ice_close (self->ice);
 
   g_mutex_lock (&self->lock);
   sse = g_steal_pointer (&self->sse_stream_url);
@@ -1662,8 +1849,16 @@ gst_whep_session_get_timings (GstWhepSession * self)
       "first-frame-ms", G_TYPE_DOUBLE, ms_between (self->t_connected,
           self->t_first_frame),
       "total-ms", G_TYPE_DOUBLE, ms_between (self->t_start,
-          self->t_first_frame), NULL);
+          self->t_first_frame),
+      "offer-ms", G_TYPE_DOUBLE, ms_between (self->t_start, self->t_offer),
+      "gathering-ms", G_TYPE_DOUBLE, ms_between (self->t_start,
+          self->t_gathered),
+      "trickle", G_TYPE_BOOLEAN, self->posted && self->t_gathered
+      && self->t_post < self->t_gathered && !self->counter_offer,
+      "ice-restarts", G_TYPE_UINT, self->ice_restarts, NULL);
   g_mutex_unlock (&self->lock);
+  gst_structure_set (s, "trickled-candidates", G_TYPE_UINT,
+      gst_whep_ice_get_trickled_candidates (self->ice), NULL);
   return s;
 }
 
@@ -1836,6 +2031,11 @@ gst_whep_session_dispose (GObject * object)
   if (self->webrtcbin) {
     disconnect_webrtcbin (self, self->webrtcbin);
     gst_clear_object (&self->webrtcbin);
+  }
+  if (self->ice) {
+    /* Its callbacks point at us: nothing may call back once we are gone. */
+    gst_whep_ice_close (self->ice);
+    gst_clear_object (&self->ice);
   }
   gst_clear_object (&self->video_rtp_pad);
 

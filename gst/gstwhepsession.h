@@ -72,6 +72,13 @@ typedef enum
                                          * where to POST (NULL: the endpoint) */
   GST_WHEP_SESSION_EVENT_ACTIVE,        /* the publication is live */
   GST_WHEP_SESSION_EVENT_INACTIVE,      /* the publication stopped for now */
+  /* ICE over PATCH (gstwhepice.h): */
+  GST_WHEP_SESSION_EVENT_TRICKLE_REFUSED,       /* the server has no trickle
+                                                 * PATCH (failure: why) */
+  GST_WHEP_SESSION_EVENT_ICE_RESTART_STARTED,   /* the session started an
+                                                 * ICE restart itself */
+  GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED,   /* the server refused it;
+                                                 * FAILED follows */
 } GstWhepSessionEvent;
 
 typedef void (*GstWhepSessionListener) (GstWhepSession * session,
@@ -93,6 +100,9 @@ typedef struct
   GstCaps *audio_caps;
   guint gather_timeout_ms;
   guint delete_timeout_ms;
+  gboolean trickle;             /* POST at once, PATCH candidates later */
+  gboolean ice_restart;         /* restart ICE over PATCH when the path is
+                                 * lost (else the session just fails) */
   GMainContext *context;        /* where the session's timers run */
 } GstWhepSessionConfig;
 
@@ -121,7 +131,10 @@ gint64 gst_whep_session_get_post_time (GstWhepSession * session);
 /* Time spent per phase so far, as a structure: gather-ms (start → POST),
  * answer-ms (POST → answer), ice-ms (answer → ICE connected), dtls-ms
  * (ICE → DTLS connected), connect-ms (ice + dtls), first-frame-ms
- * (connected → first decoded frame), total-ms; -1 where not reached. */
+ * (connected → first decoded frame), total-ms, gathering-ms (start → ICE
+ * gathering complete); -1 where not reached.  Also trickle (the POST left
+ * before gathering was complete), trickled-candidates (sent by PATCH) and
+ * ice-restarts (successful). */
 GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
 /* Monotonic time (µs) of the first decoded frame, 0 before. */
 gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
@@ -132,6 +145,20 @@ gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
  * @timeout_ms; never call it from webrtcbin's thread. */
 GstStructure *gst_whep_session_get_candidate_pair (GstWhepSession * session,
     guint timeout_ms);
+
+/* Starts an ICE restart over PATCH (gstwhepice.h) on a connected session;
+ * TRUE when one is under way (already, or now).  While it is, ICE failures
+ * do not fail the session: the caller judges the restart by the media and
+ * calls end_ice_restart() when media is back, or closes the session when
+ * it takes too long.  A server that refuses the restart fails the session
+ * (GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED, then FAILED). */
+gboolean gst_whep_session_restart_ice (GstWhepSession * session);
+gboolean gst_whep_session_is_restarting_ice (GstWhepSession * session);
+/* When the restart under way started (monotonic µs), 0 when none is. */
+gint64 gst_whep_session_get_ice_restart_time (GstWhepSession * session);
+/* Marks the restart under way as successful; returns when it started
+ * (monotonic µs), 0 when none was under way. */
+gint64 gst_whep_session_end_ice_restart (GstWhepSession * session);
 
 /* ICE servers the server announced in its Link headers
  * (GstWhepIceServer*), or NULL. */

@@ -72,6 +72,8 @@ GST_DEBUG_CATEGORY_STATIC (whep_src_debug);
 #define DEFAULT_ROTATION_LEAD 0
 #define DEFAULT_MEDIA_TIMEOUT 1000
 #define DEFAULT_HOLD_MODE GST_WHEP_SRC_HOLD_REPEAT
+#define DEFAULT_TRICKLE_ICE GST_WHEP_SRC_TRICKLE_AUTO
+#define DEFAULT_ICE_RESTART_TIMEOUT 5000
 
 #define RETRY_BASE_MS 500
 #define RETRY_MAX_MS 30000
@@ -103,6 +105,8 @@ enum
   PROP_ROTATION_LEAD,
   PROP_MEDIA_TIMEOUT,
   PROP_HOLD_MODE,
+  PROP_TRICKLE_ICE,
+  PROP_ICE_RESTART_TIMEOUT,
   PROP_STATUS,
   PROP_STATISTICS,
 };
@@ -132,6 +136,8 @@ struct _GstWhepSrc
   guint rotation_lead_ms;
   guint media_timeout_ms;
   GstWhepSrcHoldMode hold_mode;
+  GstWhepSrcTrickleMode trickle_ice;
+  guint ice_restart_timeout_ms;
 
   /* Output.  Protected by output_lock.  The switches and their ghost src
    * pads are made on first use and live as long as the element. */
@@ -160,6 +166,8 @@ struct _GstWhepSrc
   gboolean gave_up;
   gboolean ever_played;
   gboolean one_session_only;    /* the server refused a second session */
+  gboolean server_no_trickle;   /* the server refused a trickle PATCH */
+  gboolean server_no_restart;   /* the server refused an ICE restart */
   gint64 next_first_frame_us;   /* when the standby decoded its first frame */
   gdouble last_loss_age_s;      /* age of the last session the server ended */
   gdouble learned_lifetime_s;
@@ -181,6 +189,8 @@ struct _GstWhepSrc
   guint64 retries;
   guint64 rotations;
   guint64 early_losses;
+  guint64 ice_restarts;         /* that brought the media back */
+  guint64 ice_restarts_failed;
   gdouble first_frame_ms;       /* start → first frame of the first session */
   gint64 t_start;
   GstStructure *last_timings;
@@ -1142,6 +1152,34 @@ handle_publication_state (GstWhepSrc * self, gboolean active)
     set_status (self, GST_WHEP_SRC_STATUS_PLAYING);
 }
 
+/* The server does not take trickle PATCHes: from now on offers carry every
+ * candidate.  405/501 say there is no PATCH at all, so no ICE restart
+ * either; another 4xx (e.g. 422) only that trickle is not supported. */
+static void
+handle_trickle_refused (GstWhepSrc * self, const GstWhepFailure * failure)
+{
+  guint status = failure ? failure->http_status : 0;
+
+  GST_INFO_OBJECT (self, "%s", failure ? failure->message :
+      "trickle refused");
+  g_mutex_lock (&self->state_lock);
+  self->server_no_trickle = TRUE;
+  if (status == 405 || status == 501)
+    self->server_no_restart = TRUE;
+  g_mutex_unlock (&self->state_lock);
+}
+
+static void
+post_ice_restart_started (GstWhepSrc * self, GstWhepSession * session,
+    const gchar * reason)
+{
+  GST_INFO_OBJECT (self, "%s: ICE restart (%s)", GST_ELEMENT_NAME (session),
+      reason);
+  post_element_message (self, gst_structure_new ("whepsrc/ice-restart-started",
+          "session-id", G_TYPE_UINT, gst_whep_session_get_id (session),
+          "reason", G_TYPE_STRING, reason, NULL));
+}
+
 static void
 handle_session_event (GstWhepSrc * self, ControlEvent * ev)
 {
@@ -1178,6 +1216,27 @@ handle_session_event (GstWhepSrc * self, ControlEvent * ev)
       if (current)
         handle_publication_state (self,
             ev->event == GST_WHEP_SESSION_EVENT_ACTIVE);
+      break;
+    case GST_WHEP_SESSION_EVENT_TRICKLE_REFUSED:
+      handle_trickle_refused (self, ev->failure);
+      break;
+    case GST_WHEP_SESSION_EVENT_ICE_RESTART_STARTED:
+      if (current)
+        post_ice_restart_started (self, ev->session, "ice-failed");
+      break;
+    case GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED:
+      /* 4xx/501: this server has no ICE restart; a 5xx or no answer may
+       * be a passing trouble. */
+      if (ev->failure && (ev->failure->http_status == 501
+              || (ev->failure->http_status >= 400
+                  && ev->failure->http_status < 500))) {
+        g_mutex_lock (&self->state_lock);
+        self->server_no_restart = TRUE;
+        g_mutex_unlock (&self->state_lock);
+      }
+      g_mutex_lock (&self->state_lock);
+      self->ice_restarts_failed++;
+      g_mutex_unlock (&self->state_lock);
       break;
     case GST_WHEP_SESSION_EVENT_STATE:
       if (gst_whep_session_get_state (ev->session) ==
@@ -1269,6 +1328,48 @@ session_listener (GstWhepSession * session, GstWhepSessionEvent event,
 
 /* --- watchdog (control thread) --- */
 
+/* An ICE restart succeeded when media came back after it started, and
+ * failed when none came within ice-restart-timeout: then the session is
+ * replaced like any lost one (the output holds meanwhile). */
+static void
+judge_ice_restart (GstWhepSrc * self, GstWhepSession * session,
+    gint64 last_media_us, gint64 now)
+{
+  gint64 started = gst_whep_session_get_ice_restart_time (session);
+  guint timeout_ms;
+
+  GST_OBJECT_LOCK (self);
+  timeout_ms = self->ice_restart_timeout_ms;
+  GST_OBJECT_UNLOCK (self);
+
+  if (started && last_media_us > started) {
+    gst_whep_session_end_ice_restart (session);
+    g_mutex_lock (&self->state_lock);
+    self->ice_restarts++;
+    g_mutex_unlock (&self->state_lock);
+    GST_INFO_OBJECT (self, "%s: ICE restart brought the media back after "
+        "%.0f ms", GST_ELEMENT_NAME (session), (last_media_us - started) /
+        1000.0);
+    post_element_message (self, gst_structure_new ("whepsrc/ice-restarted",
+            "session-id", G_TYPE_UINT, gst_whep_session_get_id (session),
+            "duration-ms", G_TYPE_DOUBLE, (last_media_us - started) / 1000.0,
+            NULL));
+    return;
+  }
+  if (started && now - started > (gint64) timeout_ms * 1000) {
+    g_autofree gchar *msg = g_strdup_printf ("An ICE restart did not bring "
+        "the media back within %u ms", timeout_ms);
+    GstWhepFailure failure = {
+      .domain = GST_RESOURCE_ERROR,.code = GST_RESOURCE_ERROR_READ,
+      .message = msg,.retryable = TRUE,.retry_after_s = -1,
+    };
+    g_mutex_lock (&self->state_lock);
+    self->ice_restarts_failed++;
+    g_mutex_unlock (&self->state_lock);
+    handle_current_failed (self, session, &failure, last_media_us);
+  }
+}
+
 /* Silent deaths: a provider that closes a session without a DTLS alert or
  * a BYE just stops sending.  And a standby that never manages to take
  * over. */
@@ -1310,7 +1411,14 @@ watchdog_cb (gpointer data)
             on_air_until), playing_since);
     /* Judged only while it is on air: a session the output has just left
      * for its successor is being retired, not lost. */
-    if (on_air && now - last > (gint64) media_timeout_ms * 1000) {
+    if (gst_whep_session_is_restarting_ice (current)) {
+      judge_ice_restart (self, current, on_air_until, now);
+    } else if (on_air && now - last > (gint64) media_timeout_ms * 1000
+        && !next_ready && gst_whep_session_restart_ice (current)) {
+      /* A standby that already plays is quicker; otherwise try to keep
+       * this session on a new path before giving it up. */
+      post_ice_restart_started (self, current, "media-timeout");
+    } else if (on_air && now - last > (gint64) media_timeout_ms * 1000) {
       g_autofree gchar *msg = g_strdup_printf ("No media from the WHEP "
           "server for %u ms", media_timeout_ms);
       GstWhepFailure failure = {
@@ -1328,7 +1436,7 @@ watchdog_cb (gpointer data)
 /* --- starting sessions (control thread) --- */
 
 static gchar **
-split_addresses (const gchar * list)
+split_list (const gchar * list)
 {
   g_auto (GStrv) parts = NULL;
   GPtrArray *out;
@@ -1378,8 +1486,7 @@ add_link_ice_servers (GstWhepSrc * self, GstWhepSessionConfig * config)
 static void
 fill_session_config (GstWhepSrc * self, GstWhepSessionConfig * config)
 {
-  gboolean use_link_headers;
-
+  gboolean use_link_headers, trickle, ice_restart;
   gchar *next_endpoint;
 
   g_mutex_lock (&self->state_lock);
@@ -1389,13 +1496,10 @@ fill_session_config (GstWhepSrc * self, GstWhepSessionConfig * config)
   GST_OBJECT_LOCK (self);
   config->endpoint = next_endpoint ? next_endpoint : g_strdup (self->endpoint);
   config->stun_server = g_strdup (self->stun_server);
-  if (self->turn_server) {
-    config->turn_servers = g_new0 (gchar *, 2);
-    config->turn_servers[0] = g_strdup (self->turn_server);
-  }
+  config->turn_servers = split_list (self->turn_server);
   config->ice_transport_policy = self->ice_transport_policy;
   config->latency_ms = self->latency_ms;
-  config->ice_local_addresses = split_addresses (self->ice_local_addresses);
+  config->ice_local_addresses = split_list (self->ice_local_addresses);
   config->video_caps = self->video_caps ? gst_caps_ref (self->video_caps) :
       NULL;
   config->audio_caps = self->audio_caps ? gst_caps_ref (self->audio_caps) :
@@ -1403,7 +1507,15 @@ fill_session_config (GstWhepSrc * self, GstWhepSessionConfig * config)
   config->gather_timeout_ms = MAX (self->timeout_s, 1) * 1000;
   config->delete_timeout_ms = DELETE_TIMEOUT_MS;
   use_link_headers = self->use_link_headers;
+  trickle = self->trickle_ice == GST_WHEP_SRC_TRICKLE_AUTO;
+  ice_restart = self->ice_restart_timeout_ms > 0;
   GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->state_lock);
+  /* Once refused, never again: every PATCH would only cost a round trip. */
+  config->trickle = trickle && !self->server_no_trickle;
+  config->ice_restart = ice_restart && !self->server_no_restart;
+  g_mutex_unlock (&self->state_lock);
 
   if (use_link_headers)
     add_link_ice_servers (self, config);
@@ -1542,6 +1654,8 @@ gst_whep_src_start (GstWhepSrc * self)
   self->attempt = 0;
   self->holding[0] = self->holding[1] = FALSE;
   self->server_inactive = FALSE;
+  self->server_no_trickle = FALSE;
+  self->server_no_restart = FALSE;
   self->t_start = g_get_monotonic_time ();
   self->first_frame_ms = -1;
   self->thread = g_thread_new ("whepsrc-ctl", control_thread_main, self);
@@ -1699,6 +1813,10 @@ build_statistics (GstWhepSrc * self)
       "retries", G_TYPE_UINT64, self->retries,
       "rotations", G_TYPE_UINT64, self->rotations,
       "early-losses", G_TYPE_UINT64, self->early_losses,
+      "ice-restarts", G_TYPE_UINT64, self->ice_restarts,
+      "ice-restarts-failed", G_TYPE_UINT64, self->ice_restarts_failed,
+      "server-trickle", G_TYPE_BOOLEAN, !self->server_no_trickle,
+      "server-ice-restart", G_TYPE_BOOLEAN, !self->server_no_restart,
       "learned-session-lifetime", G_TYPE_DOUBLE, self->learned_lifetime_s,
       "one-session-only", G_TYPE_BOOLEAN, self->one_session_only,
       "first-frame-ms", G_TYPE_DOUBLE, self->first_frame_ms,
@@ -1827,6 +1945,12 @@ gst_whep_src_set_property (GObject * object, guint prop_id,
     case PROP_MEDIA_TIMEOUT:
       self->media_timeout_ms = g_value_get_uint (value);
       break;
+    case PROP_TRICKLE_ICE:
+      self->trickle_ice = g_value_get_enum (value);
+      break;
+    case PROP_ICE_RESTART_TIMEOUT:
+      self->ice_restart_timeout_ms = g_value_get_uint (value);
+      break;
     case PROP_HOLD_MODE:
       self->hold_mode = g_value_get_enum (value);
       break;
@@ -1911,6 +2035,12 @@ gst_whep_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MEDIA_TIMEOUT:
       g_value_set_uint (value, self->media_timeout_ms);
+      break;
+    case PROP_TRICKLE_ICE:
+      g_value_set_enum (value, self->trickle_ice);
+      break;
+    case PROP_ICE_RESTART_TIMEOUT:
+      g_value_set_uint (value, self->ice_restart_timeout_ms);
       break;
     case PROP_HOLD_MODE:
       g_value_set_enum (value, self->hold_mode);
@@ -2033,6 +2163,8 @@ gst_whep_src_init (GstWhepSrc * self)
   self->rotation_lead_ms = DEFAULT_ROTATION_LEAD;
   self->media_timeout_ms = DEFAULT_MEDIA_TIMEOUT;
   self->hold_mode = DEFAULT_HOLD_MODE;
+  self->trickle_ice = DEFAULT_TRICKLE_ICE;
+  self->ice_restart_timeout_ms = DEFAULT_ICE_RESTART_TIMEOUT;
   self->rand = g_rand_new ();
   self->first_frame_ms = -1;
   self->status = GST_WHEP_SRC_STATUS_STOPPED;
@@ -2095,12 +2227,15 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
   /**
    * GstWhepSrc:turn-server:
    *
-   * TURN server as turn(s)://username:password@host:port[?transport=tcp].
+   * TURN server(s) as turn(s)://username:password@host:port[?transport=tcp];
+   * several are separated by commas.  Username and password are
+   * percent-encoded where they hold ':' or '@' (time-limited credentials,
+   * "expiry:user", need "%3A").
    */
   g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
       g_param_spec_string ("turn-server", "TURN server",
-          "TURN server, as turn(s)://user:password@host:port"
-          "[?transport=udp|tcp] (credentials never logged)",
+          "TURN server(s), as turn(s)://user:password@host:port"
+          "[?transport=udp|tcp], comma-separated (credentials never logged)",
           DEFAULT_TURN_SERVER, CONFIG_FLAGS));
   /**
    * GstWhepSrc:ice-transport-policy:
@@ -2258,6 +2393,37 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
           "silence) or send GAP events", GST_TYPE_WHEP_SRC_HOLD_MODE,
           DEFAULT_HOLD_MODE, CONFIG_FLAGS));
   /**
+   * GstWhepSrc:trickle-ice:
+   *
+   * How local ICE candidates reach the server.  "auto" POSTs the offer as
+   * soon as it exists and PATCHes candidates as they are gathered
+   * (application/trickle-ice-sdpfrag, If-Match with the ETag); once the
+   * server answers a PATCH with 405, 501 or another 4xx, whepsrc gathers
+   * fully before POSTing for as long as it runs.  "off" always gathers
+   * first.
+   */
+  g_object_class_install_property (gobject_class, PROP_TRICKLE_ICE,
+      g_param_spec_enum ("trickle-ice", "Trickle ICE",
+          "auto: POST at once and PATCH candidates (full gathering once the "
+          "server refuses a PATCH); off: gather fully before POSTing",
+          GST_TYPE_WHEP_SRC_TRICKLE_MODE, DEFAULT_TRICKLE_ICE, CONFIG_FLAGS));
+  /**
+   * GstWhepSrc:ice-restart-timeout:
+   *
+   * When the media of a session stops (media-timeout) or its ICE
+   * connection fails, whepsrc first tries an ICE restart over PATCH
+   * (If-Match: "*"), keeping the session and its DTLS; if no media comes
+   * back within this many milliseconds, or the server refuses the restart,
+   * the session is replaced by a new one.  0 never restarts ICE.
+   */
+  g_object_class_install_property (gobject_class, PROP_ICE_RESTART_TIMEOUT,
+      g_param_spec_uint ("ice-restart-timeout", "ICE restart timeout",
+          "Milliseconds an ICE restart may take to bring the media back "
+          "before the session is replaced (0 = never restart ICE)", 0,
+          G_MAXINT, DEFAULT_ICE_RESTART_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
    * GstWhepSrc:status:
    *
    * What whepsrc is doing now.
@@ -2292,4 +2458,5 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_STATUS, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_HOLD_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_TRICKLE_MODE, 0);
 }

@@ -155,11 +155,24 @@ write_snapshot (Stats * stats, const gchar * path)
   return ok;
 }
 
+static gboolean
+first_frame_seen (Stats * stats)
+{
+  gboolean seen;
+
+  g_mutex_lock (&stats->lock);
+  seen = stats->frames > 0;
+  g_mutex_unlock (&stats->lock);
+  return seen;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree gchar *endpoint = NULL, *snapshot = NULL, *addresses = NULL;
   g_autofree gchar *token = NULL, *csv = NULL;
+  g_auto (GStrv) settings = NULL;
+  gboolean until_first_frame = FALSE;
   gdouble seconds = 10;
   gint lifetime = 0, media_timeout = -1;
   gboolean quiet = FALSE;
@@ -183,6 +196,11 @@ main (int argc, char **argv)
     {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv,
         "Write 'ms since start,frame counter' per frame", "FILE"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No bus messages", NULL},
+    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings,
+        "Set a whepsrc property (repeatable), e.g. trickle-ice=off",
+        "NAME=VALUE"},
+    {"until-first-frame", 0, 0, G_OPTION_ARG_NONE, &until_first_frame,
+        "Stop at the first picture (for set-up benchmarks)", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— play a WHEP "
@@ -220,6 +238,16 @@ main (int argc, char **argv)
     g_object_set (src, "session-lifetime", lifetime, NULL);
   if (media_timeout >= 0)
     g_object_set (src, "media-timeout", media_timeout, NULL);
+  for (gchar ** set = settings; set && *set; set++) {
+    g_auto (GStrv) kv = g_strsplit (*set, "=", 2);
+
+    if (!kv[0] || !kv[1] || !g_object_class_find_property
+        (G_OBJECT_GET_CLASS (src), kv[0])) {
+      g_printerr ("--set %s: not a whepsrc property=value\n", *set);
+      return 2;
+    }
+    gst_util_set_object_arg (G_OBJECT (src), kv[0], kv[1]);
+  }
   if (csv)
     stats.csv = g_string_new ("ms,counter\n");
   g_object_set_data (G_OBJECT (pipeline), "stats", &stats);
@@ -233,7 +261,8 @@ main (int argc, char **argv)
   stats.t_playing = g_get_monotonic_time ();
   deadline = stats.t_playing + (gint64) (seconds * G_USEC_PER_SEC);
 
-  while (!failed && g_get_monotonic_time () < deadline) {
+  while (!failed && g_get_monotonic_time () < deadline
+      && !(until_first_frame && first_frame_seen (&stats))) {
     GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
         GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_ELEMENT);
     if (!msg)

@@ -628,6 +628,47 @@ patch_counter_answer (WhepServer * server, SoupServerMessage * msg,
   return TRUE;
 }
 
+static const gchar *
+if_match_header (SoupServerMessage * msg)
+{
+  const gchar *value = soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "If-Match");
+
+  return value != NULL ? value : "-";
+}
+
+/* WHEP ICE restart: 200 with our new credentials and candidates and a new
+ * ETag, or 422 with --no-ice-restart (a session supporting only trickle
+ * MUST answer 422 to a restart). */
+static void
+patch_ice_restart (WhepServer * server, SoupServerMessage * msg,
+    WhepSession * session, const WhepSdpFrag * frag)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *answer = NULL;
+
+  if (server->opts->no_ice_restart) {
+    reply_text (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+        "ICE restart not supported");
+    return;
+  }
+  answer = whep_session_restart_ice (session, frag, &error);
+  if (answer == NULL) {
+    reply_text (msg, g_error_matches (error, WHEP_SESSION_ERROR,
+            WHEP_SESSION_ERROR_ENDED) ? SOUP_STATUS_NOT_FOUND :
+        SOUP_STATUS_UNPROCESSABLE_ENTITY, error->message);
+    return;
+  }
+  whep_server_event ("ice-restart id=%s candidates=%u if-match=%s",
+      whep_session_get_id (session), frag->candidates->len,
+      if_match_header (msg));
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, SDPFRAG_TYPE, SOUP_MEMORY_COPY,
+      answer, strlen (answer));
+  soup_message_headers_replace (response_headers (msg), "ETag",
+      whep_session_get_etag (session));
+}
+
 /* Trickle ICE (RFC 8840 fragment); sets the reply. */
 static void
 patch_trickle (WhepServer * server, SoupServerMessage * msg,
@@ -654,14 +695,14 @@ patch_trickle (WhepServer * server, SoupServerMessage * msg,
     return;
   }
   if (whep_session_is_ice_restart (session, frag->ice_ufrag)) {
-    reply_text (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-        "ICE restart not supported");
+    patch_ice_restart (server, msg, session, frag);
     return;
   }
 
   added = whep_session_add_candidates (session, frag);
-  GST_DEBUG ("session %s: %u of %u trickled candidates added",
-      whep_session_get_id (session), added, frag->candidates->len);
+  whep_server_event ("trickle id=%s candidates=%u added=%u end=%s "
+      "if-match=%s", whep_session_get_id (session), frag->candidates->len,
+      added, frag->end_of_candidates ? "yes" : "no", if_match_header (msg));
   reply_empty (msg, SOUP_STATUS_NO_CONTENT);
 }
 

@@ -353,6 +353,8 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
         "PATCH handling: trickle|405|501|none (default trickle)", "MODE"},
     {"etag", 0, 0, G_OPTION_ARG_STRING, &raw.etag,
         "ETag in the 201: quoted|star|none (default quoted)", "MODE"},
+    {"no-ice-restart", 0, 0, G_OPTION_ARG_NONE, &opts->no_ice_restart,
+        "Answer ICE restart PATCHes with 422 (trickle only)", NULL},
     {"strict-etag", 0, 0, G_OPTION_ARG_NONE, &opts->strict_etag,
         "PATCH needs a matching If-Match (412, 428 when missing)", NULL},
     {"token", 0, 0, G_OPTION_ARG_STRING, &opts->token,

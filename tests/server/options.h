@@ -82,6 +82,7 @@ typedef struct
   WhepPatchMode patch;
   WhepEtagMode etag;
   gboolean strict_etag;
+  gboolean no_ice_restart;      /* 422 to ICE restarts (trickle only) */
   gchar *token;
   gint auth_status;
   GPtrArray *ice_servers;       /* of WhepIceServer */

@@ -23,6 +23,9 @@
 #include "session.h"
 
 #include <gst/webrtc/webrtc.h>
+
+/* How long after an ICE restart a failed connection is left to recover. */
+#define RESTART_GRACE_S 20
 #include <nice/agent.h>
 #include <string.h>
 
@@ -92,6 +95,7 @@ struct _WhepSession
   gboolean connected;
   guint patches;
   gchar *remote_ufrag;          /* the player's ICE ufrag */
+  gint64 last_restart;          /* monotonic µs of the last ICE restart */
   GPtrArray *mids;              /* mid of each m-line of the offer */
 
   gchar *pem;                   /* --unique-certificate: ours */
@@ -732,6 +736,15 @@ session_check_connection (WhepSession * session)
           session_media_check_cb, session);
     }
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    /* After an ICE restart, checks fail while the path is still down and
+     * succeed again once it is back: like real servers, give it time (the
+     * player DELETEs the session when it gives up). */
+    if (session->last_restart && g_get_monotonic_time () -
+        session->last_restart < RESTART_GRACE_S * G_USEC_PER_SEC) {
+      GST_INFO ("session %s: connection failed during an ICE restart",
+          session->id);
+      return;
+    }
     whep_session_end (session, WHEP_SESSION_END_EXPIRED, "connection-failed");
   }
 }
@@ -1203,6 +1216,115 @@ whep_session_is_ice_restart (WhepSession * session, const gchar * ufrag)
 {
   return ufrag != NULL && session->remote_ufrag != NULL
       && strcmp (ufrag, session->remote_ufrag) != 0;
+}
+
+static NiceAgent *
+session_dup_agent (WhepSession * session)
+{
+  g_autoptr (GObject) ice = NULL;
+  GObject *agent = NULL;
+
+  g_object_get (session->webrtc, "ice-agent", &ice, NULL);
+  if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
+          "agent") != NULL)
+    g_object_get (ice, "agent", &agent, NULL);
+  return agent != NULL ? NICE_AGENT (agent) : NULL;
+}
+
+/* The player's restart fragment, applied to libnice under webrtcbin (which
+ * cannot restart ICE itself): our new credentials, the player's new ones,
+ * and its candidates replacing the old; appends our side's lines to
+ * @reply. */
+static gboolean
+session_restart_stream (WhepSession * session, NiceAgent * agent,
+    guint stream, const WhepSdpFrag * frag, GString * reply)
+{
+  g_autofree gchar *ufrag = NULL;
+  g_autofree gchar *pwd = NULL;
+  GSList *remote = NULL, *local, *l;
+  guint i;
+
+  if (!nice_agent_restart_stream (agent, stream)
+      || !nice_agent_get_local_credentials (agent, stream, &ufrag, &pwd))
+    return FALSE;
+  nice_agent_set_remote_credentials (agent, stream, frag->ice_ufrag,
+      frag->ice_pwd);
+  for (i = 0; i < frag->candidates->len; i++) {
+    const WhepFragCandidate *c = g_ptr_array_index (frag->candidates, i);
+    g_autofree gchar *line = g_strdup_printf ("a=%s", c->candidate);
+    NiceCandidate *parsed;
+
+    if (!whep_candidate_allowed (c->candidate, session->server->loopback_only,
+            NULL))
+      continue;
+    parsed = nice_agent_parse_remote_candidate_sdp (agent, stream, line);
+    if (parsed != NULL)
+      remote = g_slist_prepend (remote, parsed);
+  }
+  if (remote != NULL)
+    nice_agent_set_remote_candidates (agent, stream, 1, remote);
+  g_slist_free_full (remote, (GDestroyNotify) nice_candidate_free);
+
+  if (reply->len == 0)
+    g_string_append_printf (reply, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+        "m=audio 9 RTP/AVP 0\r\na=mid:%s\r\n", ufrag, pwd,
+        session->mids->len > 0 ? (const gchar *)
+        g_ptr_array_index (session->mids, 0) : "0");
+  local = nice_agent_get_local_candidates (agent, stream, 1);
+  for (l = local; l != NULL; l = l->next) {
+    g_autofree gchar *sdp = nice_agent_generate_local_candidate_sdp (agent,
+        l->data);
+    if (sdp != NULL)
+      g_string_append_printf (reply, "%s\r\n", sdp);
+  }
+  g_slist_free_full (local, (GDestroyNotify) nice_candidate_free);
+  return TRUE;
+}
+
+gchar *
+whep_session_restart_ice (WhepSession * session, const WhepSdpFrag * frag,
+    GError ** error)
+{
+  g_autoptr (GObject) agent = NULL;
+  g_autoptr (GString) reply = g_string_new (NULL);
+  guint stream, restarted = 0;
+
+  if (session->webrtc == NULL || session->state == STATE_ENDED) {
+    g_set_error (error, WHEP_SESSION_ERROR, WHEP_SESSION_ERROR_ENDED,
+        "the session has ended");
+    return NULL;
+  }
+  if (frag->ice_pwd == NULL) {
+    g_set_error (error, WHEP_SESSION_ERROR, WHEP_SESSION_ERROR_REJECTED,
+        "an ICE restart needs a=ice-ufrag and a=ice-pwd");
+    return NULL;
+  }
+  agent = (GObject *) session_dup_agent (session);
+  /* libnice numbers streams from 1 and has no list of them. */
+  for (stream = 1; agent != NULL && stream <= 8; stream++) {
+    g_autofree gchar *u = NULL;
+    g_autofree gchar *p = NULL;
+
+    if (!nice_agent_get_local_credentials (NICE_AGENT (agent), stream, &u, &p))
+      continue;
+    if (session_restart_stream (session, NICE_AGENT (agent), stream, frag,
+            reply))
+      restarted++;
+  }
+  if (restarted == 0) {
+    g_set_error (error, WHEP_SESSION_ERROR, WHEP_SESSION_ERROR_NEGOTIATION,
+        "libnice could not restart ICE");
+    return NULL;
+  }
+  g_string_append (reply, "a=end-of-candidates\r\n");
+
+  g_free (session->remote_ufrag);
+  session->remote_ufrag = g_strdup (frag->ice_ufrag);
+  /* A session that restarts ICE MUST use strong ETags (WHEP). */
+  g_free (session->etag);
+  session->etag = make_etag (WHEP_ETAG_QUOTED);
+  session->last_restart = g_get_monotonic_time ();
+  return g_string_free (g_steal_pointer (&reply), FALSE);
 }
 
 guint

@@ -73,6 +73,12 @@ void whep_session_set_answer (WhepSession * session, const gchar * sdp,
  * current one, i.e. the PATCH asks for an ICE restart. */
 gboolean whep_session_is_ice_restart (WhepSession * session,
     const gchar * ufrag);
+/* ICE restart (WHEP PATCH with new credentials): restarts libnice's
+ * stream, applies the player's credentials and candidates, takes a new
+ * ETag; returns our answer fragment (new credentials and candidates), or
+ * NULL with @error set. */
+gchar *whep_session_restart_ice (WhepSession * session,
+    const WhepSdpFrag * frag, GError ** error);
 /* Gives the fragment's candidates to webrtcbin; returns how many. */
 guint whep_session_add_candidates (WhepSession * session,
     const WhepSdpFrag * frag);
