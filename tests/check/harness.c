@@ -96,8 +96,11 @@ die_with_parent (gpointer parent_pid)
     raise (SIGTERM);            /* the parent is already gone */
 }
 
-TestServer *
-server_start_argv (const gchar * const *extra)
+/* Starts the test server listening (HTTP and ICE) on @address only; in
+ * network namespace @netns when set. */
+static TestServer *
+server_spawn (const gchar * netns, const gchar * address,
+    const gchar * const *extra)
 {
   const gchar *exe = g_getenv ("WHEP_TEST_SERVER");
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
@@ -108,13 +111,20 @@ server_start_argv (const gchar * const *extra)
   const gchar *line;
 
   fail_unless (exe != NULL, "WHEP_TEST_SERVER is not set");
+  if (netns) {
+    /* ip execs the server: the pid and the death signal stay its own. */
+    g_ptr_array_add (argv, (gpointer) "ip");
+    g_ptr_array_add (argv, (gpointer) "netns");
+    g_ptr_array_add (argv, (gpointer) "exec");
+    g_ptr_array_add (argv, (gpointer) netns);
+  }
   g_ptr_array_add (argv, (gpointer) exe);
   g_ptr_array_add (argv, (gpointer) "--address");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) address);
   g_ptr_array_add (argv, (gpointer) "--port");
   g_ptr_array_add (argv, (gpointer) "0");
   g_ptr_array_add (argv, (gpointer) "--ice-address");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) address);
   for (arg = extra; arg && *arg; arg++)
     g_ptr_array_add (argv, (gpointer) * arg);
   g_ptr_array_add (argv, NULL);
@@ -139,6 +149,35 @@ server_start_argv (const gchar * const *extra)
   server->base_url = g_strdup (line + strlen ("LISTENING "));
   server->endpoint = g_strdup_printf ("%s/whep/cam", server->base_url);
   return server;
+}
+
+TestServer *
+server_start_argv (const gchar * const *extra)
+{
+  return server_spawn (NULL, "127.0.0.1", extra);
+}
+
+TestServer *
+server_start_in_netns_argv (const gchar * netns, const gchar * address,
+    const gchar * const *extra)
+{
+  return server_spawn (netns, address, extra);
+}
+
+TestServer *
+server_start_in_netns (const gchar * netns, const gchar * address,
+    const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return server_spawn (netns, address, (const gchar * const *) args->pdata);
 }
 
 TestServer *
@@ -556,4 +595,23 @@ stop_and_check_no_leak (TestServer * server, Player * p)
   server_assert_no_leak (server);
   player_free (p);
   server_stop (server);
+}
+
+GstStructure *
+stats_candidate_pair (Player * p)
+{
+  GstStructure *stats = NULL;
+  const GstStructure *pair = NULL;
+  GstStructure *copy = NULL;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless (stats != NULL);
+  if (gst_structure_has_field_typed (stats, "candidate-pair",
+          GST_TYPE_STRUCTURE))
+    pair = gst_value_get_structure (gst_structure_get_value (stats,
+            "candidate-pair"));
+  if (pair)
+    copy = gst_structure_copy (pair);
+  gst_structure_free (stats);
+  return copy;
 }

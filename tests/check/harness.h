@@ -54,6 +54,12 @@ guint scaled (guint timeout_ms);
 
 TestServer *server_start (const gchar * first_arg, ...);
 TestServer *server_start_argv (const gchar * const *extra);
+/* The test server in network namespace @netns (ip netns exec), listening
+ * for HTTP and doing ICE on @address only. */
+TestServer *server_start_in_netns (const gchar * netns, const gchar * address,
+    const gchar * first_arg, ...) G_GNUC_NULL_TERMINATED;
+TestServer *server_start_in_netns_argv (const gchar * netns,
+    const gchar * address, const gchar * const *extra);
 guint server_count (TestServer * server, const gchar * prefix);
 gboolean server_wait (TestServer * server, const gchar * prefix, guint n,
     guint timeout_ms);
@@ -77,6 +83,9 @@ gboolean frames_at_least (Player * p, gpointer data);
 gboolean status_is (Player * p, gpointer data);
 gint status_value (const gchar * nick);
 guint64 stats_uint64 (Player * p, const gchar * field);
+/* The current session's candidate pair from whepsrc's statistics
+ * (local-/remote- address, port, type), or NULL; free it. */
+GstStructure *stats_candidate_pair (Player * p);
 void assert_error (GstMessage * msg, GQuark domain, gint code,
     const gchar * fragment, guint http_status);
 void play_and_check (TestServer * server, Player * p, guint frames);
