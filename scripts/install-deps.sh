@@ -12,8 +12,8 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice glib-networking ca-certificates
-  # tests: network namespaces, NAT, TURN, certificates
-  iproute2 nftables coturn openssl
+  # tests: network namespaces (ip, ss), NAT (nft, sysctl), TURN, certificates
+  iproute2 nftables procps coturn openssl
 )
 
 missing=()
