@@ -74,6 +74,7 @@ struct _GstWhepSession
   GString *sse_data;            /* data lines being parsed */
   GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
   guint relay_candidates;       /* local relay candidates gathered */
+  gboolean no_relay;            /* relay only, and gathering found none */
   gboolean ice_restarting;      /* an ICE restart is under way: ICE failures
                                  * are expected until it ends */
   guint ice_restarts;           /* restarts that brought the media back */
@@ -887,12 +888,30 @@ send_local_description (GstWhepSession * self)
       self->config.endpoint, text, NULL, on_post_done, gst_object_ref (self));
 }
 
+/* ice-transport-policy=relay and gathering ended without a relay
+ * candidate. */
+static void
+fail_no_relay (GstWhepSession * self)
+{
+  guint n = self->config.turn_servers ?
+      g_strv_length (self->config.turn_servers) : 0;
+
+  fail_session (self, failure_new (GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+          g_strdup_printf ("%u TURN server(s) configured", n), "%s", n ?
+          "No TURN relay candidate: the TURN server refused the allocation "
+          "(wrong username or password?) or could not be reached, and "
+          "ice-transport-policy is relay" :
+          "No TURN server to relay through, and ice-transport-policy is "
+          "relay: set turn-server (or use-link-headers for the server's)"));
+}
+
 static void
 on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
     GstWhepSession * self)
 {
   GstWebRTCICEGatheringState state;
-  gboolean described, no_relay;
+  gboolean described, no_relay, waiting;
 
   gboolean posted;
 
@@ -910,19 +929,16 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
   g_mutex_unlock (&self->lock);
 
   /* Relay only and no relay: ICE has nothing to try, and would only time
-   * out.  Say what is wrong now. */
+   * out.  Say what is wrong now — once the answer is in, whose Link
+   * headers may name the TURN server the next session needs. */
   if (no_relay && self->config.ice_transport_policy ==
       GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY) {
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
-            g_strdup_printf ("%u TURN server(s) configured",
-                g_strv_length (self->config.turn_servers)),
-            "%s", self->config.turn_servers && self->config.turn_servers[0] ?
-            "No TURN relay candidate: the TURN server refused the allocation "
-            "(wrong username or password?) or could not be reached, and "
-            "ice-transport-policy is relay" :
-            "No TURN server to relay through, and ice-transport-policy is "
-            "relay: set turn-server (or use-link-headers for the server's)"));
+    g_mutex_lock (&self->lock);
+    self->no_relay = TRUE;
+    waiting = self->post_in_flight;
+    g_mutex_unlock (&self->lock);
+    if (!waiting)
+      fail_no_relay (self);
     return;
   }
   if (posted)
@@ -1481,11 +1497,13 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
       gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
   gboolean closing;
   gboolean orphaned;
+  gboolean no_relay;
 
   g_mutex_lock (&self->lock);
   self->post_in_flight = FALSE;
   closing = self->closing;
   orphaned = self->post_orphaned;
+  no_relay = self->no_relay;
   if (resp && resp->status >= 200 && resp->status < 300 && closing
       && !orphaned) {
     /* close() is still waiting for this answer: it deletes the session. */
@@ -1516,6 +1534,14 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
             g_strdup (err->message), "%s the WHEP endpoint %s: %s",
             timeout ? "No answer from" : "Could not reach",
             self->config.endpoint, err->message));
+    return;
+  }
+
+  if (no_relay && resp->status >= 200 && resp->status < 300) {
+    /* Gathering already found no relay: fail now that the resource (to
+     * DELETE) and the Link headers (for the next session) are known. */
+    remember_resource (self, resp);
+    fail_no_relay (self);
     return;
   }
 

@@ -1152,6 +1152,22 @@ handle_publication_state (GstWhepSrc * self, gboolean active)
     set_status (self, GST_WHEP_SRC_STATUS_PLAYING);
 }
 
+/* Keeps the ICE servers the server announced in its answer's Link headers
+ * for the next session: webrtcbin cannot take them after gathering. */
+static void
+keep_link_ice_servers (GstWhepSrc * self, GstWhepSession * session)
+{
+  g_autoptr (GPtrArray) servers =
+      gst_whep_session_dup_link_ice_servers (session);
+
+  if (!servers || !servers->len)
+    return;
+  g_mutex_lock (&self->state_lock);
+  g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
+  self->link_ice_servers = g_ptr_array_ref (servers);
+  g_mutex_unlock (&self->state_lock);
+}
+
 /* The server does not take trickle PATCHes: from now on offers carry every
  * candidate.  405/501 say there is no PATCH at all, so no ICE restart
  * either; another 4xx (e.g. 422) only that trickle is not supported. */
@@ -1191,6 +1207,9 @@ handle_session_event (GstWhepSrc * self, ControlEvent * ev)
 
   switch (ev->event) {
     case GST_WHEP_SESSION_EVENT_FAILED:
+      /* A session may fail after its answer came (e.g. no relay candidate):
+       * the ICE servers the answer announced are for the next one. */
+      keep_link_ice_servers (self, ev->session);
       if (next)
         handle_standby_failed (self, ev->session, ev->failure);
       else
@@ -1240,17 +1259,8 @@ handle_session_event (GstWhepSrc * self, ControlEvent * ev)
       break;
     case GST_WHEP_SESSION_EVENT_STATE:
       if (gst_whep_session_get_state (ev->session) ==
-          GST_WHEP_SESSION_CONNECTING) {
-        /* Keep the ICE servers the server announced for the next
-         * session: webrtcbin cannot take them after gathering. */
-        g_autoptr (GPtrArray) servers =
-            gst_whep_session_dup_link_ice_servers (ev->session);
-        g_mutex_lock (&self->state_lock);
-        g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
-        if (servers && servers->len)
-          self->link_ice_servers = g_ptr_array_ref (servers);
-        g_mutex_unlock (&self->state_lock);
-      }
+          GST_WHEP_SESSION_CONNECTING)
+        keep_link_ice_servers (self, ev->session);
       break;
   }
 }
