@@ -1644,17 +1644,6 @@ gst_whep_session_restart_ice (GstWhepSession * self)
   return started;
 }
 
-gboolean
-gst_whep_session_is_restarting_ice (GstWhepSession * self)
-{
-  gboolean restarting;
-
-  g_mutex_lock (&self->lock);
-  restarting = self->ice_restarting;
-  g_mutex_unlock (&self->lock);
-  return restarting;
-}
-
 gint64
 gst_whep_session_get_ice_restart_time (GstWhepSession * self)
 {
@@ -1666,18 +1655,14 @@ gst_whep_session_get_ice_restart_time (GstWhepSession * self)
   return started;
 }
 
-gint64
+void
 gst_whep_session_end_ice_restart (GstWhepSession * self)
 {
-  gint64 started;
-
   g_mutex_lock (&self->lock);
-  started = self->ice_restarting ? self->t_restart : 0;
   if (self->ice_restarting)
     self->ice_restarts++;
   self->ice_restarting = FALSE;
   g_mutex_unlock (&self->lock);
-  return started;
 }
 
 /* --- public --- */

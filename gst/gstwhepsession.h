@@ -153,12 +153,10 @@ GstStructure *gst_whep_session_get_candidate_pair (GstWhepSession * session,
  * it takes too long.  A server that refuses the restart fails the session
  * (GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED, then FAILED). */
 gboolean gst_whep_session_restart_ice (GstWhepSession * session);
-gboolean gst_whep_session_is_restarting_ice (GstWhepSession * session);
 /* When the restart under way started (monotonic µs), 0 when none is. */
 gint64 gst_whep_session_get_ice_restart_time (GstWhepSession * session);
-/* Marks the restart under way as successful; returns when it started
- * (monotonic µs), 0 when none was under way. */
-gint64 gst_whep_session_end_ice_restart (GstWhepSession * session);
+/* Marks the restart under way as successful. */
+void gst_whep_session_end_ice_restart (GstWhepSession * session);
 
 /* ICE servers the server announced in its Link headers
  * (GstWhepIceServer*), or NULL. */

@@ -1421,7 +1421,7 @@ watchdog_cb (gpointer data)
             on_air_until), playing_since);
     /* Judged only while it is on air: a session the output has just left
      * for its successor is being retired, not lost. */
-    if (gst_whep_session_is_restarting_ice (current)) {
+    if (gst_whep_session_get_ice_restart_time (current)) {
       judge_ice_restart (self, current, on_air_until, now);
     } else if (on_air && now - last > (gint64) media_timeout_ms * 1000
         && !next_ready && gst_whep_session_restart_ice (current)) {

@@ -615,3 +615,29 @@ stats_candidate_pair (Player * p)
   gst_structure_free (stats);
   return copy;
 }
+
+void
+run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
+    gpointer data, guint timeout_ms)
+{
+  GstMessage *error = player_run (p, done, data, timeout_ms);
+
+  if (error) {
+    g_autoptr (GError) err = NULL;
+    gst_message_parse_error (error, &err, NULL);
+    fail ("unexpected error: %s", err->message);
+  }
+}
+
+gboolean
+stats_boolean (Player * p, const gchar * field)
+{
+  GstStructure *stats = NULL;
+  gboolean value = FALSE;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless (gst_structure_get_boolean (stats, field, &value),
+      "no %s in statistics", field);
+  gst_structure_free (stats);
+  return value;
+}

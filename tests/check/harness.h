@@ -83,6 +83,10 @@ gboolean frames_at_least (Player * p, gpointer data);
 gboolean status_is (Player * p, gpointer data);
 gint status_value (const gchar * nick);
 guint64 stats_uint64 (Player * p, const gchar * field);
+gboolean stats_boolean (Player * p, const gchar * field);
+/* player_run() that fails the test on an error message. */
+void run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
+    gpointer data, guint timeout_ms);
 /* The current session's candidate pair from whepsrc's statistics
  * (local-/remote- address, port, type), or NULL; free it. */
 GstStructure *stats_candidate_pair (Player * p);

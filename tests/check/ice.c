@@ -98,32 +98,6 @@ last_setup (Player * p)
 }
 
 static gboolean
-stats_boolean (Player * p, const gchar * field)
-{
-  GstStructure *stats = NULL;
-  gboolean value = FALSE;
-
-  g_object_get (p->src, "statistics", &stats, NULL);
-  fail_unless (gst_structure_get_boolean (stats, field, &value),
-      "no %s in statistics", field);
-  gst_structure_free (stats);
-  return value;
-}
-
-static void
-run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
-    gpointer data, guint timeout_ms)
-{
-  GstMessage *error = player_run (p, done, data, timeout_ms);
-
-  if (error) {
-    g_autoptr (GError) err = NULL;
-    gst_message_parse_error (error, &err, NULL);
-    fail ("unexpected error: %s", err->message);
-  }
-}
-
-static gboolean
 stats_at_least (Player * p, gpointer data)
 {
   const gchar *field = g_object_get_data (G_OBJECT (p->src), "wait-field");

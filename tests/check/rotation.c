@@ -23,19 +23,6 @@ stats_double (Player * p, const gchar * field)
 }
 
 static gboolean
-stats_boolean (Player * p, const gchar * field)
-{
-  GstStructure *stats = NULL;
-  gboolean value = FALSE;
-
-  g_object_get (p->src, "statistics", &stats, NULL);
-  fail_unless (gst_structure_get_boolean (stats, field, &value),
-      "no %s in statistics", field);
-  gst_structure_free (stats);
-  return value;
-}
-
-static gboolean
 rotations_at_least (Player * p, gpointer data)
 {
   return stats_uint64 (p, "rotations") >= GPOINTER_TO_UINT (data);
@@ -45,19 +32,6 @@ static gboolean
 early_losses_at_least (Player * p, gpointer data)
 {
   return stats_uint64 (p, "early-losses") >= GPOINTER_TO_UINT (data);
-}
-
-static void
-run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
-    gpointer data, guint timeout_ms)
-{
-  GstMessage *error = player_run (p, done, data, timeout_ms);
-
-  if (error) {
-    g_autoptr (GError) err = NULL;
-    gst_message_parse_error (error, &err, NULL);
-    fail ("unexpected error: %s", err->message);
-  }
 }
 
 /* The counter of what was played has no hole and no repeat. */
