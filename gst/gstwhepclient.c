@@ -1,9 +1,8 @@
 /* whepsrc — the WHEP HTTP client (see gstwhepclient.h for the contract).
  *
- * Threading: one GThread per client runs a GMainLoop on the client's own
- * GMainContext, which is that thread's thread-default context; the
- * SoupSession is created, used and destroyed on it only.  Public calls
- * build a WhepRequest and hand it over with g_main_context_invoke(); the
+ * Threading: one worker thread per client (gstwhepworker.h) runs a
+ * GMainLoop on the client's own GMainContext; the SoupSession is created,
+ * used and destroyed on it only.  Public calls build a WhepRequest and hand it over with g_main_context_invoke(); the
  * GTask of a request is created on the client thread, so its callback is
  * dispatched there too.
  *
@@ -21,6 +20,7 @@
 
 #include "gstwhepclient.h"
 #include "gstwheputils.h"
+#include "gstwhepworker.h"
 
 #include <libsoup/soup.h>
 
@@ -36,9 +36,8 @@ struct _GstWhepClient
   /* Immutable after gst_whep_client_new(). */
   GstWhepClientConfig config;
   GTlsDatabase *tls_database;
-  GMainContext *context;
-  GThread *thread;
-  GMainLoop *loop;
+  GstWhepWorker *worker;        /* the client thread ("whep-http") */
+  GMainContext *context;        /* the worker's */
 
   /* Client thread only. */
   SoupSession *session;
@@ -51,9 +50,6 @@ struct _GstWhepClient
   guint in_flight;              /* requests submitted, not yet completed */
   GCond idle_cond;              /* signalled when in_flight drops to 0 */
 
-  /* Signalled once the thread has created the SoupSession. */
-  GCond ready_cond;
-  gboolean ready;
 };
 
 G_DEFINE_TYPE (GstWhepClient, gst_whep_client, G_TYPE_OBJECT);
@@ -132,44 +128,30 @@ config_copy (GstWhepClientConfig * dest, const GstWhepClientConfig * src)
 
 /* --- the client thread --- */
 
+/* Worker setup: libsoup 3 binds a session to the thread that creates it,
+ * and the session is dropped on that thread too (teardown). */
 static gpointer
-client_thread_main (gpointer data)
+make_soup_session (gpointer data)
 {
   GstWhepClient *client = data;
-  /* The client may be finalized while this thread winds down (its last
-   * reference can be dropped by a completion on this very thread): after
-   * the loop returns, only these locals are touched. */
-  GMainContext *context = g_main_context_ref (client->context);
-  GMainLoop *loop = g_main_loop_ref (client->loop);
   SoupSession *session;
 
-  g_main_context_push_thread_default (context);
-
-  /* libsoup 3 binds a session to the thread that creates it. */
   session = soup_session_new_with_options ("user-agent",
       client->config.user_agent, "timeout", 0, "idle-timeout", 30,
       "max-conns-per-host", 8, NULL);
   if (client->tls_database)
     soup_session_set_tls_database (session, client->tls_database);
-  client->session = session;
+  client->session = session;   /* borrowed: the worker owns it */
+  return session;
+}
 
-  g_mutex_lock (&client->lock);
-  client->ready = TRUE;
-  g_cond_broadcast (&client->ready_cond);
-  g_mutex_unlock (&client->lock);
-
-  g_main_loop_run (loop);
-
-  /* Finish whatever completions are still queued (they only report
-   * cancellation by now), then drop the session on its own thread. */
-  while (g_main_context_iteration (context, FALSE));
-  g_object_unref (session);
-  while (g_main_context_iteration (context, FALSE));
-
-  g_main_context_pop_thread_default (context);
-  g_main_loop_unref (loop);
-  g_main_context_unref (context);
-  return NULL;
+/* Worker teardown.  The client may be finalized by then (its last
+ * reference can be dropped by a completion on this very thread): only the
+ * session's own reference is used. */
+static void
+drop_soup_session (gpointer state)
+{
+  g_object_unref (state);
 }
 
 GstWhepClient *
@@ -190,15 +172,10 @@ gst_whep_client_new (const GstWhepClientConfig * config, GError ** error)
     }
   }
 
-  client->context = g_main_context_new ();
-  client->loop = g_main_loop_new (client->context, FALSE);
-  client->thread = g_thread_new ("whep-http", client_thread_main, client);
-
-  g_mutex_lock (&client->lock);
-  while (!client->ready)
-    g_cond_wait (&client->ready_cond, &client->lock);
-  g_mutex_unlock (&client->lock);
-
+  client->worker = gst_whep_worker_new ("whep-http", make_soup_session,
+      drop_soup_session, client);
+  client->context = g_main_context_ref (gst_whep_worker_get_context
+      (client->worker));
   return client;
 }
 
@@ -222,7 +199,7 @@ gst_whep_client_wait_idle (GstWhepClient * client, guint timeout_ms)
 gboolean
 gst_whep_client_is_client_thread (GstWhepClient * client)
 {
-  return g_thread_self () == client->thread;
+  return client->worker && gst_whep_worker_is_current (client->worker);
 }
 
 void
@@ -241,33 +218,19 @@ gst_whep_client_shutdown (GstWhepClient * client)
     g_cancellable_cancel (client->shutdown_cancellable);
 }
 
-static gboolean
-quit_loop_cb (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 gst_whep_client_dispose (GObject * object)
 {
   GstWhepClient *client = GST_WHEP_CLIENT (object);
 
-  if (client->thread) {
+  if (client->worker) {
     g_mutex_lock (&client->lock);
     client->closed = TRUE;
     g_mutex_unlock (&client->lock);
     g_cancellable_cancel (client->shutdown_cancellable);
-
-    g_main_context_invoke (client->context, quit_loop_cb, client->loop);
-    /* The last reference may be dropped by a completion callback running
-     * on the client thread itself: it cannot join itself, so it lets the
-     * thread run out on its own. */
-    if (g_thread_self () == client->thread)
-      g_thread_unref (client->thread);
-    else
-      g_thread_join (client->thread);
-    client->thread = NULL;
+    /* Drains what cancellation queued, then drops the SoupSession on its
+     * thread. */
+    g_clear_pointer (&client->worker, gst_whep_worker_free);
   }
 
   G_OBJECT_CLASS (gst_whep_client_parent_class)->dispose (object);
@@ -278,13 +241,11 @@ gst_whep_client_finalize (GObject * object)
 {
   GstWhepClient *client = GST_WHEP_CLIENT (object);
 
-  g_clear_pointer (&client->loop, g_main_loop_unref);
   g_clear_pointer (&client->context, g_main_context_unref);
   g_clear_object (&client->tls_database);
   g_clear_object (&client->shutdown_cancellable);
   gst_whep_client_config_clear (&client->config);
   g_mutex_clear (&client->lock);
-  g_cond_clear (&client->ready_cond);
   g_cond_clear (&client->idle_cond);
 
   G_OBJECT_CLASS (gst_whep_client_parent_class)->finalize (object);
@@ -294,7 +255,6 @@ static void
 gst_whep_client_init (GstWhepClient * client)
 {
   g_mutex_init (&client->lock);
-  g_cond_init (&client->ready_cond);
   g_cond_init (&client->idle_cond);
   client->shutdown_cancellable = g_cancellable_new ();
 }

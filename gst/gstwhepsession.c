@@ -1665,6 +1665,31 @@ gst_whep_session_end_ice_restart (GstWhepSession * self)
   g_mutex_unlock (&self->lock);
 }
 
+/* --- errors of the session's own elements --- */
+
+void
+gst_whep_session_fail_from_message (GstWhepSession * self,
+    GstMessage * message)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  g_autofree gchar *element = NULL;
+
+  g_return_if_fail (GST_IS_WHEP_SESSION (self));
+  g_return_if_fail (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR);
+
+  gst_message_parse_error (message, &err, &debug);
+  element = gst_object_get_name (GST_MESSAGE_SRC (message));
+  /* An element of this session gave up (dtlsdec after a failed handshake,
+   * a decoder, nicesrc…): the session is lost, whepsrc is not.  Retryable:
+   * a new session has a new webrtcbin and a new handshake. */
+  fail_session (self, failure_new (GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
+          g_strdup_printf ("%s: %s", element, GST_STR_NULL (debug)),
+          "The WebRTC session failed inside %s: %s", element,
+          err ? err->message : "unknown error"));
+}
+
 /* --- public --- */
 
 void

@@ -122,6 +122,12 @@ void gst_whep_session_start (GstWhepSession * session);
  * to NULL and removes it.  Idempotent. */
 void gst_whep_session_close (GstWhepSession * session, gboolean wait);
 
+/* An ERROR @message posted by one of the session's own elements (caught
+ * by the parent bin's handle_message): fails the session once, naming the
+ * element and its cause (GST_WHEP_SESSION_EVENT_FAILED, retryable). */
+void gst_whep_session_fail_from_message (GstWhepSession * session,
+    GstMessage * message);
+
 guint gst_whep_session_get_id (GstWhepSession * session);
 GstWhepSessionState gst_whep_session_get_state (GstWhepSession * session);
 /* The session resource URL (Location), or NULL. */
