@@ -1,0 +1,102 @@
+/* whepsrc — the supervisor's decisions (see gstwheppolicy.h).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwheppolicy.h"
+#include "gstwheputils.h"
+
+GstWhepSrcStatus
+gst_whep_status_from_facts (const GstWhepStatusFacts * facts)
+{
+  if (!facts->running)
+    return GST_WHEP_SRC_STATUS_STOPPED;
+  if (facts->gave_up)
+    return GST_WHEP_SRC_STATUS_ERROR;
+  /* The server said nothing is published for now: the held picture is
+   * not a lost session. */
+  if (facts->server_inactive)
+    return GST_WHEP_SRC_STATUS_WAITING;
+  /* "disconnected" exactly while the picture is held (the seed: never
+   * during normal cycling, where a takeover has no hold). */
+  if (facts->holding)
+    return GST_WHEP_SRC_STATUS_DISCONNECTED;
+  if (facts->ever_played)
+    return GST_WHEP_SRC_STATUS_PLAYING;
+  if (facts->waiting_for_server)
+    return GST_WHEP_SRC_STATUS_WAITING;
+  return GST_WHEP_SRC_STATUS_CONNECTING;
+}
+
+gboolean
+gst_whep_retry_decide (guint attempt, gint max_retries, gboolean retryable,
+    gboolean immediately, gint retry_after_s, GRand * rand, guint * delay_ms)
+{
+  guint delay;
+
+  if (!retryable || (max_retries >= 0 && attempt >= (guint) max_retries))
+    return FALSE;
+  /* A session lost after it played is replaced at once; failures in a row
+   * back off (with jitter, so that many players do not all come back in
+   * step). */
+  if (immediately && attempt == 0)
+    delay = 0;
+  else
+    delay = gst_whep_backoff_delay_ms (immediately ? attempt - 1 : attempt,
+        GST_WHEP_RETRY_BASE_MS, GST_WHEP_RETRY_MAX_MS, rand);
+  if (retry_after_s >= 0)
+    delay = MAX (delay, (guint) MIN (retry_after_s,
+            GST_WHEP_RETRY_AFTER_MAX_S) * 1000);
+  *delay_ms = delay;
+  return TRUE;
+}
+
+gboolean
+gst_whep_refuses_second_session (guint http_status)
+{
+  return http_status == 409 || http_status == 429 || http_status == 503;
+}
+
+gint64
+gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s, guint lead_ms)
+{
+  if (lifetime_s <= 0 || !posted_us)
+    return 0;
+  return posted_us + (gint64) (lifetime_s * G_USEC_PER_SEC) -
+      (gint64) lead_ms *1000;
+}
+
+GstWhepSilenceVerdict
+gst_whep_judge_silence (const GstWhepSilenceFacts * f)
+{
+  gint64 last;
+
+  /* Paused (the output drops media then), told that nothing is published,
+   * or no timeout: silence is expected. */
+  if (!f->media_timeout_ms || !f->playing_since_us || f->server_inactive)
+    return GST_WHEP_SILENCE_FINE;
+
+  /* A restart is judged by the media: any after it started is success. */
+  if (f->ice_restart_since_us) {
+    if (f->on_air_until_us > f->ice_restart_since_us)
+      return GST_WHEP_SILENCE_RESTART_WORKED;
+    if (f->now_us - f->ice_restart_since_us >
+        (gint64) f->ice_restart_timeout_ms * 1000)
+      return GST_WHEP_SILENCE_RESTART_FAILED;
+    return GST_WHEP_SILENCE_FINE;
+  }
+
+  /* Judged only while it is on air: a session the output has just left
+   * for its successor is being retired, not lost.  Silence counts from
+   * the latest of its first frame, its last media and the resume. */
+  if (!f->on_air_until_us)
+    return GST_WHEP_SILENCE_FINE;
+  last = MAX (MAX (f->first_frame_us, f->on_air_until_us),
+      f->playing_since_us);
+  if (f->now_us - last > (gint64) f->media_timeout_ms * 1000)
+    return GST_WHEP_SILENCE_TOO_LONG;
+  return GST_WHEP_SILENCE_FINE;
+}

@@ -1,0 +1,84 @@
+/* whepsrc — the supervisor's decisions as pure functions: what `status`
+ * says, whether and when to retry, when to rotate, what a silent session
+ * means.
+ *
+ * The supervisor (gstwhepsupervisor.c) gathers the facts and acts; the
+ * judgements are here so that they can be tested without a network, a
+ * session or a clock (tests/check/policy.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+#include "gstwhepenums.h"
+
+G_BEGIN_DECLS
+
+/* Back-off between failed sessions in a row. */
+#define GST_WHEP_RETRY_BASE_MS 500
+#define GST_WHEP_RETRY_MAX_MS 30000
+/* The longest Retry-After honoured. */
+#define GST_WHEP_RETRY_AFTER_MAX_S 3600
+
+/* The facts `status` is computed from. */
+typedef struct
+{
+  gboolean running;             /* between start and stop */
+  gboolean gave_up;             /* an error was posted */
+  gboolean server_inactive;     /* the server said nothing is published */
+  gboolean holding;             /* an output holds the last frame */
+  gboolean ever_played;         /* a session put media on air this run */
+  gboolean waiting_for_server;  /* the last failure said "not yet" (409,
+                                 * 429, 503, a "not live" 404) */
+} GstWhepStatusFacts;
+
+GstWhepSrcStatus gst_whep_status_from_facts (const GstWhepStatusFacts * facts);
+
+/* After a failed session: FALSE when no retry is left (not retryable, or
+ * @attempt — failures in a row before this one — reached @max_retries,
+ * -1 = no limit); else TRUE with the delay.  @immediately: the session
+ * had played, so the first replacement starts at once; later ones back
+ * off with jitter from @rand (nullable).  A Retry-After (@retry_after_s,
+ * -1 = none) lengthens the delay, up to GST_WHEP_RETRY_AFTER_MAX_S. */
+gboolean gst_whep_retry_decide (guint attempt, gint max_retries,
+    gboolean retryable, gboolean immediately, gint retry_after_s,
+    GRand * rand, guint * delay_ms);
+
+/* TRUE when a server that answers a second, overlapping session with
+ * @http_status is saying "one viewer at a time" (409, 429, 503). */
+gboolean gst_whep_refuses_second_session (guint http_status);
+
+/* When (monotonic µs) the next session should start, for a session POSTed
+ * at @posted_us: lifetime less the lead.  0 when there is nothing to
+ * schedule (no lifetime, or not POSTed). */
+gint64 gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s,
+    guint lead_ms);
+
+/* What the silence of the session on air means (the watchdog). */
+typedef enum
+{
+  GST_WHEP_SILENCE_FINE,        /* media flows, or silence is expected */
+  GST_WHEP_SILENCE_TOO_LONG,    /* silent for media-timeout: restart ICE
+                                 * (when prefer_ice_restart) or replace */
+  GST_WHEP_SILENCE_RESTART_WORKED,      /* media came back after the restart */
+  GST_WHEP_SILENCE_RESTART_FAILED,      /* no media within its timeout */
+} GstWhepSilenceVerdict;
+
+typedef struct
+{
+  gint64 now_us;
+  gint64 on_air_until_us;       /* last media the session put on air; 0:
+                                 * it is not on air (being retired) */
+  gint64 first_frame_us;        /* the session's first frame, 0 if none */
+  gint64 playing_since_us;      /* the pipeline went to PLAYING; 0: paused */
+  gint64 ice_restart_since_us;  /* an ICE restart under way since, or 0 */
+  guint media_timeout_ms;       /* 0: never */
+  guint ice_restart_timeout_ms;
+  gboolean server_inactive;     /* silence is expected */
+} GstWhepSilenceFacts;
+
+GstWhepSilenceVerdict gst_whep_judge_silence (const GstWhepSilenceFacts *
+    facts);
+
+G_END_DECLS
