@@ -65,8 +65,9 @@ run_argv (const gchar * const *argv, gchar ** output, GError ** error)
 
 /* Runs a command given as one line of words (none of ours has spaces) and
  * fails the test when it fails. */
-static void
-must (const gchar * format, ...) G_GNUC_PRINTF (1, 2);
+/* *INDENT-OFF* */
+static void must (const gchar * format, ...) G_GNUC_PRINTF (1, 2);
+/* *INDENT-ON* */
 
 static void
 must (const gchar * format, ...)
@@ -123,6 +124,13 @@ netlab_run (NetLab * lab, NetLabRole role, gchar ** output, GError ** error,
 
 /* --- availability --- */
 
+/* Root, and NETLAB_NOT_ROOT_ENV unset. */
+static gboolean
+have_root (void)
+{
+  return geteuid () == 0 && !g_getenv (NETLAB_NOT_ROOT_ENV);
+}
+
 static gboolean
 probe (gchar ** reason)
 {
@@ -135,8 +143,9 @@ probe (gchar ** reason)
   const gchar *const *tool;
   const gchar *fork_mode = g_getenv ("CK_FORK");
 
-  if (geteuid () != 0) {
-    *reason = g_strdup ("network namespaces need root");
+  if (!have_root ()) {
+    *reason = g_strdup (geteuid () != 0 ? "network namespaces need root" :
+        "network namespaces need root (" NETLAB_NOT_ROOT_ENV " is set)");
     return FALSE;
   }
   /* The test process moves into a namespace for good: one process per
@@ -276,7 +285,7 @@ cleanup_stale_turn_dirs (void)
 void
 netlab_cleanup_stale (void)
 {
-  if (geteuid () != 0)
+  if (!have_root ())
     return;
   cleanup_stale_namespaces ();
   cleanup_stale_turn_dirs ();

@@ -40,10 +40,19 @@ typedef struct
 
 typedef struct _NetLab NetLab;
 
-/* FALSE (and why) when namespaces cannot be made here (not root…). */
+/* Set (to anything) in the environment, it makes the tests behave as if
+ * they were not root: how to see the skip paths on a machine where the
+ * lab could run (WHEP_TEST_NOT_ROOT=1 bash scripts/run-tests.sh). */
+#define NETLAB_NOT_ROOT_ENV "WHEP_TEST_NOT_ROOT"
+
+/* FALSE (and why) when namespaces cannot be made here (not root…).  The
+ * answer is found once per process, so a suite's main() can ask before
+ * its cases are forked and they inherit it. */
 gboolean netlab_available (gchar ** reason);
-/* Prints "SKIP: @test: <reason>" and returns TRUE when the lab cannot run:
- * the test then returns early (GstCheck has no skip). */
+/* Prints "SKIP: @test: <reason>" (the line scripts/run-tests.sh counts as
+ * a skipped case) and returns TRUE when the lab cannot run: the test then
+ * returns early (GstCheck has no skip).  A suite all of whose cases need
+ * the lab exits 77 from main() instead, so meson reports it as SKIP. */
 gboolean netlab_skip (const gchar * test);
 
 NetLab *netlab_new_single (void);
