@@ -14,6 +14,8 @@ packages=(
   gstreamer1.0-nice glib-networking ca-certificates
   # tests: network namespaces (ip, ss), NAT (nft, sysctl), TURN, certificates
   iproute2 nftables procps coturn openssl
+  # lint: GNU indent for scripts/gst-indent and the format test
+  indent
 )
 
 missing=()
