@@ -197,7 +197,7 @@ main (int argc, char **argv)
         "Write 'ms since start,frame counter' per frame", "FILE"},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No bus messages", NULL},
     {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings,
-        "Set a whepsrc property (repeatable), e.g. trickle-ice=off",
+          "Set a whepsrc property (repeatable), e.g. trickle-ice=off",
         "NAME=VALUE"},
     {"until-first-frame", 0, 0, G_OPTION_ARG_NONE, &until_first_frame,
         "Stop at the first picture (for set-up benchmarks)", NULL},

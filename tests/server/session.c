@@ -1019,8 +1019,7 @@ session_configure_capture_clock (WhepSession * session)
 
   if (rtpbin == NULL)
     return;
-  gst_util_set_object_arg (G_OBJECT (rtpbin), "ntp-time-source",
-      "clock-time");
+  gst_util_set_object_arg (G_OBJECT (rtpbin), "ntp-time-source", "clock-time");
   g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
 }
 
