@@ -60,7 +60,13 @@ typedef struct
 {
   GstWhepClient *client;        /* strong ref */
   gchar *method;
+  GstObject *owner;             /* what the request is for (a session),
+                                 * ref held, nullable: the object of every
+                                 * log line, so that two sessions' traffic
+                                 * can be told apart */
   gchar *url;                   /* the URL of the current hop */
+  gchar *log_url;               /* the same, redacted: the only form logged
+                                 * or put in errors (tokens in queries) */
   gchar *content_type;          /* of the request body, or NULL */
   GBytes *body;                 /* request body, or NULL */
   gchar *if_match;
@@ -81,28 +87,6 @@ typedef struct
 } WhepRequest;
 
 static void send_current_hop (WhepRequest * req);
-
-/* --- response --- */
-
-void
-gst_whep_response_free (GstWhepResponse * response)
-{
-  if (!response)
-    return;
-  g_free (response->reason);
-  g_free (response->request_url);
-  g_free (response->final_url);
-  g_free (response->content_type);
-  g_free (response->body);
-  g_free (response->error_summary);
-  g_free (response->location);
-  g_free (response->etag);
-  g_free (response->accept_patch);
-  g_clear_pointer (&response->links, g_ptr_array_unref);
-  g_clear_pointer (&response->ice_servers, g_ptr_array_unref);
-  g_clear_error (&response->error);
-  g_free (response);
-}
 
 void
 gst_whep_client_config_clear (GstWhepClientConfig * config)
@@ -141,7 +125,7 @@ make_soup_session (gpointer data)
       "max-conns-per-host", 8, NULL);
   if (client->tls_database)
     soup_session_set_tls_database (session, client->tls_database);
-  client->session = session;   /* borrowed: the worker owns it */
+  client->session = session;    /* borrowed: the worker owns it */
   return session;
 }
 
@@ -293,6 +277,8 @@ whep_request_free (WhepRequest * req)
   g_clear_pointer (&req->body, g_bytes_unref);
   g_free (req->method);
   g_free (req->url);
+  g_free (req->log_url);
+  gst_clear_object (&req->owner);
   g_free (req->content_type);
   g_free (req->if_match);
   g_object_unref (req->client);
@@ -329,8 +315,8 @@ deadline_cb (gpointer data)
 {
   WhepRequest *req = data;
 
-  GST_INFO ("%s %s: no answer within %u ms", req->method, req->url,
-      req->timeout_ms);
+  GST_INFO_OBJECT (req->owner, "%s %s: no answer within %u ms", req->method,
+      req->log_url, req->timeout_ms);
   req->timed_out = TRUE;
   g_cancellable_cancel (req->op_cancellable);
   g_clear_pointer (&req->deadline, g_source_unref);
@@ -399,12 +385,13 @@ add_request_headers (WhepRequest * req, SoupMessageHeaders * headers)
       "text/plain;q=0.5, */*;q=0.1");
 }
 
+/* @data: the owner of the request (nullable), alive as long as it. */
 static gboolean
 accept_any_certificate_cb (SoupMessage * msg, GTlsCertificate * cert,
     GTlsCertificateFlags errors, gpointer data)
 {
-  GST_WARNING ("accepting a TLS certificate with errors 0x%x (ssl-strict is "
-      "off)", errors);
+  GST_WARNING_OBJECT (data, "accepting a TLS certificate with errors 0x%x "
+      "(ssl-strict is off)", errors);
   return TRUE;
 }
 
@@ -442,8 +429,10 @@ fill_response (WhepRequest * req, GBytes * body)
   if (value && *value) {
     g_autoptr (GError) err = NULL;
     resp->location = gst_whep_resolve_location (req->url, value, &err);
-    if (!resp->location)
-      GST_WARNING ("ignoring unusable Location '%s': %s", value, err->message);
+    if (!resp->location) {
+      g_autofree gchar *shown = gst_whep_redact_url (value);
+      GST_WARNING_OBJECT (req->owner, "ignoring unusable Location '%s'", shown);
+    }
   }
   resp->etag = g_strdup (soup_message_headers_get_one (headers, "ETag"));
   resp->accept_patch =
@@ -473,10 +462,14 @@ fill_response (WhepRequest * req, GBytes * body)
     resp->error_summary = gst_whep_error_body_summary (resp->content_type,
         body);
 
-  GST_DEBUG ("%s %s → %u %s (%" G_GSIZE_FORMAT " bytes, Location %s, "
-      "ETag %s, %u links)", req->method, req->url, resp->status,
-      GST_STR_NULL (resp->reason), resp->body_size,
-      GST_STR_NULL (resp->location), GST_STR_NULL (resp->etag), n_links);
+  {
+    g_autofree gchar *location = gst_whep_redact_url (resp->location);
+
+    GST_DEBUG_OBJECT (req->owner, "%s %s → %u %s (%" G_GSIZE_FORMAT
+        " bytes, Location %s, ETag %s, %u links)", req->method, req->log_url,
+        resp->status, GST_STR_NULL (resp->reason), resp->body_size,
+        GST_STR_NULL (location), GST_STR_NULL (resp->etag), n_links);
+  }
 }
 
 static gboolean
@@ -515,21 +508,29 @@ follow_redirect (WhepRequest * req)
     return FALSE;
   target = gst_whep_resolve_location (req->url, location, &err);
   if (!target || !is_followable (target)) {
+    g_autofree gchar *shown = gst_whep_redact_url (location);
+
     /* Reported as the 3xx it is: the caller names the target. */
-    GST_WARNING ("%s %s: cannot follow redirect to '%s'", req->method,
-        req->url, location);
+    GST_WARNING_OBJECT (req->owner, "%s %s: cannot follow redirect to '%s'",
+        req->method, req->log_url, shown);
     g_free (target);
     return FALSE;
   }
 
   if (status != 307 && status != 308)
-    GST_WARNING ("%s %s answered %u, which WHEP forbids (RFC: use 307); "
-        "following it with the same method", req->method, req->url, status);
-  GST_INFO ("%s %s redirected (%u) to %s", req->method, req->url, status,
-      target);
+    GST_WARNING_OBJECT (req->owner, "%s %s answered %u, which WHEP forbids "
+        "(RFC: use 307); following it with the same method", req->method,
+        req->log_url, status);
 
   g_free (req->url);
   req->url = target;
+  {
+    g_autofree gchar *from = g_steal_pointer (&req->log_url);
+
+    req->log_url = gst_whep_redact_url (target);
+    GST_INFO_OBJECT (req->owner, "%s %s redirected (%u) to %s", req->method,
+        from, status, req->log_url);
+  }
   req->response->redirects++;
   g_clear_object (&req->message);
   send_current_hop (req);
@@ -550,15 +551,15 @@ hop_done_cb (GObject * source, GAsyncResult * result, gpointer data)
 
     if (req->timed_out)
       report = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-          "%s %s: no answer within %u ms", req->method, req->url,
+          "%s %s: no answer within %u ms", req->method, req->log_url,
           req->timeout_ms);
     else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       report = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-          "%s %s was cancelled", req->method, req->url);
+          "%s %s was cancelled", req->method, req->log_url);
     else
       report = g_error_new (err->domain, err->code, "%s %s failed: %s",
-          req->method, req->url, err->message);
-    GST_INFO ("%s", report->message);
+          req->method, req->log_url, err->message);
+    GST_INFO_OBJECT (req->owner, "%s", report->message);
     complete_request (req, report);
     return;
   }
@@ -583,7 +584,7 @@ send_current_hop (WhepRequest * req)
       (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
     complete_request (req, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-            "'%s' is not a usable http(s) URL%s%s", req->url,
+            "'%s' is not a usable http(s) URL%s%s", req->log_url,
             err ? ": " : "", err ? err->message : ""));
     return;
   }
@@ -596,9 +597,11 @@ send_current_hop (WhepRequest * req)
         req->content_type, req->body);
   if (!req->client->config.ssl_strict)
     g_signal_connect (req->message, "accept-certificate",
-        G_CALLBACK (accept_any_certificate_cb), NULL);
+        G_CALLBACK (accept_any_certificate_cb), req->owner);
 
-  GST_DEBUG ("%s %s (%s, %" G_GSIZE_FORMAT " bytes)", req->method, req->url,
+  /* Never the body (SDP: ICE password) nor the headers (Authorization). */
+  GST_DEBUG_OBJECT (req->owner, "%s %s (%s, %" G_GSIZE_FORMAT " bytes)",
+      req->method, req->log_url,
       GST_STR_NULL (req->content_type),
       req->body ? g_bytes_get_size (req->body) : 0);
   soup_session_send_and_read_async (session, req->message, G_PRIORITY_DEFAULT,
@@ -625,14 +628,13 @@ start_request_cb (gpointer data)
   g_mutex_unlock (&client->lock);
   if (closed) {
     complete_request (req, g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED,
-            "%s %s: the WHEP client is shut down", req->method, req->url));
+            "%s %s: the WHEP client is shut down", req->method, req->log_url));
     return G_SOURCE_REMOVE;
   }
 
   req->op_cancellable = g_cancellable_new ();
   req->shutdown_cancel_id = g_cancellable_connect
-      (client->shutdown_cancellable, G_CALLBACK (forward_cancel_cb), req,
-      NULL);
+      (client->shutdown_cancellable, G_CALLBACK (forward_cancel_cb), req, NULL);
   if (req->caller_cancellable)
     req->caller_cancel_id = g_cancellable_connect (req->caller_cancellable,
         G_CALLBACK (forward_cancel_cb), req, NULL);
@@ -650,16 +652,19 @@ start_request_cb (gpointer data)
 }
 
 static void
-submit_request (GstWhepClient * client, const gchar * method,
-    const gchar * url, const gchar * content_type, const gchar * body,
-    const gchar * if_match, guint timeout_ms, GCancellable * cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+submit_request (GstWhepClient * client, GstObject * owner,
+    const gchar * method, const gchar * url, const gchar * content_type,
+    const gchar * body, const gchar * if_match, guint timeout_ms,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
 {
   WhepRequest *req = g_new0 (WhepRequest, 1);
 
   req->client = g_object_ref (client);
   req->method = g_strdup (method);
+  req->owner = owner ? gst_object_ref (owner) : NULL;
   req->url = g_strdup (url);
+  req->log_url = gst_whep_redact_url (url);
   req->content_type = g_strdup (content_type);
   if (body)
     req->body = g_bytes_new (body, strlen (body));
@@ -677,7 +682,7 @@ submit_request (GstWhepClient * client, const gchar * method,
 
 void
 gst_whep_client_post_offer_async (GstWhepClient * client,
-    const gchar * endpoint, const gchar * sdp_offer,
+    GstObject * owner, const gchar * endpoint, const gchar * sdp_offer,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
 {
@@ -685,38 +690,40 @@ gst_whep_client_post_offer_async (GstWhepClient * client,
   g_return_if_fail (endpoint != NULL && sdp_offer != NULL);
 
   /* Exactly "application/sdp": Janus refuses any parameter. */
-  submit_request (client, "POST", endpoint, "application/sdp", sdp_offer,
+  submit_request (client, owner, "POST", endpoint, "application/sdp", sdp_offer,
       NULL, 0, cancellable, callback, user_data);
 }
 
 void
 gst_whep_client_patch_async (GstWhepClient * client,
-    const gchar * resource_url, const gchar * content_type,
+    GstObject * owner, const gchar * resource_url, const gchar * content_type,
     const gchar * body, const gchar * if_match, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (GST_IS_WHEP_CLIENT (client));
   g_return_if_fail (resource_url != NULL && content_type != NULL);
 
-  submit_request (client, "PATCH", resource_url, content_type, body,
+  submit_request (client, owner, "PATCH", resource_url, content_type, body,
       if_match, 0, cancellable, callback, user_data);
 }
 
 void
 gst_whep_client_delete_async (GstWhepClient * client,
-    const gchar * resource_url, guint timeout_ms, GCancellable * cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+    GstObject * owner, const gchar * resource_url, guint timeout_ms,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
 {
   g_return_if_fail (GST_IS_WHEP_CLIENT (client));
   g_return_if_fail (resource_url != NULL);
 
   /* WHEP: players SHOULD NOT use ETag validation for DELETE. */
-  submit_request (client, "DELETE", resource_url, NULL, NULL, NULL,
+  submit_request (client, owner, "DELETE", resource_url, NULL, NULL, NULL,
       timeout_ms, cancellable, callback, user_data);
 }
 
 void
-gst_whep_client_send_async (GstWhepClient * client, const gchar * method,
+gst_whep_client_send_async (GstWhepClient * client, GstObject * owner,
+    const gchar * method,
     const gchar * url, const gchar * content_type, const gchar * body,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
@@ -724,7 +731,7 @@ gst_whep_client_send_async (GstWhepClient * client, const gchar * method,
   g_return_if_fail (GST_IS_WHEP_CLIENT (client));
   g_return_if_fail (method != NULL && url != NULL);
 
-  submit_request (client, method, url, content_type, body, NULL, 0,
+  submit_request (client, owner, method, url, content_type, body, NULL, 0,
       cancellable, callback, user_data);
 }
 
@@ -771,7 +778,7 @@ delete_sync_done_cb (GObject * source, GAsyncResult * result, gpointer data)
 }
 
 guint
-gst_whep_client_delete_sync (GstWhepClient * client,
+gst_whep_client_delete_sync (GstWhepClient * client, GstObject * owner,
     const gchar * resource_url, guint timeout_ms)
 {
   DeleteWait *wait;
@@ -790,12 +797,13 @@ gst_whep_client_delete_sync (GstWhepClient * client,
   g_cond_init (&wait->cond);
   g_atomic_rc_box_acquire (wait);       /* one for the callback */
 
-  gst_whep_client_delete_async (client, resource_url, timeout_ms, cancellable,
-      delete_sync_done_cb, wait);
+  gst_whep_client_delete_async (client, owner, resource_url, timeout_ms,
+      cancellable, delete_sync_done_cb, wait);
 
   /* The request has its own deadline; the slack covers a client thread
    * that is busy for a moment. */
-  end_time = g_get_monotonic_time () + (timeout_ms + 500) * G_TIME_SPAN_MILLISECOND;
+  end_time =
+      g_get_monotonic_time () + (timeout_ms + 500) * G_TIME_SPAN_MILLISECOND;
   g_mutex_lock (&wait->lock);
   while (!wait->done)
     if (!g_cond_wait_until (&wait->cond, &wait->lock, end_time))
@@ -816,7 +824,9 @@ gst_whep_client_delete_sync (GstWhepClient * client,
 typedef struct
 {
   GstWhepClient *client;        /* strong ref */
+  GstObject *owner;             /* nullable, ref held: named in logs */
   gchar *url;
+  gchar *log_url;               /* redacted: what logs and errors show */
   GCancellable *caller_cancellable;     /* nullable */
   gulong caller_cancel_id;
   gulong shutdown_cancel_id;
@@ -846,7 +856,9 @@ line_stream_finish (LineStream * ls, guint status, GError * error)
   g_clear_object (&ls->message);
   g_clear_object (&ls->cancellable);
   g_object_unref (ls->client);
+  gst_clear_object (&ls->owner);
   g_free (ls->url);
+  g_free (ls->log_url);
   g_free (ls);
   if (error)
     g_error_free (error);
@@ -900,10 +912,10 @@ line_stream_opened_cb (GObject * source, GAsyncResult * result, gpointer data)
   if (status < 200 || status >= 300) {
     g_object_unref (body);
     line_stream_finish (ls, status, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-            "GET %s answered %u", ls->url, status));
+            "GET %s answered %u", ls->log_url, status));
     return;
   }
-  GST_DEBUG ("event stream %s open", ls->url);
+  GST_DEBUG_OBJECT (ls->owner, "event stream %s open", ls->log_url);
   ls->lines = g_data_input_stream_new (body);
   g_object_unref (body);
   read_next_line (ls);
@@ -932,7 +944,7 @@ start_line_stream_cb (gpointer data)
   if (closed || !uri || !is_followable (ls->url)) {
     line_stream_finish (ls, 0, g_error_new (G_IO_ERROR, closed ?
             G_IO_ERROR_CLOSED : G_IO_ERROR_INVALID_ARGUMENT,
-            "cannot open the event stream %s", ls->url));
+            "cannot open the event stream %s", ls->log_url));
     return G_SOURCE_REMOVE;
   }
 
@@ -954,14 +966,15 @@ start_line_stream_cb (gpointer data)
       (ls->message), "Accept", "text/event-stream");
   if (!client->config.ssl_strict)
     g_signal_connect (ls->message, "accept-certificate",
-        G_CALLBACK (accept_any_certificate_cb), NULL);
+        G_CALLBACK (accept_any_certificate_cb), ls->owner);
   soup_session_send_async (client->session, ls->message, G_PRIORITY_DEFAULT,
       ls->cancellable, line_stream_opened_cb, ls);
   return G_SOURCE_REMOVE;
 }
 
 void
-gst_whep_client_open_line_stream (GstWhepClient * client, const gchar * url,
+gst_whep_client_open_line_stream (GstWhepClient * client, GstObject * owner,
+    const gchar * url,
     GCancellable * cancellable, GstWhepLineFunc on_line,
     GstWhepStreamDoneFunc on_done, gpointer user_data, GDestroyNotify destroy)
 {
@@ -969,7 +982,9 @@ gst_whep_client_open_line_stream (GstWhepClient * client, const gchar * url,
 
   g_return_if_fail (GST_IS_WHEP_CLIENT (client));
   ls->client = g_object_ref (client);
+  ls->owner = owner ? gst_object_ref (owner) : NULL;
   ls->url = g_strdup (url);
+  ls->log_url = gst_whep_redact_url (url);
   ls->caller_cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   ls->cancellable = g_cancellable_new ();
   ls->on_line = on_line;

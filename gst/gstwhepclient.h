@@ -8,7 +8,12 @@
  * they must not block; the *_finish functions may be called there.
  *
  * Every request has its own GCancellable (the caller's, or one of the
- * client's own) and a deadline (`timeout`).  A cancelled request completes
+ * client's own) and a deadline (`timeout`), and names the object it is
+ * for (@owner: the session, or NULL): the client holds a reference to it
+ * until the request completed, and every log line of the request is
+ * logged against it (`<session3>`), so that the traffic of two sessions
+ * can be told apart.  Logs never show a body, a header value or a URL's
+ * query or userinfo (gst_whep_redact_url()); error texts neither.  A cancelled request completes
  * with G_IO_ERROR_CANCELLED, which callers treat as "nobody cares any
  * more", not as a failure.
  *
@@ -18,6 +23,7 @@
 
 #include <gio/gio.h>
 #include <gst/gst.h>
+#include "gstwheputils.h"
 
 G_BEGIN_DECLS
 
@@ -37,31 +43,7 @@ typedef struct
   gchar *user_agent;
 } GstWhepClientConfig;
 
-/* What a POST (or any WHEP request) came back with.  A transport failure
- * (refused, timeout, TLS) has status 0 and @error set; any HTTP status is
- * reported as it is, with the WHEP-relevant headers already parsed. */
-typedef struct
-{
-  guint status;
-  gchar *reason;                /* reason phrase */
-  gchar *request_url;           /* the first URL requested */
-  gchar *final_url;             /* the URL that answered, after redirects */
-  guint redirects;
-  gchar *content_type;          /* media type with parameters, or NULL */
-  gchar *body;                  /* NUL-terminated body (may hold SDP), or NULL */
-  gsize body_size;
-  gchar *error_summary;         /* user-presentable text of an error body, or NULL */
-  gchar *location;              /* Location resolved against final_url, or NULL */
-  gchar *etag;                  /* ETag as sent (quotes kept), or NULL */
-  gchar *accept_patch;          /* Accept-Patch, or NULL */
-  gint retry_after_s;           /* Retry-After in seconds, -1 when absent */
-  GPtrArray *links;             /* GstWhepLink*, every Link header */
-  GPtrArray *ice_servers;       /* GstWhepIceServer*, from rel="ice-server" links */
-  GError *error;                /* transport error, or NULL */
-} GstWhepResponse;
-
-void gst_whep_response_free (GstWhepResponse * response);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepResponse, gst_whep_response_free);
+/* GstWhepResponse (what a request came back with) is in gstwheputils.h. */
 
 void gst_whep_client_config_clear (GstWhepClientConfig * config);
 
@@ -81,27 +63,30 @@ void gst_whep_client_shutdown (GstWhepClient * client);
  * Authorization header is kept.  Completes with a GstWhepResponse for any
  * HTTP status; only a transport failure or cancellation is a GError. */
 void gst_whep_client_post_offer_async (GstWhepClient * client,
-    const gchar * endpoint, const gchar * sdp_offer,
+    GstObject * owner, const gchar * endpoint, const gchar * sdp_offer,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data);
 
 /* PATCHes @body with @content_type to a session resource.  @if_match (the
  * exact header value, e.g. "\"abc\"" or "*") may be NULL. */
 void gst_whep_client_patch_async (GstWhepClient * client,
-    const gchar * resource_url, const gchar * content_type,
-    const gchar * body, const gchar * if_match, GCancellable * cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+    GstObject * owner, const gchar * resource_url,
+    const gchar * content_type, const gchar * body, const gchar * if_match,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
 
 /* DELETEs a session resource (never with If-Match), with @timeout_ms as
  * its own deadline. */
 void gst_whep_client_delete_async (GstWhepClient * client,
-    const gchar * resource_url, guint timeout_ms, GCancellable * cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+    GstObject * owner, const gchar * resource_url, guint timeout_ms,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
 
 /* Any other request (e.g. the JSON subscription of the server-sent
  * events extension): @content_type and @body may be NULL. */
-void gst_whep_client_send_async (GstWhepClient * client, const gchar * method,
-    const gchar * url, const gchar * content_type, const gchar * body,
+void gst_whep_client_send_async (GstWhepClient * client, GstObject * owner,
+    const gchar * method, const gchar * url, const gchar * content_type,
+    const gchar * body,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data);
 
@@ -116,7 +101,7 @@ GstWhepResponse *gst_whep_client_request_finish (GstWhepClient * client,
  * or 0 when there was no answer in time (the request is then cancelled).
  * Must not be called from the client's thread. */
 guint gst_whep_client_delete_sync (GstWhepClient * client,
-    const gchar * resource_url, guint timeout_ms);
+    GstObject * owner, const gchar * resource_url, guint timeout_ms);
 
 /* Waits until no request is under way (at most @timeout_ms), so that the
  * DELETEs of sessions that ended a moment ago reach the server before a
@@ -132,9 +117,9 @@ typedef void (*GstWhepStreamDoneFunc) (guint status, const GError * error,
     gpointer user_data);
 
 void gst_whep_client_open_line_stream (GstWhepClient * client,
-    const gchar * url, GCancellable * cancellable, GstWhepLineFunc on_line,
-    GstWhepStreamDoneFunc on_done, gpointer user_data,
-    GDestroyNotify destroy);
+    GstObject * owner, const gchar * url, GCancellable * cancellable,
+    GstWhepLineFunc on_line, GstWhepStreamDoneFunc on_done,
+    gpointer user_data, GDestroyNotify destroy);
 
 /* TRUE when called on the client's thread. */
 gboolean gst_whep_client_is_client_thread (GstWhepClient * client);

@@ -159,8 +159,8 @@ flush_trickle (GstWhepIce * self)
   body = gst_whep_sdp_frag_to_string (frag);
   GST_DEBUG_OBJECT (self, "trickling %u candidate(s)%s", n,
       frag->end_of_candidates ? " and end-of-candidates" : "");
-  gst_whep_client_patch_async (self->client, url, SDPFRAG_TYPE, body, etag,
-      self->cancellable, on_trickle_patched, gst_object_ref (self));
+  gst_whep_client_patch_async (self->client, NULL, url, SDPFRAG_TYPE, body,
+      etag, self->cancellable, on_trickle_patched, gst_object_ref (self));
 }
 
 /* --- ICE restart --- */
@@ -172,8 +172,7 @@ dup_nice_agent (GstElement * webrtcbin)
   GObject *agent = NULL;
 
   g_object_get (webrtcbin, "ice-agent", &ice, NULL);
-  if (!ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
-          "agent"))
+  if (!ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
     return NULL;
   g_object_get (ice, "agent", &agent, NULL);
   return agent ? NICE_AGENT (agent) : NULL;
@@ -402,10 +401,9 @@ gst_whep_ice_restart (GstWhepIce * self)
 
   body = gst_whep_sdp_frag_to_string (frag);
   GST_INFO_OBJECT (self, "ICE restart %u: new ufrag %s, %u local "
-      "candidate(s)", call->generation, frag->ice_ufrag,
-      frag->candidates->len);
+      "candidate(s)", call->generation, frag->ice_ufrag, frag->candidates->len);
   /* WHEP: a restart carries If-Match: "*" whatever the last ETag. */
-  gst_whep_client_patch_async (self->client, url, SDPFRAG_TYPE, body,
+  gst_whep_client_patch_async (self->client, NULL, url, SDPFRAG_TYPE, body,
       "\"*\"", self->cancellable, on_restart_patched, call);
   return TRUE;
 }

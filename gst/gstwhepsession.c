@@ -25,7 +25,6 @@
 
 #include <gst/webrtc/webrtc.h>
 #include <gst/video/video.h>
-#include <json-glib/json-glib.h>
 #include <agent.h>
 
 GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
@@ -70,8 +69,7 @@ struct _GstWhepSession
   gchar *etag;
   GPtrArray *link_ice_servers;
   gchar *sse_stream_url;        /* the event stream, DELETEd at close */
-  gchar *sse_event;             /* event name being parsed */
-  GString *sse_data;            /* data lines being parsed */
+  GstWhepSseParser *sse_parser; /* the event stream being read */
   GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
   guint relay_candidates;       /* local relay candidates gathered */
   gboolean no_relay;            /* relay only, and gathering found none */
@@ -108,127 +106,6 @@ gst_whep_session_state_name (GstWhepSessionState state)
   if ((guint) state < G_N_ELEMENTS (state_names))
     return state_names[state];
   return "unknown";
-}
-
-/* --- failures --- */
-
-GstWhepFailure *
-gst_whep_failure_copy (const GstWhepFailure * failure)
-{
-  GstWhepFailure *copy = g_new0 (GstWhepFailure, 1);
-
-  *copy = *failure;
-  copy->message = g_strdup (failure->message);
-  copy->debug = g_strdup (failure->debug);
-  copy->url = g_strdup (failure->url);
-  return copy;
-}
-
-void
-gst_whep_failure_free (GstWhepFailure * failure)
-{
-  if (!failure)
-    return;
-  g_free (failure->message);
-  g_free (failure->debug);
-  g_free (failure->url);
-  g_free (failure);
-}
-
-static GstWhepFailure *
-failure_new (GQuark domain, gint code, gboolean retryable, const gchar * url,
-    gchar * debug, const gchar * format, ...) G_GNUC_PRINTF (6, 7);
-
-/* Takes @debug. */
-static GstWhepFailure *
-failure_new (GQuark domain, gint code, gboolean retryable, const gchar * url,
-    gchar * debug, const gchar * format, ...)
-{
-  GstWhepFailure *failure = g_new0 (GstWhepFailure, 1);
-  va_list args;
-
-  va_start (args, format);
-  failure->message = g_strdup_vprintf (format, args);
-  va_end (args);
-  failure->domain = domain;
-  failure->code = code;
-  failure->retryable = retryable;
-  failure->retry_after_s = -1;
-  failure->url = g_strdup (url);
-  failure->debug = debug;
-  return failure;
-}
-
-/* Words servers put in a 404 that means "nothing published yet" rather than
- * "no such endpoint" (MediaMTX: "no stream is available on path"). */
-static gboolean
-body_says_not_live (const gchar * summary)
-{
-  g_autofree gchar *lower = NULL;
-
-  if (!summary)
-    return FALSE;
-  lower = g_ascii_strdown (summary, -1);
-  return strstr (lower, "no stream") || strstr (lower, "not live")
-      || strstr (lower, "not published") || strstr (lower, "offline")
-      || strstr (lower, "stream not found");
-}
-
-/* Turns a non-success HTTP answer into a failure. */
-static GstWhepFailure *
-failure_from_response (const GstWhepResponse * resp, const gchar * what)
-{
-  GstWhepFailure *failure;
-  g_autofree gchar *server_says = NULL;
-  gchar *debug;
-
-  server_says = resp->error_summary ?
-      g_strdup_printf (": %s", resp->error_summary) : g_strdup ("");
-  debug = g_strdup_printf ("%s %s answered %u %s (Content-Type %s)", what,
-      resp->final_url, resp->status, GST_STR_NULL (resp->reason),
-      GST_STR_NULL (resp->content_type));
-
-  switch (gst_whep_classify_status (resp->status)) {
-    case GST_WHEP_STATUS_CLASS_NOT_AUTHORIZED:
-      failure = failure_new (GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED, FALSE, resp->final_url, debug,
-          "The WHEP server refused access (HTTP %u)%s. Check auth-token.",
-          resp->status, server_says);
-      break;
-    case GST_WHEP_STATUS_CLASS_NOT_FOUND:{
-      gboolean not_live = resp->retry_after_s >= 0
-          || body_says_not_live (resp->error_summary);
-      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-          not_live, resp->final_url, debug, not_live ?
-          "Nothing is published at the WHEP endpoint yet (HTTP %u)%s" :
-          "The WHEP endpoint does not exist (HTTP %u)%s. Check whep-endpoint.",
-          resp->status, server_says);
-      failure->not_live = not_live;
-      break;
-    }
-    case GST_WHEP_STATUS_CLASS_RETRY:
-      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_BUSY, TRUE,
-          resp->final_url, debug,
-          "The WHEP server cannot serve this session now (HTTP %u)%s",
-          resp->status, server_says);
-      failure->not_live = resp->status == 409;
-      break;
-    case GST_WHEP_STATUS_CLASS_REDIRECT:
-      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-          FALSE, resp->final_url, debug,
-          "The WHEP server redirected (HTTP %u) without a usable Location, "
-          "or too many times", resp->status);
-      break;
-    default:
-      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-          resp->status >= 500, resp->final_url, debug,
-          "The WHEP server answered %s with HTTP %u %s%s", what, resp->status,
-          GST_STR_NULL (resp->reason), server_says);
-      break;
-  }
-  failure->http_status = resp->status;
-  failure->retry_after_s = resp->retry_after_s;
-  return failure;
 }
 
 /* --- small helpers --- */
@@ -343,8 +220,7 @@ restrict_ice_addresses (GstWhepSession * self, GstElement * webrtcbin)
   gchar **addr;
 
   g_object_get (webrtcbin, "ice-agent", &ice, NULL);
-  if (!ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
-          "agent")) {
+  if (!ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent")) {
     GST_WARNING_OBJECT (self, "webrtcbin's ICE agent has no libnice agent: "
         "cannot disable UPnP or restrict local addresses");
     return;
@@ -394,9 +270,10 @@ on_bye_ssrc (GstElement * rtpbin, guint session_id, guint ssrc,
     return;
   /* The sender says it is done with this stream: the session is over, and
    * waiting for a media timeout would only freeze the picture longer. */
-  fail_session (self, failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-          TRUE, self->config.endpoint, g_strdup_printf ("RTCP BYE from SSRC "
-              "%08x", ssrc), "The WHEP server ended the stream (RTCP BYE)"));
+  fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
+          g_strdup_printf ("RTCP BYE from SSRC %08x", ssrc),
+          "The WHEP server ended the stream (RTCP BYE)"));
 }
 
 /* webrtcbin's rtpbin: capture times on every buffer (so that two sessions
@@ -624,8 +501,7 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
 
   if (g_strcmp0 (media, "video") == 0) {
     g_mutex_lock (&self->lock);
-    gst_object_replace ((GstObject **) & self->video_rtp_pad,
-        GST_OBJECT (pad));
+    gst_object_replace ((GstObject **) & self->video_rtp_pad, GST_OBJECT (pad));
     if (!self->key_frame_timer && !self->closing)
       self->key_frame_timer = add_timeout (self,
           KEY_FRAME_REQUEST_INTERVAL_MS, request_key_frame_cb);
@@ -652,7 +528,7 @@ on_liveness_answer (GObject * source, GAsyncResult * result, gpointer data)
   if (resp->status == 404 || resp->status == 410) {
     /* A server that forgot the session may keep sending media for a
      * while (or not): either way it is over. */
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_READ, TRUE, resp->final_url,
             g_strdup_printf ("GET %s answered %u", resp->final_url,
                 resp->status),
@@ -682,8 +558,9 @@ liveness_timer_cb (gpointer data)
   }
   g_mutex_unlock (&self->lock);
   if (url)
-    gst_whep_client_send_async (self->config.client, "GET", url, NULL, NULL,
-        self->cancellable, on_liveness_answer, gst_object_ref (self));
+    gst_whep_client_send_async (self->config.client, GST_OBJECT (self), "GET",
+        url, NULL, NULL, self->cancellable, on_liveness_answer,
+        gst_object_ref (self));
   return G_SOURCE_CONTINUE;
 }
 
@@ -750,7 +627,7 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
 
   /* ICE success is not connection success: DTLS failing after ICE shows
    * up here as a failed peer connection with a connected ICE state. */
-  fail_session (self, failure_new (GST_RESOURCE_ERROR,
+  fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
           g_strdup_printf ("peer connection state %d, ICE state %d",
               pc_state, ice_state),
@@ -846,7 +723,7 @@ send_local_description (GstWhepSession * self)
 
   g_object_get (webrtcbin, "local-description", &desc, NULL);
   if (!desc) {
-    fail_session (self, failure_new (GST_LIBRARY_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_LIBRARY_ERROR,
             GST_LIBRARY_ERROR_FAILED, FALSE, self->config.endpoint, NULL,
             "webrtcbin has no local description to send"));
     return;
@@ -872,8 +749,8 @@ send_local_description (GstWhepSession * self)
 
   if (counter) {
     GST_INFO_OBJECT (self, "PATCHing our answer to the counter-offer");
-    gst_whep_client_patch_async (self->config.client, resource,
-        "application/sdp", text, NULL, self->cancellable,
+    gst_whep_client_patch_async (self->config.client, GST_OBJECT (self),
+        resource, "application/sdp", text, NULL, self->cancellable,
         on_counter_answer_patched, gst_object_ref (self));
     return;
   }
@@ -884,7 +761,7 @@ send_local_description (GstWhepSession * self)
   emit (self, GST_WHEP_SESSION_EVENT_POSTED, NULL);
   /* Not self->cancellable: a POST the server may have acted on is never
    * dropped, or its session would leak (see close()). */
-  gst_whep_client_post_offer_async (self->config.client,
+  gst_whep_client_post_offer_async (self->config.client, GST_OBJECT (self),
       self->config.endpoint, text, NULL, on_post_done, gst_object_ref (self));
 }
 
@@ -896,7 +773,7 @@ fail_no_relay (GstWhepSession * self)
   guint n = self->config.turn_servers ?
       g_strv_length (self->config.turn_servers) : 0;
 
-  fail_session (self, failure_new (GST_RESOURCE_ERROR,
+  fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
           g_strdup_printf ("%u TURN server(s) configured", n), "%s", n ?
           "No TURN relay candidate: the TURN server refused the allocation "
@@ -955,8 +832,7 @@ gather_timeout_cb (gpointer data)
   /* A STUN or TURN server that never answers must not stall the session:
    * send what has been gathered so far. */
   GST_WARNING_OBJECT (self, "ICE gathering not complete after %u ms: "
-      "sending the candidates gathered so far",
-      self->config.gather_timeout_ms);
+      "sending the candidates gathered so far", self->config.gather_timeout_ms);
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->gather_timeout, g_source_unref);
   g_mutex_unlock (&self->lock);
@@ -1002,11 +878,11 @@ promise_failure (GstPromise * promise, const gchar * what)
   GError *err = NULL;
 
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    return failure_new (GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED, FALSE,
-        NULL, NULL, "webrtcbin did not answer %s", what);
+    return gst_whep_failure_new (GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED,
+        FALSE, NULL, NULL, "webrtcbin did not answer %s", what);
   reply = gst_promise_get_reply (promise);
   if (reply && gst_structure_get (reply, "error", G_TYPE_ERROR, &err, NULL)) {
-    GstWhepFailure *failure = failure_new (GST_STREAM_ERROR,
+    GstWhepFailure *failure = gst_whep_failure_new (GST_STREAM_ERROR,
         GST_STREAM_ERROR_FORMAT, FALSE, NULL, g_strdup (err->message),
         "webrtcbin could not %s: %s", what, err->message);
     g_error_free (err);
@@ -1048,7 +924,8 @@ on_description_created (GstPromise * promise, gpointer data)
   gst_promise_unref (promise);
   if (failure || !desc) {
     if (!failure)
-      failure = failure_new (GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED,
+      failure =
+          gst_whep_failure_new (GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_FAILED,
           FALSE, NULL, NULL, "webrtcbin produced no SDP");
     fail_session (self, failure);
     return;
@@ -1128,7 +1005,7 @@ make_offer (GstWhepSession * self)
   audio = add_transceiver (self, webrtcbin, GST_WHEP_MEDIA_AUDIO,
       self->config.audio_caps);
   if (!video && !audio) {
-    fail_session (self, failure_new (GST_CORE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_CORE_ERROR,
             GST_CORE_ERROR_MISSING_PLUGIN, FALSE, NULL, NULL,
             "No codec to offer: no depayloader/decoder pair is installed for "
             "any WHEP codec%s", (self->config.video_caps
@@ -1204,16 +1081,15 @@ handle_answer (GstWhepSession * self, const GstWhepResponse * resp)
   gboolean ok;
 
   if (!has_sdp_body (resp)) {
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
             g_strdup_printf ("Content-Type %s, %" G_GSIZE_FORMAT " bytes",
                 GST_STR_NULL (resp->content_type), resp->body_size),
-            "The WHEP server answered %u without an SDP answer",
-            resp->status));
+            "The WHEP server answered %u without an SDP answer", resp->status));
     return;
   }
   if (!gst_whep_sdp_parse (resp->body, &answer, &err)) {
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
             g_strdup (resp->body),
             "The WHEP server's SDP answer does not parse: %s", err->message));
@@ -1225,7 +1101,7 @@ handle_answer (GstWhepSession * self, const GstWhepResponse * resp)
   g_mutex_unlock (&self->lock);
   if (!ok) {
     gst_sdp_message_free (answer);
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
             g_strdup (resp->body),
             "The WHEP server's SDP answer does not match our offer: %s",
@@ -1247,7 +1123,7 @@ handle_counter_offer (GstWhepSession * self, const GstWhepResponse * resp)
   GstElement *old, *fresh;
 
   if (!has_sdp_body (resp) || !resp->location) {
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
             "The WHEP server answered 406 without a counter-offer%s",
             resp->location ? "" : " and Location"));
@@ -1256,7 +1132,7 @@ handle_counter_offer (GstWhepSession * self, const GstWhepResponse * resp)
   if (!gst_whep_sdp_parse (resp->body, &offer, &err)
       || !gst_whep_sdp_check_counter_offer (offer, &err)) {
     g_clear_pointer (&offer, gst_sdp_message_free);
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
             g_strdup (resp->body),
             "The WHEP server's counter-offer is unusable: %s", err->message));
@@ -1295,14 +1171,14 @@ on_counter_answer_patched (GObject * source, GAsyncResult * result,
 
   if (!resp) {
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      fail_session (self, failure_new (GST_RESOURCE_ERROR,
+      fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
               GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
               NULL, "Could not send our answer to the counter-offer: %s",
               err->message));
     return;
   }
   if (resp->status < 200 || resp->status >= 300) {
-    fail_session (self, failure_from_response (resp,
+    fail_session (self, gst_whep_failure_from_response (resp,
             "the answer to its counter-offer"));
     return;
   }
@@ -1327,7 +1203,7 @@ remember_resource (GstWhepSession * self, const GstWhepResponse * resp)
 static void
 warn_no_location (GstWhepSession * self, const GstWhepResponse * resp)
 {
-  GstWhepFailure *warning = failure_new (GST_RESOURCE_ERROR,
+  GstWhepFailure *warning = gst_whep_failure_new (GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
       "The WHEP server sent no Location header: playing, but this session "
       "cannot be ended with DELETE (the server must expire it)");
@@ -1337,23 +1213,6 @@ warn_no_location (GstWhepSession * self, const GstWhepResponse * resp)
 }
 
 /* --- server-sent events (WHEP events extension) --- */
-
-static gchar *
-reconnect_url (const gchar * data, const gchar * base)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-  const gchar *url = NULL;
-
-  if (!data || !json_parser_load_from_data (parser, data, -1, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (root && JSON_NODE_HOLDS_OBJECT (root))
-    url = json_object_get_string_member_with_default (json_node_get_object
-        (root), "url", NULL);
-  /* The event may name a relative URL: it is relative to the stream. */
-  return url && *url ? gst_whep_resolve_location (base, url, NULL) : NULL;
-}
 
 static void
 dispatch_server_event (GstWhepSession * self, const gchar * name,
@@ -1368,7 +1227,7 @@ dispatch_server_event (GstWhepSession * self, const gchar * name,
     g_mutex_lock (&self->lock);
     stream = g_strdup (self->sse_stream_url);
     g_mutex_unlock (&self->lock);
-    url = reconnect_url (data, stream);
+    url = gst_whep_sse_reconnect_url (data, stream);
     info.url = url;
     info.message = (gchar *) "The WHEP server asked for a new session";
     emit (self, GST_WHEP_SESSION_EVENT_RECONNECT, &info);
@@ -1386,32 +1245,25 @@ static void
 on_sse_line (const gchar * line, gpointer data)
 {
   GstWhepSession *self = data;
-  g_autofree gchar *name = NULL, *payload = NULL;
+  gchar *name, *payload;
 
   g_mutex_lock (&self->lock);
-  if (*line == '\0') {
-    /* A blank line ends an event; unnamed events are "message". */
-    if (self->sse_data->len || self->sse_event) {
-      name = self->sse_event ? g_steal_pointer (&self->sse_event) :
-          g_strdup ("message");
-      payload = g_strdup (self->sse_data->str);
-    }
-    g_string_truncate (self->sse_data, 0);
-  } else if (g_str_has_prefix (line, "event:")) {
-    g_free (self->sse_event);
-    self->sse_event = g_strstrip (g_strdup (line + 6));
-  } else if (g_str_has_prefix (line, "data:")) {
-    const gchar *value = line + 5;
-    if (*value == ' ')
-      value++;
-    if (self->sse_data->len)
-      g_string_append_c (self->sse_data, '\n');
-    g_string_append (self->sse_data, value);
-  }
+  gst_whep_sse_parser_push_line (self->sse_parser, line);
   g_mutex_unlock (&self->lock);
 
-  if (name && !is_closing (self))
-    dispatch_server_event (self, name, payload);
+  for (;;) {
+    gboolean have;
+
+    g_mutex_lock (&self->lock);
+    have = gst_whep_sse_parser_pop (self->sse_parser, &name, &payload);
+    g_mutex_unlock (&self->lock);
+    if (!have)
+      break;
+    if (!is_closing (self))
+      dispatch_server_event (self, name, payload);
+    g_free (name);
+    g_free (payload);
+  }
 }
 
 static void
@@ -1446,9 +1298,9 @@ on_sse_subscribed (GObject * source, GAsyncResult * result, gpointer data)
   if (is_closing (self))
     return;
   GST_INFO_OBJECT (self, "listening to server events at %s", resp->location);
-  gst_whep_client_open_line_stream (self->config.client, resp->location,
-      self->cancellable, on_sse_line, on_sse_done, gst_object_ref (self),
-      gst_object_unref);
+  gst_whep_client_open_line_stream (self->config.client, GST_OBJECT (self),
+      resp->location, self->cancellable, on_sse_line, on_sse_done,
+      gst_object_ref (self), gst_object_unref);
 }
 
 /* Subscribes to the events we act on, among those the server offers. */
@@ -1483,8 +1335,8 @@ subscribe_server_events (GstWhepSession * self, const GstWhepResponse * resp)
     return;
   GST_INFO_OBJECT (self, "subscribing to server events %s at %s", body->str,
       url);
-  gst_whep_client_send_async (self->config.client, "POST", url,
-      "application/json", body->str, self->cancellable, on_sse_subscribed,
+  gst_whep_client_send_async (self->config.client, GST_OBJECT (self), "POST",
+      url, "application/json", body->str, self->cancellable, on_sse_subscribed,
       gst_object_ref (self));
 }
 
@@ -1504,8 +1356,7 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
   closing = self->closing;
   orphaned = self->post_orphaned;
   no_relay = self->no_relay;
-  if (resp && resp->status >= 200 && resp->status < 300 && closing
-      && !orphaned) {
+  if (resp && resp->status >= 200 && resp->status < 300 && closing && !orphaned) {
     /* close() is still waiting for this answer: it deletes the session. */
     g_free (self->resource_url);
     self->resource_url = g_strdup (resp->location);
@@ -1518,10 +1369,9 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
      * nobody will play. */
     if (orphaned && resp && resp->location && resp->status >= 200
         && resp->status < 300) {
-      GST_INFO_OBJECT (self, "closed during POST: deleting %s",
-          resp->location);
-      gst_whep_client_delete_async (self->config.client, resp->location,
-          self->config.delete_timeout_ms, NULL, NULL, NULL);
+      GST_INFO_OBJECT (self, "closed during POST: deleting %s", resp->location);
+      gst_whep_client_delete_async (self->config.client, GST_OBJECT (self),
+          resp->location, self->config.delete_timeout_ms, NULL, NULL, NULL);
     }
     return;
   }
@@ -1529,7 +1379,7 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
   if (!resp) {
     gboolean timeout = g_error_matches (err, G_IO_ERROR,
         G_IO_ERROR_TIMED_OUT);
-    fail_session (self, failure_new (GST_RESOURCE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
             g_strdup (err->message), "%s the WHEP endpoint %s: %s",
             timeout ? "No answer from" : "Could not reach",
@@ -1569,7 +1419,7 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
         handle_answer (self, resp);
         return;
       }
-      fail_session (self, failure_from_response (resp, "the offer"));
+      fail_session (self, gst_whep_failure_from_response (resp, "the offer"));
       return;
   }
 }
@@ -1586,7 +1436,8 @@ on_ice_event (GstWhepIce * ice, GstWhepIceEvent event, guint http_status,
 
   switch (event) {
     case GST_WHEP_ICE_EVENT_TRICKLE_REFUSED:
-      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+      failure =
+          gst_whep_failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
           FALSE, self->config.endpoint, g_strdup (detail),
           "The WHEP server does not take trickled ICE candidates (%u): "
           "offers will carry every candidate from now on", http_status);
@@ -1601,7 +1452,8 @@ on_ice_event (GstWhepIce * ice, GstWhepIceEvent event, guint http_status,
     case GST_WHEP_ICE_EVENT_RESTART_REFUSED:
       /* WHEP: a failed restart does not end the server's session, but this
        * path is gone: a new session (through rotation) is the way out. */
-      failure = failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      failure =
+          gst_whep_failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
           TRUE, self->config.endpoint, g_strdup (detail),
           "The connection to the WHEP server was lost and the server "
           "refused an ICE restart (%s)", detail);
@@ -1668,8 +1520,7 @@ gst_whep_session_end_ice_restart (GstWhepSession * self)
 /* --- errors of the session's own elements --- */
 
 void
-gst_whep_session_fail_from_message (GstWhepSession * self,
-    GstMessage * message)
+gst_whep_session_fail_from_message (GstWhepSession * self, GstMessage * message)
 {
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
@@ -1683,7 +1534,7 @@ gst_whep_session_fail_from_message (GstWhepSession * self,
   /* An element of this session gave up (dtlsdec after a failed handshake,
    * a decoder, nicesrc…): the session is lost, whepsrc is not.  Retryable:
    * a new session has a new webrtcbin and a new handshake. */
-  fail_session (self, failure_new (GST_RESOURCE_ERROR,
+  fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
           g_strdup_printf ("%s: %s", element, GST_STR_NULL (debug)),
           "The WebRTC session failed inside %s: %s", element,
@@ -1722,10 +1573,8 @@ gst_whep_session_new (const GstWhepSessionConfig * config,
   c->ice_transport_policy = config->ice_transport_policy;
   c->latency_ms = config->latency_ms;
   c->ice_local_addresses = g_strdupv (config->ice_local_addresses);
-  c->video_caps = config->video_caps ? gst_caps_ref (config->video_caps) :
-      NULL;
-  c->audio_caps = config->audio_caps ? gst_caps_ref (config->audio_caps) :
-      NULL;
+  c->video_caps = config->video_caps ? gst_caps_ref (config->video_caps) : NULL;
+  c->audio_caps = config->audio_caps ? gst_caps_ref (config->audio_caps) : NULL;
   c->gather_timeout_ms = config->gather_timeout_ms ?
       config->gather_timeout_ms : 5000;
   c->delete_timeout_ms = config->delete_timeout_ms ?
@@ -1755,7 +1604,7 @@ gst_whep_session_start (GstWhepSession * self)
   g_mutex_unlock (&self->lock);
 
   if (!self->webrtcbin) {
-    fail_session (self, failure_new (GST_CORE_ERROR,
+    fail_session (self, gst_whep_failure_new (GST_CORE_ERROR,
             GST_CORE_ERROR_MISSING_PLUGIN, FALSE, NULL, NULL,
             "The webrtcbin element is missing (gst-plugins-bad)"));
     return;
@@ -1809,14 +1658,16 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   sse = g_steal_pointer (&self->sse_stream_url);
   g_mutex_unlock (&self->lock);
   if (sse)
-    gst_whep_client_delete_async (self->config.client, sse,
+    gst_whep_client_delete_async (self->config.client, GST_OBJECT (self), sse,
         self->config.delete_timeout_ms, NULL, NULL, NULL);
 
   if (!resource)
     return;
   GST_INFO_OBJECT (self, "DELETE %s", resource);
   if (wait) {
-    guint status = gst_whep_client_delete_sync (self->config.client, resource,
+    guint status =
+        gst_whep_client_delete_sync (self->config.client, GST_OBJECT (self),
+        resource,
         self->config.delete_timeout_ms);
     if (status == 0)
       GST_WARNING_OBJECT (self, "DELETE %s: no answer within %u ms; the "
@@ -1825,8 +1676,8 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
     else if (status >= 300)
       GST_WARNING_OBJECT (self, "DELETE %s answered %u", resource, status);
   } else {
-    gst_whep_client_delete_async (self->config.client, resource,
-        self->config.delete_timeout_ms, NULL, NULL, NULL);
+    gst_whep_client_delete_async (self->config.client, GST_OBJECT (self),
+        resource, self->config.delete_timeout_ms, NULL, NULL, NULL);
   }
 }
 
@@ -2091,8 +1942,7 @@ gst_whep_session_finalize (GObject * object)
   g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
   g_clear_pointer (&self->local_candidates, g_ptr_array_unref);
   g_free (self->sse_stream_url);
-  g_free (self->sse_event);
-  g_string_free (self->sse_data, TRUE);
+  gst_whep_sse_parser_free (self->sse_parser);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -2106,7 +1956,7 @@ gst_whep_session_init (GstWhepSession * self)
   g_cond_init (&self->cond);
   self->cancellable = g_cancellable_new ();
   self->local_candidates = g_ptr_array_new_with_free_func (g_free);
-  self->sse_data = g_string_new (NULL);
+  self->sse_parser = gst_whep_sse_parser_new ();
   self->state = GST_WHEP_SESSION_NEW;
 }
 

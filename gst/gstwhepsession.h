@@ -21,6 +21,7 @@
 #include <gst/gst.h>
 #include "gstwhepclient.h"
 #include "gstwhepsdp.h"
+#include "gstwhepfailure.h"
 
 G_BEGIN_DECLS
 
@@ -42,23 +43,7 @@ typedef enum
 
 const gchar *gst_whep_session_state_name (GstWhepSessionState state);
 
-/* Why a session failed, with all a user (or the retry logic) needs. */
-typedef struct
-{
-  GQuark domain;                /* GST_RESOURCE_ERROR, GST_STREAM_ERROR, … */
-  gint code;
-  gchar *message;               /* for the user */
-  gchar *debug;                 /* technical details */
-  guint http_status;            /* 0 when no HTTP answer is involved */
-  gint retry_after_s;           /* -1 when absent */
-  gboolean retryable;           /* waiting and trying again may help */
-  gboolean not_live;            /* the server says nothing is published (yet) */
-  gchar *url;                   /* the URL concerned */
-} GstWhepFailure;
-
-GstWhepFailure *gst_whep_failure_copy (const GstWhepFailure * failure);
-void gst_whep_failure_free (GstWhepFailure * failure);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepFailure, gst_whep_failure_free);
+/* GstWhepFailure (why a session failed) is in gstwhepfailure.h. */
 
 typedef enum
 {

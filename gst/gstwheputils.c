@@ -16,6 +16,26 @@
 #define ERROR_SUMMARY_MAX_CHARS 200
 
 void
+gst_whep_response_free (GstWhepResponse * response)
+{
+  if (!response)
+    return;
+  g_free (response->reason);
+  g_free (response->request_url);
+  g_free (response->final_url);
+  g_free (response->content_type);
+  g_free (response->body);
+  g_free (response->error_summary);
+  g_free (response->location);
+  g_free (response->etag);
+  g_free (response->accept_patch);
+  g_clear_pointer (&response->links, g_ptr_array_unref);
+  g_clear_pointer (&response->ice_servers, g_ptr_array_unref);
+  g_clear_error (&response->error);
+  g_free (response);
+}
+
+void
 gst_whep_ice_server_free (GstWhepIceServer * server)
 {
   if (server == NULL)
@@ -738,4 +758,344 @@ gst_whep_learn_session_limit (gdouble previous_age_s, gdouble age_s)
   if (longer - shorter > 0.15 * longer)
     return 0;
   return shorter;
+}
+
+/* --- what may be logged --- */
+
+gchar *
+gst_whep_redact_url (const gchar * url)
+{
+  const gchar *end, *authority, *host, *path, *at;
+  GString *out;
+
+  if (url == NULL)
+    return NULL;
+
+  /* Everything from the first '?' or '#' on may carry a token. */
+  end = url + strcspn (url, "?#");
+  out = g_string_new (NULL);
+
+  /* The authority runs from "//" to the next '/'; its userinfo ends at
+   * the last '@' in it (a password may hold '@' only escaped, but be
+   * generous). */
+  authority = strstr (url, "//");
+  if (authority != NULL && authority < end) {
+    authority += 2;
+    path = authority + strcspn (authority, "/");
+    if (path > end)
+      path = end;
+    host = authority;
+    for (at = authority; at < path; at++)
+      if (*at == '@')
+        host = at + 1;
+    g_string_append_len (out, url, authority - url);
+    g_string_append_len (out, host, end - host);
+  } else {
+    g_string_append_len (out, url, end - url);
+  }
+
+  if (*end == '?')
+    g_string_append (out, "?…");
+  else if (*end == '#')
+    g_string_append (out, "#…");
+  return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  gchar *kind;
+  gboolean rejected;
+  GPtrArray *codecs;            /* unique encoding names */
+} SummaryMedia;
+
+static void
+summary_media_free (SummaryMedia * media)
+{
+  g_free (media->kind);
+  g_ptr_array_unref (media->codecs);
+  g_free (media);
+}
+
+/* "PT NAME/rate…" → "NAME" (NULL when malformed). */
+static gchar *
+rtpmap_encoding (const gchar * value)
+{
+  const gchar *name = strchr (value, ' ');
+  gsize len;
+
+  if (name == NULL)
+    return NULL;
+  while (*name == ' ')
+    name++;
+  len = strcspn (name, "/ \r");
+  return len ? g_strndup (name, len) : NULL;
+}
+
+static gboolean
+has_string (GPtrArray * array, const gchar * s)
+{
+  guint i;
+
+  for (i = 0; i < array->len; i++)
+    if (g_ascii_strcasecmp (g_ptr_array_index (array, i), s) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gchar *
+gst_whep_sdp_summary (const gchar * text)
+{
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GPtrArray) medias = NULL;
+  SummaryMedia *current = NULL;
+  guint i, candidates = 0;
+  gboolean sdp_lines = FALSE, end_of_candidates = FALSE, credentials = FALSE;
+  GString *out;
+
+  if (text == NULL || *text == '\0')
+    return g_strdup ("no body");
+
+  medias = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      summary_media_free);
+  lines = g_strsplit_set (text, "\r\n", -1);
+  for (i = 0; lines[i]; i++) {
+    const gchar *line = lines[i];
+
+    while (*line == ' ' || *line == '\t')
+      line++;
+    if (g_ascii_isalpha (line[0]) && line[1] == '=')
+      sdp_lines = TRUE;
+    if (g_str_has_prefix (line, "m=")) {
+      const gchar *kind = line + 2;
+      const gchar *port = kind + strcspn (kind, " ");
+
+      current = g_new0 (SummaryMedia, 1);
+      current->kind = g_strndup (kind, port - kind);
+      while (*port == ' ')
+        port++;
+      current->rejected = port[0] == '0' && (port[1] == ' ' || !port[1]);
+      current->codecs = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (medias, current);
+    } else if (g_str_has_prefix (line, "a=rtpmap:") && current) {
+      gchar *name = rtpmap_encoding (line + strlen ("a=rtpmap:"));
+
+      if (name && !has_string (current->codecs, name))
+        g_ptr_array_add (current->codecs, name);
+      else
+        g_free (name);
+    } else if (g_str_has_prefix (line, "a=candidate:")) {
+      candidates++;
+    } else if (g_str_has_prefix (line, "a=end-of-candidates")) {
+      end_of_candidates = TRUE;
+    } else if (g_str_has_prefix (line, "a=ice-pwd:")
+        || g_str_has_prefix (line, "a=ice-ufrag:")) {
+      credentials = TRUE;
+    }
+  }
+
+  out = g_string_new (NULL);
+  g_string_append_printf (out, "%" G_GSIZE_FORMAT " bytes", strlen (text));
+  if (!sdp_lines) {
+    g_string_append (out, ", not SDP");
+    return g_string_free (out, FALSE);
+  }
+  for (i = 0; i < medias->len; i++) {
+    SummaryMedia *media = g_ptr_array_index (medias, i);
+    guint c;
+
+    g_string_append_printf (out, "%s %s[", i ? "" : ":", media->kind);
+    if (media->rejected)
+      g_string_append (out, "rejected");
+    for (c = 0; !media->rejected && c < media->codecs->len; c++)
+      g_string_append_printf (out, "%s%s", c ? "," : "",
+          (const gchar *) g_ptr_array_index (media->codecs, c));
+    g_string_append_c (out, ']');
+  }
+  if (medias->len == 0)
+    g_string_append (out, ", no m-line");
+  g_string_append_printf (out, ", %u candidate%s", candidates,
+      candidates == 1 ? "" : "s");
+  if (end_of_candidates)
+    g_string_append (out, ", end-of-candidates");
+  if (credentials)
+    g_string_append (out, ", ICE credentials");
+  return g_string_free (out, FALSE);
+}
+
+/* --- server-sent events --- */
+
+typedef struct
+{
+  gchar *event;
+  gchar *data;
+} SseEvent;
+
+struct _GstWhepSseParser
+{
+  gboolean started;             /* a first line was seen (BOM check) */
+  gchar *event;                 /* name of the event being read, or NULL */
+  GString *data;
+  gboolean have_data;           /* a data field was seen (it may be "") */
+  GQueue complete;              /* SseEvent*, oldest first */
+};
+
+GstWhepSseParser *
+gst_whep_sse_parser_new (void)
+{
+  GstWhepSseParser *parser = g_new0 (GstWhepSseParser, 1);
+
+  parser->data = g_string_new (NULL);
+  g_queue_init (&parser->complete);
+  return parser;
+}
+
+static void
+sse_event_free (SseEvent * ev)
+{
+  g_free (ev->event);
+  g_free (ev->data);
+  g_free (ev);
+}
+
+void
+gst_whep_sse_parser_free (GstWhepSseParser * parser)
+{
+  if (parser == NULL)
+    return;
+  g_free (parser->event);
+  g_string_free (parser->data, TRUE);
+  g_queue_clear_full (&parser->complete, (GDestroyNotify) sse_event_free);
+  g_free (parser);
+}
+
+static void
+sse_dispatch (GstWhepSseParser * parser)
+{
+  SseEvent *ev;
+
+  if (parser->event == NULL && !parser->have_data)
+    return;                     /* blank lines between events */
+  ev = g_new0 (SseEvent, 1);
+  ev->event = parser->event ? g_steal_pointer (&parser->event) :
+      g_strdup ("message");
+  ev->data = g_strdup (parser->data->str);
+  g_queue_push_tail (&parser->complete, ev);
+  g_string_truncate (parser->data, 0);
+  parser->have_data = FALSE;
+}
+
+/* One line, without any line terminator. */
+static void
+sse_field (GstWhepSseParser * parser, const gchar * line, gsize len)
+{
+  const gchar *colon = memchr (line, ':', len);
+  g_autofree gchar *name = NULL;
+  const gchar *value;
+  gsize value_len;
+
+  if (len == 0) {
+    sse_dispatch (parser);
+    return;
+  }
+  if (line[0] == ':')
+    return;                     /* a comment (keep-alives) */
+
+  if (colon) {
+    name = g_strndup (line, colon - line);
+    value = colon + 1;
+    if (value < line + len && *value == ' ')
+      value++;
+    value_len = line + len - value;
+  } else {
+    name = g_strndup (line, len);
+    value = "";
+    value_len = 0;
+  }
+
+  if (g_str_equal (name, "event")) {
+    g_free (parser->event);
+    /* Exact names per the standard; surrounding blanks are a server's
+     * slip that costs nothing to forgive. */
+    parser->event = g_strstrip (g_strndup (value, value_len));
+    if (*parser->event == '\0')
+      g_clear_pointer (&parser->event, g_free);
+  } else if (g_str_equal (name, "data")) {
+    if (parser->have_data)
+      g_string_append_c (parser->data, '\n');
+    g_string_append_len (parser->data, value, value_len);
+    parser->have_data = TRUE;
+  }
+  /* "id", "retry" and unknown fields: nothing to do for us. */
+}
+
+guint
+gst_whep_sse_parser_push_line (GstWhepSseParser * parser, const gchar * line)
+{
+  const gchar *p, *end;
+
+  g_return_val_if_fail (parser != NULL, 0);
+  if (line == NULL)
+    return g_queue_get_length (&parser->complete);
+
+  if (!parser->started) {
+    parser->started = TRUE;
+    if (g_str_has_prefix (line, "\xEF\xBB\xBF"))
+      line += 3;                /* a UTF-8 BOM may open the stream */
+  }
+
+  end = line + strlen (line);
+  /* CRLF: the LF was the split, the CR is its first half. */
+  if (end > line && end[-1] == '\r')
+    end--;
+  for (p = line;;) {
+    const gchar *cr = memchr (p, '\r', end - p);
+
+    sse_field (parser, p, (cr ? cr : end) - p);
+    if (!cr)
+      break;
+    p = cr + 1;
+  }
+  return g_queue_get_length (&parser->complete);
+}
+
+gboolean
+gst_whep_sse_parser_pop (GstWhepSseParser * parser, gchar ** event,
+    gchar ** data)
+{
+  SseEvent *ev;
+
+  g_return_val_if_fail (parser != NULL, FALSE);
+  ev = g_queue_pop_head (&parser->complete);
+  if (ev == NULL)
+    return FALSE;
+  if (event)
+    *event = g_steal_pointer (&ev->event);
+  if (data)
+    *data = g_steal_pointer (&ev->data);
+  sse_event_free (ev);
+  return TRUE;
+}
+
+gchar *
+gst_whep_sse_reconnect_url (const gchar * data, const gchar * base)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  JsonNode *root;
+  const gchar *url = NULL;
+
+  if (data == NULL)
+    return NULL;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    url = json_member_string (json_node_get_object (root), "url");
+  if (url == NULL || *url == '\0')
+    return NULL;
+  if (base == NULL)
+    return g_uri_is_valid (url, G_URI_FLAGS_ENCODED, NULL) ? g_strdup (url) :
+        NULL;
+  /* The event may name a relative URL: it is relative to the stream. */
+  return gst_whep_resolve_location (base, url, NULL);
 }

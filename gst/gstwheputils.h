@@ -25,6 +25,35 @@ typedef struct
 void gst_whep_ice_server_free (GstWhepIceServer * server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepIceServer, gst_whep_ice_server_free);
 
+/* What a WHEP request came back with.  A transport failure (refused,
+ * timeout, TLS) has status 0 and @error set; any HTTP status is reported
+ * as it is, with the WHEP-relevant headers already parsed.  Filled in by
+ * the HTTP client (gstwhepclient.h); plain data, so that what is made of
+ * an answer can be tested without a network. */
+typedef struct
+{
+  guint status;
+  gchar *reason;                /* reason phrase */
+  gchar *request_url;           /* the first URL requested */
+  gchar *final_url;             /* the URL that answered, after redirects */
+  guint redirects;
+  gchar *content_type;          /* media type with parameters, or NULL */
+  gchar *body;                  /* NUL-terminated body (may hold SDP: never
+                                 * log it, see gst_whep_sdp_summary()), or NULL */
+  gsize body_size;
+  gchar *error_summary;         /* user-presentable text of an error body, or NULL */
+  gchar *location;              /* Location resolved against final_url, or NULL */
+  gchar *etag;                  /* ETag as sent (quotes kept), or NULL */
+  gchar *accept_patch;          /* Accept-Patch, or NULL */
+  gint retry_after_s;           /* Retry-After in seconds, -1 when absent */
+  GPtrArray *links;             /* GstWhepLink*, every Link header */
+  GPtrArray *ice_servers;       /* GstWhepIceServer*, from rel="ice-server" links */
+  GError *error;                /* transport error, or NULL */
+} GstWhepResponse;
+
+void gst_whep_response_free (GstWhepResponse * response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepResponse, gst_whep_response_free);
+
 /* One link-value of a Link header (RFC 8288). */
 typedef struct
 {
@@ -118,5 +147,56 @@ guint gst_whep_rotation_lead_ms (guint configured_ms, gdouble lifetime_s,
  * shorter of the two ages) when @previous_age_s and @age_s agree within
  * 15 % (and at least 1 s apart from zero), or 0 when they do not. */
 gdouble gst_whep_learn_session_limit (gdouble previous_age_s, gdouble age_s);
+
+/* --- what may be logged --- */
+
+/* A URL as logs and error texts may show it: scheme://host[:port]/path,
+ * userinfo dropped, a query replaced by "?…" and a fragment by "#…"
+ * (servers put session tokens in both; TURN URIs carry their password as
+ * userinfo).  Works on relative references and on text that is no URL at
+ * all (it is cut at '?' / '#' the same way).  NULL gives NULL. */
+gchar *gst_whep_redact_url (const gchar * url);
+
+/* A one-line summary of an SDP body or trickle fragment, for logs and
+ * error details instead of the body itself (which holds the ICE password):
+ * its size, each m-line with its codecs ("video[VP8,H264]", port 0 shown
+ * as "rejected"), the number of candidates, end-of-candidates, and
+ * whether ICE credentials are present — never their values.  Text that
+ * holds no SDP line gives "N bytes, not SDP"; NULL or "" gives
+ * "no body". */
+gchar *gst_whep_sdp_summary (const gchar * text);
+
+/* --- server-sent events (text/event-stream, WHEP events extension) --- */
+
+/* A text/event-stream parser fed one line at a time (HTML, "server-sent
+ * events"): "event:" names the event, "data:" lines are joined with "\n",
+ * one space after the colon is dropped, a field without a colon has an
+ * empty value, lines starting with ':' are comments, "id" and "retry" and
+ * unknown fields are ignored, and a blank line ends the event.  An event
+ * without a name is "message".  Unlike the HTML rules, an event that has
+ * a name but no data is still delivered: servers send "event: inactive"
+ * alone.  Lines are expected without their LF; a trailing CR (CRLF) is
+ * dropped and a CR inside a line ends a line too (CR-only streams). */
+typedef struct _GstWhepSseParser GstWhepSseParser;
+
+GstWhepSseParser *gst_whep_sse_parser_new (void);
+void gst_whep_sse_parser_free (GstWhepSseParser * parser);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepSseParser, gst_whep_sse_parser_free);
+
+/* Feeds one line; returns the number of complete events waiting to be
+ * taken with gst_whep_sse_parser_pop(). */
+guint gst_whep_sse_parser_push_line (GstWhepSseParser * parser,
+    const gchar * line);
+
+/* Takes the oldest complete event: TRUE with @event and @data set (free
+ * both), FALSE when none is waiting. */
+gboolean gst_whep_sse_parser_pop (GstWhepSseParser * parser, gchar ** event,
+    gchar ** data);
+
+/* The URL a "reconnect" event's JSON data names ({"url": "…"}), resolved
+ * against @base (the event stream's URL) when relative; NULL when the data
+ * is no JSON object, has no non-empty string "url", or it does not
+ * resolve. */
+gchar *gst_whep_sse_reconnect_url (const gchar * data, const gchar * base);
 
 G_END_DECLS

@@ -661,7 +661,7 @@ post (GstWhepClient * client, const gchar * url, const gchar * offer,
     GCancellable * cancellable, Completion * c)
 {
   completion_init (c, client);
-  gst_whep_client_post_offer_async (client, url, offer, cancellable,
+  gst_whep_client_post_offer_async (client, NULL, url, offer, cancellable,
       request_done_cb, c);
 }
 
@@ -680,7 +680,7 @@ patch_and_wait (GstWhepClient * client, const gchar * url,
     Completion * c)
 {
   completion_init (c, client);
-  gst_whep_client_patch_async (client, url, content_type, body, if_match,
+  gst_whep_client_patch_async (client, NULL, url, content_type, body, if_match,
       NULL, request_done_cb, c);
   fail_unless (completion_wait (c, COMPLETION_WAIT_MS),
       "PATCH %s did not complete", url);
@@ -690,7 +690,7 @@ static void
 delete_and_wait (GstWhepClient * client, const gchar * url, Completion * c)
 {
   completion_init (c, client);
-  gst_whep_client_delete_async (client, url, 0, NULL, request_done_cb, c);
+  gst_whep_client_delete_async (client, NULL, url, 0, NULL, request_done_cb, c);
   fail_unless (completion_wait (c, COMPLETION_WAIT_MS),
       "DELETE %s did not complete", url);
 }
@@ -1535,8 +1535,8 @@ GST_START_TEST (test_delete_sync_returns_status)
 
   test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
 
-  fail_unless_equals_int (gst_whep_client_delete_sync (client, session, 1000),
-      200);
+  fail_unless_equals_int (gst_whep_client_delete_sync (client, NULL, session,
+          1000), 200);
   rec = test_server_received (ts, 0);
   fail_unless_equals_string (rec->method, "DELETE");
   fail_unless (rec->if_match == NULL);
@@ -1560,7 +1560,7 @@ GST_START_TEST (test_delete_sync_unanswered_returns_zero)
   test_server_hold (ts, "/whep/session/1");
 
   start = g_get_monotonic_time ();
-  status = gst_whep_client_delete_sync (client, session, 300);
+  status = gst_whep_client_delete_sync (client, NULL, session, 300);
   fail_unless_equals_int (status, 0);
   /* The contract's bound is 300 ms; allow the documented slack. */
   fail_unless (elapsed_ms (start) < 900, "delete_sync took %" G_GINT64_FORMAT
@@ -1752,8 +1752,8 @@ GST_START_TEST (test_request_after_shutdown_is_closed)
   completion_expect_error (&p, G_IO_ERROR_CLOSED);
   delete_and_wait (client, session, &d);
   completion_expect_error (&d, G_IO_ERROR_CLOSED);
-  fail_unless_equals_int (gst_whep_client_delete_sync (client, session, 300),
-      0);
+  fail_unless_equals_int (gst_whep_client_delete_sync (client, NULL, session,
+          300), 0);
 
   /* Nothing reached the server. */
   fail_unless_equals_int (test_server_n_received (ts), 0);

@@ -14,6 +14,7 @@
 
 #include "gstwheputils.h"
 #include "gstwhepsdp.h"
+#include "gstwhepfailure.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers of the tests                                                */
@@ -2341,11 +2342,495 @@ GST_START_TEST (test_session_limit_learned_from_similar_ages)
   fail_unless (G_APPROX_VALUE (gst_whep_learn_session_limit (10.0, 11.5),
           10.0, 1e-9));
   /* Too different: chance, not a clock. */
-  fail_unless_equals_int ((gint) gst_whep_learn_session_limit (10.0, 20.0),
-      0);
+  fail_unless_equals_int ((gint) gst_whep_learn_session_limit (10.0, 20.0), 0);
   /* Nothing learned from nothing, or from sessions that died at once. */
   fail_unless_equals_int ((gint) gst_whep_learn_session_limit (0, 30.0), 0);
   fail_unless_equals_int ((gint) gst_whep_learn_session_limit (0.4, 0.5), 0);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* HTTP answer → failure                                               */
+/* ------------------------------------------------------------------ */
+
+/* A response as the client would fill it in for a non-success answer. */
+static GstWhepResponse *
+response_new (guint status, const gchar * reason, const gchar * summary,
+    gint retry_after_s)
+{
+  GstWhepResponse *resp = g_new0 (GstWhepResponse, 1);
+
+  resp->status = status;
+  resp->reason = g_strdup (reason);
+  resp->request_url = g_strdup ("https://user:pw@example.com/whep?token=t1");
+  resp->final_url = g_strdup ("https://user:pw@example.com/whep?token=t1");
+  resp->content_type = g_strdup ("text/plain");
+  resp->body = g_strdup ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"
+      "a=ice-pwd:bodysecret\r\n");
+  resp->body_size = strlen (resp->body);
+  resp->error_summary = g_strdup (summary);
+  resp->retry_after_s = retry_after_s;
+  return resp;
+}
+
+static GstWhepFailure *
+failure_for (guint status, const gchar * summary, gint retry_after_s)
+{
+  g_autoptr (GstWhepResponse) resp = response_new (status, "Reason",
+      summary, retry_after_s);
+  GstWhepFailure *failure = gst_whep_failure_from_response (resp,
+      "the offer");
+
+  fail_unless (failure != NULL);
+  fail_unless_equals_int (failure->http_status, status);
+  fail_unless_equals_int (failure->retry_after_s, retry_after_s);
+  fail_unless (failure->domain == GST_RESOURCE_ERROR);
+  /* Never the body, never the token or the userinfo of the URL. */
+  fail_unless (strstr (failure->message, "bodysecret") == NULL);
+  fail_unless (strstr (failure->debug, "bodysecret") == NULL);
+  fail_unless (strstr (failure->debug, "t1") == NULL);
+  fail_unless (strstr (failure->debug, "pw@") == NULL);
+  fail_unless (strstr (failure->message, "t1") == NULL);
+  fail_unless_equals_string (failure->url, "https://example.com/whep?…");
+  fail_unless (strstr (failure->debug, "https://example.com/whep?…") != NULL);
+  fail_unless (strstr (failure->debug, "Reason") != NULL);
+  fail_unless (strstr (failure->debug, "text/plain") != NULL);
+  return failure;
+}
+
+GST_START_TEST (test_failure_not_authorized)
+{
+  guint statuses[] = { 401, 403 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (statuses); i++) {
+    g_autoptr (GstWhepFailure) f = failure_for (statuses[i],
+        "invalid bearer token", -1);
+    g_autofree gchar *code = g_strdup_printf ("(HTTP %u)", statuses[i]);
+
+    fail_unless_equals_int (f->code, GST_RESOURCE_ERROR_NOT_AUTHORIZED);
+    fail_if (f->retryable);
+    fail_if (f->not_live);
+    fail_unless (strstr (f->message, code) != NULL, "%s", f->message);
+    fail_unless (strstr (f->message, ": invalid bearer token") != NULL);
+    fail_unless (strstr (f->message, "auth-token") != NULL);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failure_not_found)
+{
+  g_autoptr (GstWhepFailure) missing = failure_for (404, NULL, -1);
+  g_autoptr (GstWhepFailure) gone = failure_for (410, "gone", -1);
+  g_autoptr (GstWhepFailure) later = failure_for (404, NULL, 5);
+  g_autoptr (GstWhepFailure) mediamtx = failure_for (404,
+      "no stream is available on path 'cam'", -1);
+
+  fail_unless_equals_int (missing->code, GST_RESOURCE_ERROR_NOT_FOUND);
+  fail_if (missing->retryable);
+  fail_if (missing->not_live);
+  fail_unless (strstr (missing->message, "does not exist (HTTP 404)") != NULL);
+  fail_unless (strstr (missing->message, "whep-endpoint") != NULL);
+  fail_unless (g_str_has_suffix (missing->message, "(HTTP 404). Check "
+          "whep-endpoint."), "%s", missing->message);
+
+  fail_unless_equals_int (gone->code, GST_RESOURCE_ERROR_NOT_FOUND);
+  fail_if (gone->retryable);
+  fail_unless (strstr (gone->message, "(HTTP 410): gone.") != NULL);
+
+  /* Retry-After on a 404: nothing is published yet. */
+  fail_unless_equals_int (later->code, GST_RESOURCE_ERROR_NOT_FOUND);
+  fail_unless (later->retryable);
+  fail_unless (later->not_live);
+  fail_unless (strstr (later->message, "Nothing is published") != NULL);
+
+  fail_unless (mediamtx->retryable);
+  fail_unless (mediamtx->not_live);
+  fail_unless (strstr (mediamtx->message, ": no stream is available on "
+          "path 'cam'") != NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failure_busy_retries)
+{
+  guint statuses[] = { 409, 425, 429, 502, 503, 504 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (statuses); i++) {
+    g_autoptr (GstWhepFailure) f = failure_for (statuses[i], "busy", 3);
+
+    fail_unless_equals_int (f->code, GST_RESOURCE_ERROR_BUSY);
+    fail_unless (f->retryable, "%u not retryable", statuses[i]);
+    /* Only 409 (one viewer at a time, or not live) says "not live". */
+    fail_unless_equals_int (f->not_live, statuses[i] == 409);
+    fail_unless (strstr (f->message, "cannot serve this session now") != NULL);
+    fail_unless (g_str_has_suffix (f->message, ": busy"));
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failure_redirect_and_others)
+{
+  g_autoptr (GstWhepFailure) redirect = failure_for (307, NULL, -1);
+  g_autoptr (GstWhepFailure) bad = failure_for (400, "bad offer", -1);
+  g_autoptr (GstWhepFailure) unsupported = failure_for (415, NULL, -1);
+  g_autoptr (GstWhepFailure) internal = failure_for (500, NULL, -1);
+  g_autoptr (GstWhepFailure) unimplemented = failure_for (501, NULL, 2);
+  g_autoptr (GstWhepFailure) informational = failure_for (100, NULL, -1);
+
+  fail_unless_equals_int (redirect->code, GST_RESOURCE_ERROR_OPEN_READ);
+  fail_if (redirect->retryable);
+  fail_unless (strstr (redirect->message, "redirected (HTTP 307)") != NULL);
+
+  fail_unless_equals_int (bad->code, GST_RESOURCE_ERROR_OPEN_READ);
+  fail_if (bad->retryable);
+  fail_unless_equals_string (bad->message,
+      "The WHEP server answered the offer with HTTP 400 Reason: bad offer");
+  fail_if (unsupported->retryable);
+  fail_unless_equals_string (unsupported->message,
+      "The WHEP server answered the offer with HTTP 415 Reason");
+  fail_unless (internal->retryable);
+  fail_unless (unimplemented->retryable);
+  fail_unless_equals_int (unimplemented->retry_after_s, 2);
+  fail_if (informational->retryable);
+  fail_unless_equals_int (informational->code, GST_RESOURCE_ERROR_OPEN_READ);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failure_problem_summary_quoted)
+{
+  const gchar *json = "{\"title\":\"Busy\","
+      "\"detail\":\"one viewer only\",\"status\":503}";
+  g_autoptr (GBytes) body = g_bytes_new_static (json, strlen (json));
+  g_autofree gchar *summary =
+      gst_whep_error_body_summary ("application/problem+json", body);
+  g_autoptr (GstWhepFailure) f = failure_for (503, summary, -1);
+
+  fail_unless_equals_string (summary, "Busy: one viewer only");
+  fail_unless (g_str_has_suffix (f->message, "(HTTP 503): Busy: one viewer "
+          "only"), "%s", f->message);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failure_new_redacts_and_copies)
+{
+  g_autoptr (GstWhepFailure) f = gst_whep_failure_new (GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FORMAT, TRUE, "http://a:b@h:8080/p?token=x",
+      g_strdup ("dbg"), "n=%d", 3);
+  g_autoptr (GstWhepFailure) copy = gst_whep_failure_copy (f);
+  g_autoptr (GstWhepFailure) nourl = gst_whep_failure_new (GST_CORE_ERROR,
+      GST_CORE_ERROR_MISSING_PLUGIN, FALSE, NULL, NULL, "x");
+
+  fail_unless_equals_string (f->message, "n=3");
+  fail_unless_equals_string (f->debug, "dbg");
+  fail_unless_equals_string (f->url, "http://h:8080/p?…");
+  fail_unless_equals_int (f->retry_after_s, -1);
+  fail_unless (f->retryable);
+  fail_unless_equals_string (copy->message, "n=3");
+  fail_unless_equals_string (copy->url, f->url);
+  fail_unless (copy->url != f->url);
+  fail_unless (copy->domain == GST_STREAM_ERROR);
+  fail_unless (nourl->url == NULL);
+  fail_unless (nourl->debug == NULL);
+  gst_whep_failure_free (NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_body_says_not_live)
+{
+  fail_unless (gst_whep_body_says_not_live ("no stream is available on path"));
+  fail_unless (gst_whep_body_says_not_live ("Stream Not Found"));
+  fail_unless (gst_whep_body_says_not_live ("the camera is OFFLINE"));
+  fail_unless (gst_whep_body_says_not_live ("stream not live"));
+  fail_unless (gst_whep_body_says_not_live ("not published yet"));
+  fail_if (gst_whep_body_says_not_live ("no such endpoint"));
+  fail_if (gst_whep_body_says_not_live ("Not Found"));
+  fail_if (gst_whep_body_says_not_live (""));
+  fail_if (gst_whep_body_says_not_live (NULL));
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* what may be logged                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+check_redacted (const gchar * url, const gchar * expected)
+{
+  g_autofree gchar *got = gst_whep_redact_url (url);
+
+  fail_unless_equals_string (got, expected);
+}
+
+GST_START_TEST (test_redact_url)
+{
+  check_redacted ("http://127.0.0.1:8889/whep/cam",
+      "http://127.0.0.1:8889/whep/cam");
+  check_redacted ("https://example.com/whep?token=abc&x=1",
+      "https://example.com/whep?…");
+  check_redacted ("https://user:secret@example.com:8443/a/b?t=1",
+      "https://example.com:8443/a/b?…");
+  check_redacted ("https://user@example.com/p", "https://example.com/p");
+  check_redacted ("http://example.com/p#frag", "http://example.com/p#…");
+  check_redacted ("http://example.com/p?q#frag", "http://example.com/p?…");
+  check_redacted ("http://example.com", "http://example.com");
+  check_redacted ("http://example.com?token=1", "http://example.com?…");
+  check_redacted ("http://[::1]:80/p?x", "http://[::1]:80/p?…");
+  /* The password of a TURN URI as webrtcbin takes it. */
+  check_redacted ("turn://alice:pa%40ss@turn.example.com:3478?transport=tcp",
+      "turn://turn.example.com:3478?…");
+  check_redacted ("turns://u:p@h:5349", "turns://h:5349");
+  /* '@' after the authority is part of the path, not userinfo. */
+  check_redacted ("http://h/users/@me?x", "http://h/users/@me?…");
+  /* Relative references and non-URLs are cut the same way. */
+  check_redacted ("/whep/session/1?token=abc", "/whep/session/1?…");
+  check_redacted ("session/1", "session/1");
+  check_redacted ("not a url?secret", "not a url?…");
+  check_redacted ("", "");
+  fail_unless (gst_whep_redact_url (NULL) == NULL);
+}
+
+GST_END_TEST;
+
+#define SUMMARY_OFFER \
+  "v=0\r\n" \
+  "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n" \
+  "s=-\r\n" \
+  "t=0 0\r\n" \
+  "a=group:BUNDLE video0 audio1\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98\r\n" \
+  "c=IN IP4 0.0.0.0\r\n" \
+  "a=ice-ufrag:EsAw\r\n" \
+  "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n" \
+  "a=mid:video0\r\n" \
+  "a=rtpmap:96 VP8/90000\r\n" \
+  "a=rtpmap:97 H264/90000\r\n" \
+  "a=rtpmap:98 H264/90000\r\n" \
+  "a=candidate:1 1 UDP 2130706431 127.0.0.1 50000 typ host\r\n" \
+  "a=candidate:2 1 UDP 1694498815 192.0.2.1 50000 typ srflx raddr 0.0.0.0 rport 0\r\n" \
+  "a=end-of-candidates\r\n" \
+  "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n" \
+  "a=mid:audio1\r\n" \
+  "a=rtpmap:111 OPUS/48000/2\r\n"
+
+GST_START_TEST (test_sdp_summary)
+{
+  g_autofree gchar *offer = gst_whep_sdp_summary (SUMMARY_OFFER);
+  g_autofree gchar *lf = NULL;
+  g_autofree gchar *frag = gst_whep_sdp_summary ("a=ice-ufrag:EsAw\r\n"
+      "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+      "m=audio 9 RTP/AVP 0\r\n" "a=mid:0\r\n"
+      "a=candidate:1 1 UDP 2130706431 127.0.0.1 50000 typ host\r\n");
+  g_autofree gchar *garbage = gst_whep_sdp_summary ("<html>oops</html>");
+  g_autofree gchar *empty = gst_whep_sdp_summary ("");
+  g_autofree gchar *null = gst_whep_sdp_summary (NULL);
+  g_autofree gchar *no_mline = gst_whep_sdp_summary ("v=0\r\n");
+  g_autofree gchar *expected = g_strdup_printf ("%" G_GSIZE_FORMAT
+      " bytes: video[VP8,H264] audio[rejected], 2 candidates, "
+      "end-of-candidates, ICE credentials", strlen (SUMMARY_OFFER));
+  g_auto (GStrv) parts = g_strsplit (SUMMARY_OFFER, "\r\n", -1);
+  g_autofree gchar *joined = g_strjoinv ("\n", parts);
+
+  fail_unless_equals_string (offer, expected);
+  fail_unless (strstr (offer, "P2uY") == NULL);
+  fail_unless (strchr (offer, '\n') == NULL);
+  /* LF-only SDP reads the same. */
+  lf = gst_whep_sdp_summary (joined);
+  fail_unless (g_str_has_suffix (lf, " bytes: video[VP8,H264] "
+          "audio[rejected], 2 candidates, end-of-candidates, "
+          "ICE credentials"), "%s", lf);
+  fail_unless (g_str_has_suffix (frag, " bytes: audio[], 1 candidate, "
+          "ICE credentials"), "%s", frag);
+  fail_unless (strstr (frag, "P2uY") == NULL);
+  fail_unless_equals_string (garbage, "17 bytes, not SDP");
+  fail_unless_equals_string (empty, "no body");
+  fail_unless_equals_string (null, "no body");
+  fail_unless_equals_string (no_mline, "5 bytes, no m-line, 0 candidates");
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* server-sent events                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Feeds @lines (NULL-terminated) and checks that exactly the events in
+ * @expected (name, data, name, data…, NULL) came out, in order. */
+static void
+check_sse (const gchar * const *lines, const gchar * const *expected)
+{
+  g_autoptr (GstWhepSseParser) parser = gst_whep_sse_parser_new ();
+  const gchar *const *l;
+  guint i = 0;
+  gchar *event, *data;
+
+  for (l = lines; *l; l++)
+    gst_whep_sse_parser_push_line (parser, *l);
+  while (gst_whep_sse_parser_pop (parser, &event, &data)) {
+    fail_unless (expected[i] != NULL, "unexpected event '%s'", event);
+    fail_unless_equals_string (event, expected[i]);
+    fail_unless_equals_string (data, expected[i + 1]);
+    g_free (event);
+    g_free (data);
+    i += 2;
+  }
+  fail_unless (expected[i] == NULL, "event '%s' missing", expected[i]);
+}
+
+GST_START_TEST (test_sse_named_event)
+{
+  const gchar *lines[] = { "event: reconnect", "data: {\"url\":\"/x\"}", "",
+    NULL
+  };
+  const gchar *expected[] = { "reconnect", "{\"url\":\"/x\"}", NULL };
+
+  check_sse (lines, expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sse_multi_line_data)
+{
+  const gchar *lines[] = { "event: layers", "data: one", "data:two",
+    "data:  three", "data", "", NULL
+  };
+  /* One space is dropped after the colon, no more; "data" alone adds an
+   * empty line. */
+  const gchar *expected[] = { "layers", "one\ntwo\n three\n", NULL };
+
+  check_sse (lines, expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sse_unnamed_is_message)
+{
+  const gchar *lines[] = { "data: hello", "", "data: again", "", NULL };
+  const gchar *expected[] = { "message", "hello", "message", "again", NULL };
+
+  check_sse (lines, expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sse_comments_and_blank_lines)
+{
+  const gchar *lines[] = { ": keep-alive", "", "", ":", "event: active",
+    ": a comment inside an event", "data: {}", "", "", "", NULL
+  };
+  const gchar *expected[] = { "active", "{}", NULL };
+
+  check_sse (lines, expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sse_name_without_data)
+{
+  /* Delivered (servers send bare events); a later event does not inherit
+   * the name. */
+  const gchar *lines[] = { "event: inactive", "", "data: x", "", NULL };
+  const gchar *expected[] = { "inactive", "", "message", "x", NULL };
+
+  check_sse (lines, expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sse_cr_handling)
+{
+  /* CRLF lines (the LF already split off), CR-only line ends inside one
+   * "line", and a lone CR as the blank line. */
+  const gchar *lines[] = { "event: active\r", "data: a\r", "\r",
+    "event: inactive\rdata: b\r\r", "data: c\r", "\r\r", NULL
+  };
+  const gchar *expected[] = { "active", "a", "inactive", "b", "message", "c",
+    NULL
+  };
+
+  check_sse (lines, expected);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sse_fields_ignored_and_incomplete)
+{
+  g_autoptr (GstWhepSseParser) parser = gst_whep_sse_parser_new ();
+  gchar *event = NULL, *data = NULL;
+
+  /* A BOM opens the stream; id, retry and unknown fields do nothing. */
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser,
+          "\xEF\xBB\xBF" "event:  spaced  "), 0);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, "id: 7"), 0);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser,
+          "retry: 100"), 0);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser,
+          "foo: bar"), 0);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, "data:x"), 0);
+  /* Not complete before the blank line. */
+  fail_if (gst_whep_sse_parser_pop (parser, &event, &data));
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, ""), 1);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, "data: y"), 1);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, ""), 2);
+  fail_unless (gst_whep_sse_parser_pop (parser, &event, &data));
+  fail_unless_equals_string (event, "spaced");
+  fail_unless_equals_string (data, "x");
+  g_free (event);
+  g_free (data);
+  fail_unless (gst_whep_sse_parser_pop (parser, NULL, NULL));
+  fail_if (gst_whep_sse_parser_pop (parser, &event, &data));
+  /* An "event:" with an empty name is unnamed. */
+  gst_whep_sse_parser_push_line (parser, "event:");
+  gst_whep_sse_parser_push_line (parser, "data: z");
+  gst_whep_sse_parser_push_line (parser, "");
+  fail_unless (gst_whep_sse_parser_pop (parser, &event, &data));
+  fail_unless_equals_string (event, "message");
+  fail_unless_equals_string (data, "z");
+  g_free (event);
+  g_free (data);
+  gst_whep_sse_parser_free (NULL);
+}
+
+GST_END_TEST;
+
+static void
+check_reconnect (const gchar * data, const gchar * base, const gchar * expected)
+{
+  g_autofree gchar *got = gst_whep_sse_reconnect_url (data, base);
+
+  fail_unless_equals_string (got, expected);
+}
+
+GST_START_TEST (test_sse_reconnect_url)
+{
+  const gchar *base = "http://h:1/whep/session/5/sse";
+
+  check_reconnect ("{\"url\":\"/whep/cam\"}", base, "http://h:1/whep/cam");
+  check_reconnect ("{\"url\":\"other\"}", base,
+      "http://h:1/whep/session/5/other");
+  check_reconnect ("{\"url\":\"https://b.example/whep?token=a%20b\"}", base,
+      "https://b.example/whep?token=a%20b");
+  check_reconnect ("{\"url\":\"https://b.example/w\"}", NULL,
+      "https://b.example/w");
+  check_reconnect ("{\"url\":\"/relative\"}", NULL, NULL);
+  check_reconnect ("{\"url\":\"\"}", base, NULL);
+  check_reconnect ("{\"url\":42}", base, NULL);
+  check_reconnect ("{\"other\":\"/x\"}", base, NULL);
+  check_reconnect ("{}", base, NULL);
+  check_reconnect ("[\"/x\"]", base, NULL);
+  check_reconnect ("\"/x\"", base, NULL);
+  check_reconnect ("{\"url\":", base, NULL);
+  check_reconnect ("not json", base, NULL);
+  check_reconnect ("", base, NULL);
+  check_reconnect (NULL, base, NULL);
 }
 
 GST_END_TEST;
@@ -2362,6 +2847,8 @@ helpers_suite (void)
   TCase *answer = tcase_create ("answer");
   TCase *frag = tcase_create ("sdpfrag");
   TCase *rotation = tcase_create ("rotation");
+  TCase *failures = tcase_create ("failures");
+  TCase *sse = tcase_create ("sse");
 
   suite_add_tcase (s, link);
   tcase_add_test (link, test_link_single_ice_server);
@@ -2504,6 +2991,27 @@ helpers_suite (void)
   tcase_add_test (frag, test_sdpfrag_parse_bundled_mlines_deduplicated);
   tcase_add_test (frag, test_sdpfrag_parse_refuses_garbage);
   tcase_add_test (frag, test_sdpfrag_free_accepts_null);
+
+  suite_add_tcase (s, failures);
+  tcase_add_test (failures, test_failure_not_authorized);
+  tcase_add_test (failures, test_failure_not_found);
+  tcase_add_test (failures, test_failure_busy_retries);
+  tcase_add_test (failures, test_failure_redirect_and_others);
+  tcase_add_test (failures, test_failure_problem_summary_quoted);
+  tcase_add_test (failures, test_failure_new_redacts_and_copies);
+  tcase_add_test (failures, test_body_says_not_live);
+  tcase_add_test (failures, test_redact_url);
+  tcase_add_test (failures, test_sdp_summary);
+
+  suite_add_tcase (s, sse);
+  tcase_add_test (sse, test_sse_named_event);
+  tcase_add_test (sse, test_sse_multi_line_data);
+  tcase_add_test (sse, test_sse_unnamed_is_message);
+  tcase_add_test (sse, test_sse_comments_and_blank_lines);
+  tcase_add_test (sse, test_sse_name_without_data);
+  tcase_add_test (sse, test_sse_cr_handling);
+  tcase_add_test (sse, test_sse_fields_ignored_and_incomplete);
+  tcase_add_test (sse, test_sse_reconnect_url);
 
   return s;
 }
