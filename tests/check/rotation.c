@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #include <string.h>
+#include <gst/webrtc/webrtc.h>
 
 static gdouble
 stats_double (Player * p, const gchar * field)
@@ -20,6 +21,19 @@ stats_double (Player * p, const gchar * field)
       "no %s in statistics", field);
   gst_structure_free (stats);
   return value;
+}
+
+static guint64
+stats_session_id (Player * p)
+{
+  GstStructure *stats = NULL;
+  guint id = 0;
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless (gst_structure_get_uint (stats, "session-id", &id),
+      "no session on air");
+  gst_structure_free (stats);
+  return id;
 }
 
 static gboolean
@@ -130,6 +144,172 @@ GST_START_TEST (test_early_kill_holds_last_frame_and_recovers)
   fail_unless_equals_int (p->eos_events, 0);
   fail_if (p->pts_backwards);
   g_mutex_unlock (&p->lock);
+
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* The webrtcbin of the session on air (ref), found the way an element
+ * inside it would be: by walking whepsrc's children. */
+static GstElement *
+current_webrtcbin (Player * p)
+{
+  g_autofree gchar *name = g_strdup_printf ("session%u",
+      (guint) stats_session_id (p));
+  g_autoptr (GstElement) session = gst_bin_get_by_name (GST_BIN (p->src),
+      name);
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+  GstElement *found = NULL;
+
+  fail_unless (session != NULL, "no %s in whepsrc", name);
+  it = gst_bin_iterate_elements (GST_BIN (session));
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (e);
+
+    if (f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin"))
+      found = gst_object_ref (e);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  fail_unless (found != NULL, "no webrtcbin in %s", name);
+  return found;
+}
+
+/* An element inside a session posts an ERROR, as dtlsdec does after a
+ * failed handshake or a decoder on a broken stream: the application must
+ * not see it; the session is lost and replaced while the picture holds. */
+GST_START_TEST (test_error_inside_a_session_is_recovered)
+{
+  TestServer *server = server_start (NULL);
+  Player *p = player_new (server->endpoint);
+  g_autoptr (GstElement) webrtcbin = NULL;
+  g_autoptr (GError) injected = g_error_new_literal (GST_STREAM_ERROR,
+      GST_STREAM_ERROR_DECRYPT, "injected: DTLS handshake failed");
+  g_autofree gchar *last_error = NULL;
+  guint frames;
+
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  webrtcbin = current_webrtcbin (p);
+  gst_element_post_message (webrtcbin, gst_message_new_error (GST_OBJECT
+          (webrtcbin), injected, "posted by the test"));
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 10000);
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
+      15000);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("playing"))));
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 2);
+  last_error = stats_last_error (p);
+  fail_unless (last_error && strstr (last_error, "injected: DTLS"),
+      "last-error: %s", GST_STR_NULL (last_error));
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* Every session's webrtcbin posts an ERROR once it is connected. */
+static void
+error_when_connected (GObject * webrtcbin, GParamSpec * pspec, gpointer data)
+{
+  GstWebRTCPeerConnectionState state;
+  g_autoptr (GError) err = NULL;
+
+  g_object_get (webrtcbin, "connection-state", &state, NULL);
+  if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    return;
+  err = g_error_new_literal (GST_STREAM_ERROR, GST_STREAM_ERROR_DECRYPT,
+      "injected: DTLS handshake failed");
+  gst_element_post_message (GST_ELEMENT (webrtcbin), gst_message_new_error
+      (GST_OBJECT (webrtcbin), err, "posted by the test"));
+}
+
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
+    gpointer data)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  if (f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin"))
+    g_signal_connect (element, "notify::connection-state",
+        G_CALLBACK (error_when_connected), NULL);
+}
+
+/* Errors inside every session: whepsrc retries, then posts one error of
+ * its own that names the cause — and no child's error reaches the
+ * application. */
+GST_START_TEST (test_errors_inside_every_session_end_in_one_error)
+{
+  TestServer *server = server_start (NULL);
+  Player *p = player_new (server->endpoint);
+  GstMessage *error;
+  GstBus *bus;
+  g_autoptr (GError) err = NULL;
+  GstMessage *again;
+
+  g_object_set (p->src, "max-retries", 2, NULL);
+  g_signal_connect (p->src, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), NULL);
+  error = player_run (p, NULL, NULL, 30000);
+  fail_unless (error != NULL, "no error after the retries");
+  fail_unless (GST_MESSAGE_SRC (error) == GST_OBJECT (p->src),
+      "the error came from %s, not whepsrc", GST_MESSAGE_SRC_NAME (error));
+  gst_message_parse_error (error, &err, NULL);
+  fail_unless (strstr (err->message, "injected: DTLS"), "error: %s",
+      err->message);
+  gst_message_unref (error);
+  /* Three sessions (one and two retries), then nothing more. */
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 3);
+  bus = gst_element_get_bus (p->pipeline);
+  again = gst_bus_timed_pop_filtered (bus, 500 * GST_MSECOND,
+      GST_MESSAGE_ERROR);
+  fail_unless (again == NULL, "a second error, from %s",
+      again ? GST_MESSAGE_SRC_NAME (again) : "");
+  gst_object_unref (bus);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("error"))));
+
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* A warning inside a session reaches the application once, from whepsrc,
+ * naming the session. */
+GST_START_TEST (test_warning_inside_a_session_is_forwarded_once)
+{
+  TestServer *server = server_start (NULL);
+  Player *p = player_new (server->endpoint);
+  g_autoptr (GstElement) webrtcbin = NULL;
+  g_autoptr (GError) warning = g_error_new_literal (GST_STREAM_ERROR,
+      GST_STREAM_ERROR_DECODE, "injected warning");
+  guint i, seen = 0, frames;
+
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  webrtcbin = current_webrtcbin (p);
+  for (i = 0; i < 3; i++)
+    gst_element_post_message (webrtcbin, gst_message_new_warning (GST_OBJECT
+            (webrtcbin), warning, "posted by the test"));
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 15),
+      15000);
+  g_mutex_lock (&p->lock);
+  for (i = 0; i < p->warnings->len; i++) {
+    const gchar *text = g_ptr_array_index (p->warnings, i);
+    if (strstr (text, "injected warning")) {
+      seen++;
+      fail_unless (strstr (text, "session 1"), "warning: %s", text);
+    }
+  }
+  g_mutex_unlock (&p->lock);
+  fail_unless_equals_int (seen, 1);
+  /* A warning is no loss. */
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 1);
 
   stop_and_check_no_leak (server, p);
 }
@@ -388,6 +568,9 @@ rotation_suite (void)
   tcase_add_test (tc, test_rotates_seamlessly_before_the_limit);
   tcase_add_test (tc, test_rotates_audio_and_video);
   tcase_add_test (tc, test_early_kill_holds_last_frame_and_recovers);
+  tcase_add_test (tc, test_error_inside_a_session_is_recovered);
+  tcase_add_test (tc, test_warning_inside_a_session_is_forwarded_once);
+  tcase_add_test (tc, test_errors_inside_every_session_end_in_one_error);
   tcase_add_test (tc, test_status_says_disconnected_only_while_holding);
   tcase_add_test (tc, test_gap_hold_mode_sends_gap_events);
   tcase_add_test (tc, test_learns_the_session_limit);
