@@ -32,13 +32,22 @@
  * gst-play-1.0 wheps://example.com/whep/cam
  * ]|
  *
+ * An error posted by an element inside a session (dtlsdec, a decoder,
+ * nicesrc…) is that session's failure and never reaches the application;
+ * a warning from inside a session is posted once by whepsrc, naming the
+ * session.
+ *
  * ## Bus messages (element messages)
  * - `whepsrc/session-started`: session-id, url, setup-ms, timings
  * - `whepsrc/session-rotated`: from-session, to-session, url, setup-ms,
- *   reason ("lifetime", "break-before-make")
+ *   reason ("lifetime", "server-reconnect", "break-before-make"), timings
  * - `whepsrc/session-lost`: session-id, reason, age-s, http-status-code,
  *   retry-in-ms (-1: giving up)
- * - `whepsrc/holding`: holding (boolean), kind, held-ms (when it ends)
+ * - `whepsrc/holding`: holding (boolean), kind ("video", "audio"),
+ *   held-ms (when a hold ends)
+ * - `whepsrc/ice-restart-started`: session-id, reason ("media-timeout",
+ *   "ice-failed")
+ * - `whepsrc/ice-restarted`: session-id, duration-ms
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -1235,14 +1244,19 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
   /**
    * GstWhepSrc:statistics:
    *
-   * Counters and timings: sessions-created, sessions-failed, retries,
-   * rotations, early-losses, learned-session-lifetime, session-lifetime,
-   * rotation-lead-ms, one-session-only, first-frame-ms, last-setup
-   * (per-phase timings), longest-hold-ms, per kind (video-, audio-)
-   * buffers, held-buffers, holds, longest-hold-ms, takeovers; for the
-   * session on air session-id, session-state, session-age-s, session-url
-   * and candidate-pair (local/remote address, port and type: host, srflx,
-   * prflx, relay); last-error.
+   * Counters and timings of the run (from READY→PAUSED on; after stop, the
+   * last run's): sessions-created, sessions-failed, retries, rotations,
+   * early-losses, ice-restarts, ice-restarts-failed, first-frame-ms,
+   * last-setup (per-phase timings of the last session set up),
+   * session-lifetime (configured or learnt), rotation-lead-ms,
+   * longest-hold-ms, last-error; per kind (video-, audio-) buffers,
+   * held-buffers, holds, longest-hold-ms, takeovers; for the session on
+   * air session-id, session-state, session-age-s, session-url and
+   * candidate-pair (local/remote address, port and type: host, srflx,
+   * prflx, relay; refreshed every 2 s).  What whepsrc learnt about the
+   * server, kept across runs until whep-endpoint changes: server-trickle,
+   * server-ice-restart, one-session-only, learned-session-lifetime.
+   * Reading it never blocks: it is a snapshot.
    */
   g_object_class_install_property (gobject_class, PROP_STATISTICS,
       g_param_spec_boxed ("statistics", "Statistics",
