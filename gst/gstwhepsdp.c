@@ -612,3 +612,103 @@ gst_whep_sdp_frag_parse (const gchar * text, GError ** error)
 
   return g_steal_pointer (&frag);
 }
+
+/* --- DTLS fingerprint --- */
+
+static const gchar *
+sdp_fingerprint (const GstSDPMessage * sdp, guint index)
+{
+  const GstSDPMedia *media = index < gst_sdp_message_medias_len (sdp) ?
+      gst_sdp_message_get_media (sdp, index) : NULL;
+  const gchar *value = media ?
+      gst_sdp_media_get_attribute_val (media, "fingerprint") : NULL;
+
+  return value ? value : gst_sdp_message_get_attribute_val (sdp,
+      "fingerprint");
+}
+
+static gboolean
+checksum_type_for (const gchar * algorithm, GChecksumType * type)
+{
+  static const struct
+  {
+    const gchar *name;
+    GChecksumType type;
+  } types[] = {
+    {"sha-1", G_CHECKSUM_SHA1}, {"sha-256", G_CHECKSUM_SHA256},
+    {"sha-384", G_CHECKSUM_SHA384}, {"sha-512", G_CHECKSUM_SHA512},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (types); i++)
+    if (g_ascii_strcasecmp (algorithm, types[i].name) == 0) {
+      *type = types[i].type;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* "AB:CD:…" of @der under @type. */
+static gchar *
+fingerprint_of (GChecksumType type, GByteArray * der)
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (type);
+  guint8 digest[64];
+  gsize len = sizeof (digest), i;
+  GString *out = g_string_new (NULL);
+
+  g_checksum_update (checksum, der->data, der->len);
+  g_checksum_get_digest (checksum, digest, &len);
+  for (i = 0; i < len; i++)
+    g_string_append_printf (out, "%s%02X", i ? ":" : "", digest[i]);
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp, guint index,
+    const gchar * pem, gboolean * checked, GError ** error)
+{
+  const gchar *announced = sdp_fingerprint (sdp, index);
+  g_auto (GStrv) parts = NULL;
+  g_autoptr (GTlsCertificate) cert = NULL;
+  g_autoptr (GByteArray) der = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *actual = NULL;
+  GChecksumType type;
+
+  if (checked)
+    *checked = FALSE;
+  if (!announced) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the SDP announces no DTLS fingerprint for m-line %u", index);
+    return FALSE;
+  }
+  parts = g_strsplit (g_strstrip (g_strdup (announced)), " ", 2);
+  if (!parts[0] || !parts[1]) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "malformed a=fingerprint \"%s\"", announced);
+    return FALSE;
+  }
+  if (!checksum_type_for (parts[0], &type))
+    return TRUE;                /* cannot be checked: see the header */
+
+  cert = pem ? g_tls_certificate_new_from_pem (pem, -1, &err) : NULL;
+  if (cert)
+    g_object_get (cert, "certificate", &der, NULL);
+  if (!der) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the peer's DTLS certificate cannot be read: %s",
+        err ? err->message : "none");
+    return FALSE;
+  }
+  actual = fingerprint_of (type, der);
+  if (checked)
+    *checked = TRUE;
+  if (g_ascii_strcasecmp (g_strstrip (parts[1]), actual) != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the SDP announces %s %s, the DTLS peer presented %s", parts[0],
+        parts[1], actual);
+    return FALSE;
+  }
+  return TRUE;
+}

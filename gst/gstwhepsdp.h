@@ -71,6 +71,18 @@ gboolean gst_whep_sdp_check_answer (const GstSDPMessage * offer,
 gboolean gst_whep_sdp_check_counter_offer (const GstSDPMessage * offer,
     GError ** error);
 
+/* Checks that @pem — the certificate the peer presented in the DTLS
+ * handshake (PEM, as webrtcbin's DTLS transport gives it) — is the one
+ * @sdp announces for m-line @index (a=fingerprint at media level, else
+ * session level).  webrtcbin (1.22 and later) does not compare them: a
+ * peer with any certificate would be accepted.  sha-1, sha-256, sha-384
+ * and sha-512 are computed; another algorithm cannot be checked (TRUE,
+ * with *@checked FALSE).  On a mismatch, a missing fingerprint or an
+ * unreadable certificate returns FALSE with a G_IO_ERROR_INVALID_DATA
+ * @error naming both fingerprints.  @checked may be NULL. */
+gboolean gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp,
+    guint index, const gchar * pem, gboolean * checked, GError ** error);
+
 /* Number of accepted (port != 0) m-lines of @kind in @msg. */
 guint gst_whep_sdp_count_media (const GstSDPMessage * msg,
     GstWhepMediaKind kind);

@@ -2835,6 +2835,132 @@ GST_START_TEST (test_sse_reconnect_url)
 
 GST_END_TEST;
 
+/* --- DTLS fingerprint against the certificate the peer presented --- */
+
+/* A self-signed P-256 certificate made for this test, and its
+ * fingerprints as `openssl x509 -fingerprint` prints them. */
+static const gchar test_cert_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBhjCCASugAwIBAgIUdNJvGYMjkOPsq/YPgxcXqGKSw4MwCgYIKoZIzj0EAwIw\n"
+    "FzEVMBMGA1UEAwwMd2hlcHNyYy10ZXN0MCAXDTI2MTIwMzE1NTk0N1oYDzIxMjYx\n"
+    "MTA5MTU1OTQ3WjAXMRUwEwYDVQQDDAx3aGVwc3JjLXRlc3QwWTATBgcqhkjOPQIB\n"
+    "BggqhkjOPQMBBwNCAARvgFwazW+Zvrskcm5wdWWrCuv1RGye0JPoJveTKKgBRRlV\n"
+    "dVd5ZvRsYrvtVeZq4LKRJC7MtC9M0z35hkUudAIWo1MwUTAdBgNVHQ4EFgQUAFvn\n"
+    "npt8m0FN+bjnYcA+HqGsaaswHwYDVR0jBBgwFoAUAFvnnpt8m0FN+bjnYcA+HqGs\n"
+    "aaswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEA0vx+TgK4XJ5H\n"
+    "sRgQ5EeiiyjmJHMk+3YbgVwnBG/XxYsCIQD2zjMJXj228JbYPh8WYJdo1XMCXIIl\n"
+    "I9JkJn00gSlrkg==\n"
+    "-----END CERTIFICATE-----\n";
+#define TEST_CERT_SHA256 "72:A0:8E:F9:4B:97:69:32:6A:32:62:63:66:2E:C9:1E:" \
+    "AB:66:AB:8D:36:09:1A:0C:D5:3D:12:8F:C6:4C:87:C9"
+#define TEST_CERT_SHA1 "09:D7:82:C5:A5:38:05:E2:B2:0A:0A:EA:FF:A2:23:E6:14:3E:02:D8"
+
+static GstSDPMessage *
+sdp_with_fingerprint (const gchar * session_level, const gchar * media_level)
+{
+  g_autofree gchar *text = g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"
+      "s=-\r\nt=0 0\r\n%s%s%s"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=rtpmap:96 VP8/90000\r\n%s%s%s",
+      session_level ? "a=fingerprint:" : "",
+      session_level ? session_level : "", session_level ? "\r\n" : "",
+      media_level ? "a=fingerprint:" : "",
+      media_level ? media_level : "", media_level ? "\r\n" : "");
+  GstSDPMessage *msg = NULL;
+
+  fail_unless (gst_whep_sdp_parse (text, &msg, NULL));
+  return msg;
+}
+
+GST_START_TEST (test_fingerprint_matching_certificate_passes)
+{
+  GstSDPMessage *msg = sdp_with_fingerprint (NULL, "sha-256 "
+      TEST_CERT_SHA256);
+  gboolean checked = FALSE;
+  GError *err = NULL;
+
+  fail_unless (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem,
+          &checked, &err));
+  fail_unless (checked);
+  gst_sdp_message_free (msg);
+
+  /* Session level, sha-1, lower case. */
+  {
+    g_autofree gchar *lower = g_ascii_strdown ("SHA-1 " TEST_CERT_SHA1, -1);
+    msg = sdp_with_fingerprint (lower, NULL);
+  }
+  fail_unless (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem,
+          &checked, &err));
+  fail_unless (checked);
+  gst_sdp_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fingerprint_of_another_certificate_fails)
+{
+  GstSDPMessage *msg = sdp_with_fingerprint ("sha-256 " TEST_CERT_SHA256,
+      "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+      "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF");
+  gboolean checked = FALSE;
+  GError *err = NULL;
+
+  /* The media level wins over the session level. */
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem, &checked,
+          &err));
+  fail_unless (checked);
+  fail_unless (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA));
+  fail_unless (strstr (err->message, "00:11:22") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, TEST_CERT_SHA256) != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_sdp_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fingerprint_missing_or_unreadable_fails)
+{
+  GstSDPMessage *msg = sdp_with_fingerprint (NULL, NULL);
+  gboolean checked = TRUE;
+  GError *err = NULL;
+
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem, &checked,
+          &err));
+  fail_if (checked);
+  g_clear_error (&err);
+  gst_sdp_message_free (msg);
+
+  msg = sdp_with_fingerprint (NULL, "sha-256 " TEST_CERT_SHA256);
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, "not a certificate",
+          &checked, &err));
+  g_clear_error (&err);
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, NULL, &checked, &err));
+  g_clear_error (&err);
+  gst_sdp_message_free (msg);
+
+  msg = sdp_with_fingerprint (NULL, "sha-256");
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem, &checked,
+          &err));
+  g_clear_error (&err);
+  gst_sdp_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fingerprint_unknown_algorithm_is_not_checked)
+{
+  GstSDPMessage *msg = sdp_with_fingerprint (NULL, "md5 00:11:22:33");
+  gboolean checked = TRUE;
+
+  fail_unless (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem,
+          &checked, NULL));
+  fail_if (checked);
+  gst_sdp_message_free (msg);
+}
+
+GST_END_TEST;
+
 static Suite *
 helpers_suite (void)
 {
@@ -2948,6 +3074,10 @@ helpers_suite (void)
   tcase_add_test (codecs, test_offer_caps_filter_any);
 
   suite_add_tcase (s, answer);
+  tcase_add_test (answer, test_fingerprint_matching_certificate_passes);
+  tcase_add_test (answer, test_fingerprint_of_another_certificate_fails);
+  tcase_add_test (answer, test_fingerprint_missing_or_unreadable_fails);
+  tcase_add_test (answer, test_fingerprint_unknown_algorithm_is_not_checked);
   tcase_add_test (answer, test_answer_valid_passes);
   tcase_add_test (answer, test_answer_sendrecv_and_inactive_accepted);
   tcase_add_test (answer, test_answer_several_payload_types_one_known);
