@@ -94,8 +94,7 @@ gst_whep_judge_silence (const GstWhepSilenceFacts * f)
    * the latest of its first frame, its last media and the resume. */
   if (!f->on_air_until_us)
     return GST_WHEP_SILENCE_FINE;
-  last = MAX (MAX (f->first_frame_us, f->on_air_until_us),
-      f->playing_since_us);
+  last = MAX (MAX (f->first_frame_us, f->on_air_until_us), f->playing_since_us);
   if (f->now_us - last > (gint64) f->media_timeout_ms * 1000)
     return GST_WHEP_SILENCE_TOO_LONG;
   return GST_WHEP_SILENCE_FINE;

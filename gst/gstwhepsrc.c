@@ -239,8 +239,7 @@ on_holding (GstElement * sw, gboolean holding, GstWhepSrc * self)
   g_autoptr (GstWhepSupervisor) sup = dup_supervisor (self);
 
   if (sup)
-    gst_whep_supervisor_output_holding (sup, switch_kind (self, sw),
-        holding);
+    gst_whep_supervisor_output_holding (sup, switch_kind (self, sw), holding);
 }
 
 /* Returns the switch for @kind, making it and its src pad the first time
@@ -469,8 +468,7 @@ gst_whep_src_start (GstWhepSrc * self)
   gst_whep_client_config_clear (&client_config);
   if (!client) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not set up TLS for the WHEP client: %s", err->message),
-        (NULL));
+        ("Could not set up TLS for the WHEP client: %s", err->message), (NULL));
     return FALSE;
   }
 

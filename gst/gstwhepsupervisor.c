@@ -235,8 +235,7 @@ session_on_air_everywhere (GstWhepSupervisor * self, GstWhepSession * session)
     g_autoptr (GstElement) sw = dup_output (self, kind);
     g_autoptr (GstPad) pad = session_switch_pad (session, kind);
 
-    if (sw && pad && !gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
-            pad))
+    if (sw && pad && !gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw), pad))
       return FALSE;
   }
   return TRUE;
@@ -253,8 +252,7 @@ last_media_time (GstWhepSupervisor * self, GstWhepSession * session)
     g_autoptr (GstElement) sw = dup_output (self, kind);
     g_autoptr (GstPad) pad = session_switch_pad (session, kind);
 
-    if (sw && pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw),
-            pad))
+    if (sw && pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw), pad))
       last = MAX (last, gst_whep_switch_get_last_input_time
           (GST_WHEP_SWITCH (sw)));
   }
@@ -726,8 +724,7 @@ handle_trickle_refused (GstWhepSupervisor * self,
 {
   guint status = failure ? failure->http_status : 0;
 
-  GST_INFO_OBJECT (self, "%s", failure ? failure->message :
-      "trickle refused");
+  GST_INFO_OBJECT (self, "%s", failure ? failure->message : "trickle refused");
   self->run->known.no_trickle = TRUE;
   if (status == 405 || status == 501)
     self->run->known.no_ice_restart = TRUE;
@@ -927,8 +924,7 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.on_air_until_us = last_media_time (self, current);
   facts.first_frame_us = gst_whep_session_get_first_frame_time (current);
   facts.playing_since_us = run->playing_since_us;
-  facts.ice_restart_since_us = gst_whep_session_get_ice_restart_time
-      (current);
+  facts.ice_restart_since_us = gst_whep_session_get_ice_restart_time (current);
   facts.media_timeout_ms = run->settings.media_timeout_ms;
   facts.ice_restart_timeout_ms = run->settings.ice_restart_timeout_ms;
   facts.server_inactive = run->server_inactive;
@@ -1357,8 +1353,7 @@ build_statistics (RunState * run)
         run->last_timings, NULL);
 
   if (run->current) {
-    g_autofree gchar *url =
-        gst_whep_session_dup_resource_url (run->current);
+    g_autofree gchar *url = gst_whep_session_dup_resource_url (run->current);
     GstStructure *pair = run->candidate_pair ?
         gst_structure_copy (run->candidate_pair) : NULL;
 
@@ -1433,8 +1428,7 @@ gst_whep_supervisor_dup_statistics (GstWhepSupervisor * self)
 }
 
 GstStructure *
-gst_whep_supervisor_statistics_before_run (const GstWhepServerKnowledge *
-    known)
+gst_whep_supervisor_statistics_before_run (const GstWhepServerKnowledge * known)
 {
   RunState run = {.known = *known,.first_frame_ms = -1 };
 

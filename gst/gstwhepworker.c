@@ -46,7 +46,7 @@ worker_release (GstWhepWorker * worker)
 static gpointer
 worker_main (gpointer data)
 {
-  GstWhepWorker *worker = data;     /* the thread's own reference */
+  GstWhepWorker *worker = data; /* the thread's own reference */
   gpointer state = NULL;
 
   g_main_context_push_thread_default (worker->context);

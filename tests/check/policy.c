@@ -128,8 +128,7 @@ GST_START_TEST (test_retry_jitter_stays_in_the_upper_half)
   guint i, delay;
 
   for (i = 0; i < 200; i++) {
-    fail_unless (gst_whep_retry_decide (2, -1, TRUE, FALSE, -1, rand,
-            &delay));
+    fail_unless (gst_whep_retry_decide (2, -1, TRUE, FALSE, -1, rand, &delay));
     fail_unless (delay >= 2 * GST_WHEP_RETRY_BASE_MS
         && delay <= 4 * GST_WHEP_RETRY_BASE_MS, "delay %u", delay);
   }
@@ -215,8 +214,7 @@ GST_START_TEST (test_silence_within_media_timeout_is_fine)
 {
   GstWhepSilenceFacts f = playing_facts (10000, 9500);
 
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
   f.now_us = S (10501);
   fail_unless_equals_int (gst_whep_judge_silence (&f),
       GST_WHEP_SILENCE_TOO_LONG);
@@ -229,16 +227,13 @@ GST_START_TEST (test_silence_expected_when_paused_inactive_or_off)
   GstWhepSilenceFacts f = playing_facts (20000, 9000);
 
   f.playing_since_us = 0;
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
   f = playing_facts (20000, 9000);
   f.server_inactive = TRUE;
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
   f = playing_facts (20000, 9000);
   f.media_timeout_ms = 0;
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
 }
 
 GST_END_TEST;
@@ -249,8 +244,7 @@ GST_START_TEST (test_silence_counts_from_the_resume)
   GstWhepSilenceFacts f = playing_facts (20000, 9000);
 
   f.playing_since_us = S (19700);
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
   f.now_us = S (20800);
   fail_unless_equals_int (gst_whep_judge_silence (&f),
       GST_WHEP_SILENCE_TOO_LONG);
@@ -262,8 +256,7 @@ GST_START_TEST (test_silence_of_a_session_off_air_is_not_judged)
 {
   GstWhepSilenceFacts f = playing_facts (20000, 0);
 
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
 }
 
 GST_END_TEST;
@@ -273,8 +266,7 @@ GST_START_TEST (test_ice_restart_judged_by_the_media)
   GstWhepSilenceFacts f = playing_facts (12000, 9000);
 
   f.ice_restart_since_us = S (10000);
-  fail_unless_equals_int (gst_whep_judge_silence (&f),
-      GST_WHEP_SILENCE_FINE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
   f.on_air_until_us = S (11900);
   fail_unless_equals_int (gst_whep_judge_silence (&f),
       GST_WHEP_SILENCE_RESTART_WORKED);
@@ -301,8 +293,7 @@ policy_suite (void)
   tcase_add_test (status, test_status_connecting_then_playing);
   tcase_add_test (status, test_status_waiting_for_a_server_that_says_not_yet);
   tcase_add_test (status, test_status_disconnected_only_while_holding);
-  tcase_add_test (status,
-      test_status_inactive_publication_is_waiting_not_lost);
+  tcase_add_test (status, test_status_inactive_publication_is_waiting_not_lost);
 
   suite_add_tcase (s, retry);
   tcase_add_test (retry, test_retry_not_retryable_gives_up_at_once);

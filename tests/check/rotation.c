@@ -157,8 +157,7 @@ current_webrtcbin (Player * p)
 {
   g_autofree gchar *name = g_strdup_printf ("session%u",
       (guint) stats_session_id (p));
-  g_autoptr (GstElement) session = gst_bin_get_by_name (GST_BIN (p->src),
-      name);
+  g_autoptr (GstElement) session = gst_bin_get_by_name (GST_BIN (p->src), name);
   GstIterator *it;
   GValue item = G_VALUE_INIT;
   GstElement *found = NULL;
@@ -198,8 +197,7 @@ GST_START_TEST (test_error_inside_a_session_is_recovered)
           (webrtcbin), injected, "posted by the test"));
   run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 10000);
   frames = player_video_frames (p);
-  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
-      15000);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
   fail_unless (status_is (p, GINT_TO_POINTER (status_value ("playing"))));
   fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 2);
   last_error = stats_last_error (p);
@@ -296,8 +294,7 @@ GST_START_TEST (test_warning_inside_a_session_is_forwarded_once)
     gst_element_post_message (webrtcbin, gst_message_new_warning (GST_OBJECT
             (webrtcbin), warning, "posted by the test"));
   frames = player_video_frames (p);
-  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 15),
-      15000);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 15), 15000);
   g_mutex_lock (&p->lock);
   for (i = 0; i < p->warnings->len; i++) {
     const gchar *text = g_ptr_array_index (p->warnings, i);
@@ -330,8 +327,7 @@ GST_START_TEST (test_gap_hold_mode_sends_gap_events)
   g_mutex_unlock (&p->lock);
   run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 15000);
   frames = player_video_frames (p);
-  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 20),
-      15000);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 20), 15000);
   /* While held: GAP events downstream, no repeated pictures. */
   g_mutex_lock (&p->lock);
   fail_unless (p->gap_events[0] > 0, "no GAP event while holding");
@@ -398,8 +394,7 @@ GST_START_TEST (test_one_viewer_server_rotates_break_before_make)
   fail_unless (stats_boolean (p, "one-session-only"));
   fail_unless (server_count (server, "EVENT post status=409") >= 1);
   frames = player_video_frames (p);
-  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
-      15000);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
   /* Sessions were deleted, not cut by the server. */
   fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
 
