@@ -341,6 +341,23 @@ check_answer_media (const GstSDPMessage * answer, guint idx,
   return TRUE;
 }
 
+/* TRUE when @sdp leaves the DTLS role open (a=setup:actpass at session
+ * level or in any m-line), as only an offer does. */
+static gboolean
+sdp_is_an_offer (const GstSDPMessage * sdp)
+{
+  guint i;
+
+  if (g_strcmp0 (gst_sdp_message_get_attribute_val (sdp, "setup"),
+          "actpass") == 0)
+    return TRUE;
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    if (g_strcmp0 (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media
+                (sdp, i), "setup"), "actpass") == 0)
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 gst_whep_sdp_check_answer (const GstSDPMessage * offer,
     const GstSDPMessage * answer, GError ** error)
@@ -349,6 +366,19 @@ gst_whep_sdp_check_answer (const GstSDPMessage * offer,
 
   g_return_val_if_fail (offer != NULL, FALSE);
   g_return_val_if_fail (answer != NULL, FALSE);
+
+  /* An answer's DTLS role is active or passive; only an offer leaves the
+   * choice (actpass).  A server that sends its own offer in a 201 (Janus
+   * behind some WHEP fronts) would otherwise fail deep in webrtcbin with
+   * "Cannot intersect direction attributes". */
+  if (sdp_is_an_offer (answer)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the server sent an offer where an answer was expected "
+        "(a=setup:actpass); a WHEP server that can only make offers must "
+        "answer the POST with 406 and its offer (the counter-offer flow, "
+        "which whepsrc supports)");
+    return FALSE;
+  }
 
   n_offer = gst_sdp_message_medias_len (offer);
   n_answer = gst_sdp_message_medias_len (answer);
@@ -623,8 +653,7 @@ sdp_fingerprint (const GstSDPMessage * sdp, guint index)
   const gchar *value = media ?
       gst_sdp_media_get_attribute_val (media, "fingerprint") : NULL;
 
-  return value ? value : gst_sdp_message_get_attribute_val (sdp,
-      "fingerprint");
+  return value ? value : gst_sdp_message_get_attribute_val (sdp, "fingerprint");
 }
 
 static gboolean

@@ -1741,6 +1741,26 @@ GST_START_TEST (test_answer_valid_passes)
 
 GST_END_TEST;
 
+/* Janus behind a WHEP front that puts the server's own offer in a 201:
+ * said as it is, not as webrtcbin's "Cannot intersect direction". */
+GST_START_TEST (test_answer_that_is_an_offer_is_named)
+{
+  g_autofree gchar *media_level = replace (answer_sdp, "a=setup:passive",
+      "a=setup:actpass");
+  g_autofree gchar *session_level = replace (answer_sdp, "a=extmap-allow-mixed",
+      "a=setup:actpass");
+  g_autofree gchar *active = replace (answer_sdp, "a=setup:passive",
+      "a=setup:active");
+
+  check_answer_fails (media_level, "the server sent an offer where an "
+      "answer was expected");
+  check_answer_fails (media_level, "406");
+  check_answer_fails (session_level, "offer where an answer");
+  check_answer_passes (active);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_answer_sendrecv_and_inactive_accepted)
 {
   g_autofree gchar *sendrecv = replace (answer_sdp, "a=sendonly",
@@ -3079,6 +3099,7 @@ helpers_suite (void)
   tcase_add_test (answer, test_fingerprint_missing_or_unreadable_fails);
   tcase_add_test (answer, test_fingerprint_unknown_algorithm_is_not_checked);
   tcase_add_test (answer, test_answer_valid_passes);
+  tcase_add_test (answer, test_answer_that_is_an_offer_is_named);
   tcase_add_test (answer, test_answer_sendrecv_and_inactive_accepted);
   tcase_add_test (answer, test_answer_several_payload_types_one_known);
   tcase_add_test (answer, test_answer_session_level_transport_passes);
