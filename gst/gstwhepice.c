@@ -28,8 +28,9 @@ struct _GstWhepIce
   /* Immutable after new(). */
   GstWhepClient *client;        /* ref held */
   GCancellable *cancellable;
+  GWeakRef owner;               /* the session: never a raw pointer, a
+                                 * completion may outlive it */
   GstWhepIceListener listener;
-  gpointer listener_data;
 
   /* Protected by lock, a leaf: never held while calling the client,
    * webrtcbin, libnice or the listener. */
@@ -51,12 +52,20 @@ struct _GstWhepIce
 
 G_DEFINE_TYPE (GstWhepIce, gst_whep_ice, GST_TYPE_OBJECT);
 
+/* Tells the owner, if it still exists. */
 static void
 notify (GstWhepIce * self, GstWhepIceEvent event, guint status,
     const gchar * detail)
 {
+  GstObject *owner = g_weak_ref_get (&self->owner);
+
+  if (!owner) {
+    GST_DEBUG_OBJECT (self, "event %d after the session's end: dropped", event);
+    return;
+  }
   if (self->listener)
-    self->listener (self, event, status, detail, self->listener_data);
+    self->listener (self, owner, event, status, detail);
+  gst_object_unref (owner);
 }
 
 static const gchar *
@@ -132,6 +141,7 @@ flush_trickle (GstWhepIce * self)
   g_autofree gchar *body = NULL;
   g_autofree gchar *url = NULL;
   g_autofree gchar *etag = NULL;
+  GstObject *owner;
   guint n;
 
   g_mutex_lock (&self->lock);
@@ -157,10 +167,13 @@ flush_trickle (GstWhepIce * self)
   g_mutex_unlock (&self->lock);
 
   body = gst_whep_sdp_frag_to_string (frag);
+  /* Never the fragment: it carries the ICE password. */
   GST_DEBUG_OBJECT (self, "trickling %u candidate(s)%s", n,
       frag->end_of_candidates ? " and end-of-candidates" : "");
-  gst_whep_client_patch_async (self->client, NULL, url, SDPFRAG_TYPE, body,
+  owner = g_weak_ref_get (&self->owner);
+  gst_whep_client_patch_async (self->client, owner, url, SDPFRAG_TYPE, body,
       etag, self->cancellable, on_trickle_patched, gst_object_ref (self));
+  gst_clear_object (&owner);
 }
 
 /* --- ICE restart --- */
@@ -364,6 +377,7 @@ gst_whep_ice_restart (GstWhepIce * self)
   g_autoptr (GstWhepSdpFrag) frag = NULL;
   g_autofree gchar *url = NULL;
   g_autofree gchar *body = NULL;
+  GstObject *owner;
   RestartCall *call;
 
   g_return_val_if_fail (GST_IS_WHEP_ICE (self), FALSE);
@@ -403,8 +417,10 @@ gst_whep_ice_restart (GstWhepIce * self)
   GST_INFO_OBJECT (self, "ICE restart %u: new ufrag %s, %u local "
       "candidate(s)", call->generation, frag->ice_ufrag, frag->candidates->len);
   /* WHEP: a restart carries If-Match: "*" whatever the last ETag. */
-  gst_whep_client_patch_async (self->client, NULL, url, SDPFRAG_TYPE, body,
+  owner = g_weak_ref_get (&self->owner);
+  gst_whep_client_patch_async (self->client, owner, url, SDPFRAG_TYPE, body,
       "\"*\"", self->cancellable, on_restart_patched, call);
+  gst_clear_object (&owner);
   return TRUE;
 }
 
@@ -412,15 +428,17 @@ gst_whep_ice_restart (GstWhepIce * self)
 
 GstWhepIce *
 gst_whep_ice_new (GstWhepClient * client, gboolean trickle,
-    GstWhepIceListener listener, gpointer user_data)
+    GstObject * owner, GstWhepIceListener listener)
 {
-  GstWhepIce *self = g_object_new (GST_TYPE_WHEP_ICE, NULL);
+  g_autofree gchar *name = owner && GST_OBJECT_NAME (owner) ?
+      g_strdup_printf ("%s-ice", GST_OBJECT_NAME (owner)) : NULL;
+  GstWhepIce *self = g_object_new (GST_TYPE_WHEP_ICE, "name", name, NULL);
 
   gst_object_ref_sink (self);
   self->client = g_object_ref (client);
   self->trickle = trickle;
+  g_weak_ref_set (&self->owner, owner);
   self->listener = listener;
-  self->listener_data = user_data;
   return self;
 }
 
@@ -545,6 +563,7 @@ gst_whep_ice_finalize (GObject * object)
 
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
+  g_weak_ref_clear (&self->owner);
   gst_clear_object (&self->webrtcbin);
   g_free (self->ufrag);
   g_free (self->pwd);
@@ -560,6 +579,7 @@ static void
 gst_whep_ice_init (GstWhepIce * self)
 {
   g_mutex_init (&self->lock);
+  g_weak_ref_init (&self->owner, NULL);
   self->cancellable = g_cancellable_new ();
   self->pending = g_ptr_array_new_with_free_func (g_free);
 }

@@ -37,14 +37,19 @@ typedef enum
   GST_WHEP_ICE_EVENT_RESTART_REFUSED,   /* the restart PATCH failed */
 } GstWhepIceEvent;
 
-/* @http_status: the answer concerned (0: no HTTP answer); @detail: a
- * sentence for logs and errors.  May run on the client's thread. */
-typedef void (*GstWhepIceListener) (GstWhepIce * ice, GstWhepIceEvent event,
-    guint http_status, const gchar * detail, gpointer user_data);
+/* @owner: the object given to new(), held for the call; @http_status:
+ * the answer concerned (0: no HTTP answer); @detail: a sentence for logs
+ * and errors.  May run on the client's thread. */
+typedef void (*GstWhepIceListener) (GstWhepIce * ice, GstObject * owner,
+    GstWhepIceEvent event, guint http_status, const gchar * detail);
 
-/* @trickle: PATCH candidates gathered after the POST. */
+/* @trickle: PATCH candidates gathered after the POST.  @owner (the
+ * session) is held weakly: the listener is called only while it exists
+ * (a PATCH answered after the session's end calls nothing), and it is
+ * what the PATCH requests are logged against.  The channel is named
+ * "<owner>-ice". */
 GstWhepIce *gst_whep_ice_new (GstWhepClient * client, gboolean trickle,
-    GstWhepIceListener listener, gpointer user_data);
+    GstObject * owner, GstWhepIceListener listener);
 
 /* The webrtcbin whose candidates these are (ref held), and our offer
  * (ufrag, pwd and mid of the bundle are taken from it). */

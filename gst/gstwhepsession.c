@@ -9,9 +9,18 @@
  * RTP stream webrtcbin exposes is decoded by a decodebin and leaves the
  * session through a ghost pad named after its kind.
  *
- * Threads: webrtcbin calls back on its own thread, the HTTP answers come on
- * the client's thread, pads appear on streaming threads, timers run on
- * config.context.  Everything mutable is behind `lock`.
+ * The WHEP signalling (POST, 406 PATCH, server-sent events, liveness GET,
+ * DELETE, failure mapping) is the session's GstWhepSignalling
+ * (gstwhepsignalling.h): this file is the media side — the bin, webrtcbin
+ * and libnice, decoding, ghost pads, key-frame requests, connection state,
+ * RTCP BYE — and drives the signalling.  Trickle and ICE restart PATCHes
+ * are the session's GstWhepIce (gstwhepice.h), which needs webrtcbin's
+ * NiceAgent.  Both reach the session through a weak reference only.
+ *
+ * Threads: webrtcbin calls back on its own thread, the signalling's and
+ * the ICE channel's events come on the HTTP client's thread, pads appear
+ * on streaming threads, timers run on config.context.  Everything mutable
+ * is behind `lock`.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -21,6 +30,7 @@
 
 #include "gstwhepsession.h"
 #include "gstwhepice.h"
+#include "gstwhepsignalling.h"
 #include "gstwheputils.h"
 
 #include <gst/webrtc/webrtc.h>
@@ -29,10 +39,6 @@
 
 GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 #define GST_CAT_DEFAULT whep_session_debug
-
-#define SSE_REL "urn:ietf:params:whep:ext:core:server-sent-events"
-/* The events whepsrc acts on. */
-static const gchar *const sse_wanted[] = { "active", "inactive", "reconnect" };
 
 #define KEY_FRAME_REQUEST_INTERVAL_MS 400
 /* How often a connected session asks the server whether it still exists
@@ -48,45 +54,35 @@ struct _GstWhepSession
   GstWhepSessionConfig config;
   GstWhepSessionListener listener;
   gpointer listener_data;
-  GCancellable *cancellable;    /* cancels requests that may be dropped */
+  GstWhepSignalling *signalling;        /* the session's HTTP conversation */
   GstWhepIce *ice;              /* trickle and ICE restart over PATCH */
 
   /* Protected by lock.  Lock order: the session lock is a leaf: never held
    * while calling webrtcbin, the client, the listener, or changing states.
    * webrtcbin is replaced only while no offer/answer is under way (406). */
   GMutex lock;
-  GCond cond;                   /* signalled when a POST completes */
   GstElement *webrtcbin;        /* ref held */
   GstWhepSessionState state;
   gboolean closing;
-  gboolean post_in_flight;
-  gboolean post_orphaned;       /* close() is done: the POST's answer is
-                                 * deleted by on_post_done() */
   gboolean posted;              /* offer (or counter-offer answer) sent */
   gboolean counter_offer;       /* we are the answerer (WHEP 406) */
-  GstSDPMessage *offer;         /* what we POSTed */
-  gchar *resource_url;
-  gchar *etag;
-  GPtrArray *link_ice_servers;
-  gchar *sse_stream_url;        /* the event stream, DELETEd at close */
-  GstWhepSseParser *sse_parser; /* the event stream being read */
   GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
   guint relay_candidates;       /* local relay candidates gathered */
-  gboolean no_relay;            /* relay only, and gathering found none */
   gboolean ice_restarting;      /* an ICE restart is under way: ICE failures
                                  * are expected until it ends */
   guint ice_restarts;           /* restarts that brought the media back */
   GSource *gather_timeout;
   GSource *key_frame_timer;
   guint key_frame_requests;
-  GSource *liveness_timer;
-  gboolean liveness_in_flight;
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
   gboolean have_kind[2];        /* a ghost pad exists for kind */
   gboolean first_frame[2];
+  GstStructure *candidate_pair; /* the last one webrtcbin's statistics
+                                 * named, or NULL */
 
-  /* Monotonic µs; 0 = not reached. */
-  gint64 t_start, t_offer, t_post, t_gathered, t_answer, t_ice, t_connected,
+  /* Monotonic µs; 0 = not reached.  The answer's time is the
+   * signalling's. */
+  gint64 t_start, t_offer, t_post, t_gathered, t_ice, t_connected,
       t_first_frame, t_restart;
 };
 
@@ -199,8 +195,8 @@ fail_session (GstWhepSession * self, GstWhepFailure * failure)
     self->state = GST_WHEP_SESSION_FAILED;
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
-  clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
+  gst_whep_signalling_stop_liveness (self->signalling);
 
   if (first) {
     GST_WARNING_OBJECT (self, "failed: %s (%s)", failure->message,
@@ -509,61 +505,6 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
   }
 }
 
-/* --- liveness: does the server still know the session? --- */
-
-static void
-on_liveness_answer (GObject * source, GAsyncResult * result, gpointer data)
-{
-  g_autoptr (GstWhepSession) self = data;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GstWhepResponse) resp =
-      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
-
-  g_mutex_lock (&self->lock);
-  self->liveness_in_flight = FALSE;
-  g_mutex_unlock (&self->lock);
-  if (!resp || is_closing (self))
-    return;                     /* no answer: the other signals decide */
-
-  if (resp->status == 404 || resp->status == 410) {
-    /* A server that forgot the session may keep sending media for a
-     * while (or not): either way it is over. */
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_READ, TRUE, resp->final_url,
-            g_strdup_printf ("GET %s answered %u", resp->final_url,
-                resp->status),
-            "The WHEP server no longer knows this session (HTTP %u)",
-            resp->status));
-  } else if (resp->status < 200 || resp->status >= 300) {
-    /* 405, 501…: this server does not answer GET on sessions; stop
-     * asking. */
-    GST_INFO_OBJECT (self, "GET on the session answered %u: no liveness "
-        "checks", resp->status);
-    g_mutex_lock (&self->lock);
-    clear_source (&self->liveness_timer);
-    g_mutex_unlock (&self->lock);
-  }
-}
-
-static gboolean
-liveness_timer_cb (gpointer data)
-{
-  GstWhepSession *self = data;
-  g_autofree gchar *url = NULL;
-
-  g_mutex_lock (&self->lock);
-  if (!self->closing && !self->liveness_in_flight && self->resource_url) {
-    url = g_strdup (self->resource_url);
-    self->liveness_in_flight = TRUE;
-  }
-  g_mutex_unlock (&self->lock);
-  if (url)
-    gst_whep_client_send_async (self->config.client, GST_OBJECT (self), "GET",
-        url, NULL, NULL, self->cancellable, on_liveness_answer,
-        gst_object_ref (self));
-  return G_SOURCE_CONTINUE;
-}
-
 /* --- connection monitoring --- */
 
 static void
@@ -579,6 +520,13 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
   GST_DEBUG_OBJECT (self, "connection state %d, ICE state %d", pc_state,
       ice_state);
 
+  /* The pair in use changes with the ICE state (checks done, restart,
+   * failure) and is settled once connected: ask webrtcbin then, so that
+   * whoever reads it later never waits for statistics. */
+  if (g_str_equal (pspec->name, "ice-connection-state")
+      || pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    gst_whep_session_refresh_candidate_pair (self);
+
   if (ice_state == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED
       || ice_state == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED) {
     /* ICE success is not connection success: DTLS comes after. */
@@ -592,10 +540,10 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
     g_mutex_lock (&self->lock);
     if (!self->t_connected)
       self->t_connected = g_get_monotonic_time ();
-    if (!self->liveness_timer && !self->closing && self->resource_url)
-      self->liveness_timer = add_timeout (self, LIVENESS_INTERVAL_MS,
-          liveness_timer_cb);
     g_mutex_unlock (&self->lock);
+    if (!is_closing (self))
+      gst_whep_signalling_start_liveness (self->signalling,
+          LIVENESS_INTERVAL_MS);
     set_state (self, GST_WHEP_SESSION_CONNECTED);
     return;
   }
@@ -694,11 +642,6 @@ add_missing_candidates (GstWhepSession * self, GstSDPMessage * sdp)
   g_mutex_unlock (&self->lock);
 }
 
-static void on_post_done (GObject * source, GAsyncResult * result,
-    gpointer data);
-static void on_counter_answer_patched (GObject * source, GAsyncResult * result,
-    gpointer data);
-
 /* Sends our local description: the offer (POST) or, after a 406, our
  * answer to the counter-offer (PATCH).  Runs once. */
 static void
@@ -707,8 +650,6 @@ send_local_description (GstWhepSession * self)
   g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
   GstWebRTCSessionDescription *desc = NULL;
   GstSDPMessage *sdp = NULL;
-  g_autofree gchar *text = NULL;
-  g_autofree gchar *resource = NULL;
   gboolean counter;
 
   g_mutex_lock (&self->lock);
@@ -731,56 +672,44 @@ send_local_description (GstWhepSession * self)
   gst_sdp_message_copy (desc->sdp, &sdp);
   gst_webrtc_session_description_free (desc);
   add_missing_candidates (self, sdp);
-  text = gst_sdp_message_as_text (sdp);
   if (!counter)
     gst_whep_ice_set_local (self->ice, webrtcbin, sdp);
 
   g_mutex_lock (&self->lock);
-  if (!counter) {
-    g_clear_pointer (&self->offer, gst_sdp_message_free);
-    self->offer = sdp;
-    sdp = NULL;
-    self->post_in_flight = TRUE;
+  if (!counter)
     self->t_post = g_get_monotonic_time ();
-  }
-  resource = g_strdup (self->resource_url);
   g_mutex_unlock (&self->lock);
-  g_clear_pointer (&sdp, gst_sdp_message_free);
 
   if (counter) {
-    GST_INFO_OBJECT (self, "PATCHing our answer to the counter-offer");
-    gst_whep_client_patch_async (self->config.client, GST_OBJECT (self),
-        resource, "application/sdp", text, NULL, self->cancellable,
-        on_counter_answer_patched, gst_object_ref (self));
+    gst_whep_signalling_send_answer (self->signalling, sdp);
+    gst_sdp_message_free (sdp);
     return;
   }
 
-  GST_INFO_OBJECT (self, "POSTing offer to %s", self->config.endpoint);
-  GST_LOG_OBJECT (self, "offer:\n%s", text);
   set_state (self, GST_WHEP_SESSION_POSTING);
   emit (self, GST_WHEP_SESSION_EVENT_POSTED, NULL);
-  /* Not self->cancellable: a POST the server may have acted on is never
-   * dropped, or its session would leak (see close()). */
-  gst_whep_client_post_offer_async (self->config.client, GST_OBJECT (self),
-      self->config.endpoint, text, NULL, on_post_done, gst_object_ref (self));
+  /* Never cancelled: a POST the server may have acted on is answered or
+   * DELETEd (gst_whep_signalling_close()). */
+  gst_whep_signalling_post_offer (self->signalling, sdp);
+  gst_sdp_message_free (sdp);
 }
 
 /* ice-transport-policy=relay and gathering ended without a relay
  * candidate. */
-static void
-fail_no_relay (GstWhepSession * self)
+static GstWhepFailure *
+no_relay_failure (GstWhepSession * self)
 {
   guint n = self->config.turn_servers ?
       g_strv_length (self->config.turn_servers) : 0;
 
-  fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
-          g_strdup_printf ("%u TURN server(s) configured", n), "%s", n ?
-          "No TURN relay candidate: the TURN server refused the allocation "
-          "(wrong username or password?) or could not be reached, and "
-          "ice-transport-policy is relay" :
-          "No TURN server to relay through, and ice-transport-policy is "
-          "relay: set turn-server (or use-link-headers for the server's)"));
+  return gst_whep_failure_new (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+      g_strdup_printf ("%u TURN server(s) configured", n), "%s", n ?
+      "No TURN relay candidate: the TURN server refused the allocation "
+      "(wrong username or password?) or could not be reached, and "
+      "ice-transport-policy is relay" :
+      "No TURN server to relay through, and ice-transport-policy is "
+      "relay: set turn-server (or use-link-headers for the server's)");
 }
 
 static void
@@ -788,9 +717,7 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
     GstWhepSession * self)
 {
   GstWebRTCICEGatheringState state;
-  gboolean described, no_relay, waiting;
-
-  gboolean posted;
+  gboolean described, no_relay, posted;
 
   g_object_get (webrtcbin, "ice-gathering-state", &state, NULL);
   GST_DEBUG_OBJECT (self, "ICE gathering state %d", state);
@@ -810,12 +737,9 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
    * headers may name the TURN server the next session needs. */
   if (no_relay && self->config.ice_transport_policy ==
       GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY) {
-    g_mutex_lock (&self->lock);
-    self->no_relay = TRUE;
-    waiting = self->post_in_flight;
-    g_mutex_unlock (&self->lock);
-    if (!waiting)
-      fail_no_relay (self);
+    if (!gst_whep_signalling_fail_on_answer (self->signalling,
+            no_relay_failure (self)))
+      fail_session (self, no_relay_failure (self));
     return;
   }
   if (posted)
@@ -1031,7 +955,7 @@ on_remote_description_set (GstPromise * promise, gpointer data)
 
   gst_promise_unref (promise);
   if (failure) {
-    failure->url = g_strdup (self->config.endpoint);
+    failure->url = gst_whep_redact_url (self->config.endpoint);
     fail_session (self, failure);
     return;
   }
@@ -1064,80 +988,12 @@ apply_remote_sdp (GstWhepSession * self, GstSDPMessage * sdp,
   gst_webrtc_session_description_free (desc);
 }
 
-static gboolean
-has_sdp_body (const GstWhepResponse * resp)
-{
-  /* Some servers omit the Content-Type; a body that starts with v=0 is
-   * SDP whatever the header says. */
-  return resp->body && (gst_whep_content_type_is (resp->content_type,
-          "application/sdp") || g_str_has_prefix (resp->body, "v=0"));
-}
-
-static void
-handle_answer (GstWhepSession * self, const GstWhepResponse * resp)
-{
-  GstSDPMessage *answer = NULL;
-  g_autoptr (GError) err = NULL;
-  gboolean ok;
-
-  if (!has_sdp_body (resp)) {
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            g_strdup_printf ("Content-Type %s, %" G_GSIZE_FORMAT " bytes",
-                GST_STR_NULL (resp->content_type), resp->body_size),
-            "The WHEP server answered %u without an SDP answer", resp->status));
-    return;
-  }
-  if (!gst_whep_sdp_parse (resp->body, &answer, &err)) {
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            g_strdup (resp->body),
-            "The WHEP server's SDP answer does not parse: %s", err->message));
-    return;
-  }
-
-  g_mutex_lock (&self->lock);
-  ok = gst_whep_sdp_check_answer (self->offer, answer, &err);
-  g_mutex_unlock (&self->lock);
-  if (!ok) {
-    gst_sdp_message_free (answer);
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            g_strdup (resp->body),
-            "The WHEP server's SDP answer does not match our offer: %s",
-            err->message));
-    return;
-  }
-
-  GST_LOG_OBJECT (self, "answer:\n%s", resp->body);
-  apply_remote_sdp (self, answer, GST_WEBRTC_SDP_TYPE_ANSWER);
-}
-
 /* WHEP 406: the server sent its own offer.  Our webrtcbin already holds a
  * local offer (webrtcbin has no rollback), so a fresh webrtcbin answers. */
 static void
-handle_counter_offer (GstWhepSession * self, const GstWhepResponse * resp)
+answer_counter_offer (GstWhepSession * self, GstSDPMessage * offer)
 {
-  GstSDPMessage *offer = NULL;
-  g_autoptr (GError) err = NULL;
   GstElement *old, *fresh;
-
-  if (!has_sdp_body (resp) || !resp->location) {
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
-            "The WHEP server answered 406 without a counter-offer%s",
-            resp->location ? "" : " and Location"));
-    return;
-  }
-  if (!gst_whep_sdp_parse (resp->body, &offer, &err)
-      || !gst_whep_sdp_check_counter_offer (offer, &err)) {
-    g_clear_pointer (&offer, gst_sdp_message_free);
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            g_strdup (resp->body),
-            "The WHEP server's counter-offer is unusable: %s", err->message));
-    return;
-  }
 
   GST_INFO_OBJECT (self, "server sent a counter-offer (406): answering it");
   fresh = create_webrtcbin (self);
@@ -1160,278 +1016,64 @@ handle_counter_offer (GstWhepSession * self, const GstWhepResponse * resp)
   apply_remote_sdp (self, offer, GST_WEBRTC_SDP_TYPE_OFFER);
 }
 
+/* What the signalling found out (the client's thread).  @owner is the
+ * session, held for the call. */
 static void
-on_counter_answer_patched (GObject * source, GAsyncResult * result,
-    gpointer data)
+on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
+    GstWhepSignallingEvent event, const GstSDPMessage * sdp,
+    const GstWhepFailure * failure)
 {
-  g_autoptr (GstWhepSession) self = data;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GstWhepResponse) resp =
-      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+  GstWhepSession *self = GST_WHEP_SESSION (owner);
+  GstSDPMessage *copy = NULL;
 
-  if (!resp) {
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-              GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
-              NULL, "Could not send our answer to the counter-offer: %s",
-              err->message));
-    return;
-  }
-  if (resp->status < 200 || resp->status >= 300) {
-    fail_session (self, gst_whep_failure_from_response (resp,
-            "the answer to its counter-offer"));
-    return;
-  }
-  set_state (self, GST_WHEP_SESSION_CONNECTING);
-}
-
-static void
-remember_resource (GstWhepSession * self, const GstWhepResponse * resp)
-{
-  g_mutex_lock (&self->lock);
-  g_free (self->resource_url);
-  self->resource_url = g_strdup (resp->location);
-  g_free (self->etag);
-  self->etag = g_strdup (resp->etag);
-  g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
-  self->link_ice_servers = resp->ice_servers ?
-      g_ptr_array_ref (resp->ice_servers) : NULL;
-  self->t_answer = g_get_monotonic_time ();
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-warn_no_location (GstWhepSession * self, const GstWhepResponse * resp)
-{
-  GstWhepFailure *warning = gst_whep_failure_new (GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
-      "The WHEP server sent no Location header: playing, but this session "
-      "cannot be ended with DELETE (the server must expire it)");
-
-  emit (self, GST_WHEP_SESSION_EVENT_WARNING, warning);
-  gst_whep_failure_free (warning);
-}
-
-/* --- server-sent events (WHEP events extension) --- */
-
-static void
-dispatch_server_event (GstWhepSession * self, const gchar * name,
-    const gchar * data)
-{
-  GstWhepFailure info = {.retry_after_s = -1 };
-  g_autofree gchar *url = NULL;
-  g_autofree gchar *stream = NULL;
-
-  GST_INFO_OBJECT (self, "server event '%s' %s", name, GST_STR_NULL (data));
-  if (g_str_equal (name, "reconnect")) {
-    g_mutex_lock (&self->lock);
-    stream = g_strdup (self->sse_stream_url);
-    g_mutex_unlock (&self->lock);
-    url = gst_whep_sse_reconnect_url (data, stream);
-    info.url = url;
-    info.message = (gchar *) "The WHEP server asked for a new session";
-    emit (self, GST_WHEP_SESSION_EVENT_RECONNECT, &info);
-  } else if (g_str_equal (name, "active")) {
-    emit (self, GST_WHEP_SESSION_EVENT_ACTIVE, NULL);
-  } else if (g_str_equal (name, "inactive")) {
-    emit (self, GST_WHEP_SESSION_EVENT_INACTIVE, NULL);
-  }
-  /* Unknown events (layers, viewercount, …) are ignored, as the
-   * extension says. */
-}
-
-/* One line of text/event-stream (client thread). */
-static void
-on_sse_line (const gchar * line, gpointer data)
-{
-  GstWhepSession *self = data;
-  gchar *name, *payload;
-
-  g_mutex_lock (&self->lock);
-  gst_whep_sse_parser_push_line (self->sse_parser, line);
-  g_mutex_unlock (&self->lock);
-
-  for (;;) {
-    gboolean have;
-
-    g_mutex_lock (&self->lock);
-    have = gst_whep_sse_parser_pop (self->sse_parser, &name, &payload);
-    g_mutex_unlock (&self->lock);
-    if (!have)
+  switch (event) {
+    case GST_WHEP_SIGNALLING_EVENT_ANSWER:
+      gst_sdp_message_copy (sdp, &copy);
+      apply_remote_sdp (self, copy, GST_WEBRTC_SDP_TYPE_ANSWER);
       break;
-    if (!is_closing (self))
-      dispatch_server_event (self, name, payload);
-    g_free (name);
-    g_free (payload);
-  }
-}
+    case GST_WHEP_SIGNALLING_EVENT_COUNTER_OFFER:
+      gst_sdp_message_copy (sdp, &copy);
+      answer_counter_offer (self, copy);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_ANSWER_ACCEPTED:
+      set_state (self, GST_WHEP_SESSION_CONNECTING);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_RESOURCE:{
+      g_autofree gchar *url = gst_whep_signalling_dup_resource_url (signalling);
+      g_autofree gchar *etag = gst_whep_signalling_dup_etag (signalling);
 
-static void
-on_sse_done (guint status, const GError * error, gpointer data)
-{
-  GstWhepSession *self = data;
-
-  if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    GST_INFO_OBJECT (self, "event stream ended: %s", error->message);
-  else
-    GST_DEBUG_OBJECT (self, "event stream ended (%u)", status);
-}
-
-static void
-on_sse_subscribed (GObject * source, GAsyncResult * result, gpointer data)
-{
-  g_autoptr (GstWhepSession) self = data;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GstWhepResponse) resp =
-      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
-
-  if (!resp || resp->status != 201 || !resp->location) {
-    /* Sessions must not require extensions: play on without events. */
-    GST_INFO_OBJECT (self, "no server-sent events: %s", resp ?
-        (resp->location ? "refused" : "no Location") : err->message);
-    return;
-  }
-  g_mutex_lock (&self->lock);
-  g_free (self->sse_stream_url);
-  self->sse_stream_url = g_strdup (resp->location);
-  g_mutex_unlock (&self->lock);
-  if (is_closing (self))
-    return;
-  GST_INFO_OBJECT (self, "listening to server events at %s", resp->location);
-  gst_whep_client_open_line_stream (self->config.client, GST_OBJECT (self),
-      resp->location, self->cancellable, on_sse_line, on_sse_done,
-      gst_object_ref (self), gst_object_unref);
-}
-
-/* Subscribes to the events we act on, among those the server offers. */
-static void
-subscribe_server_events (GstWhepSession * self, const GstWhepResponse * resp)
-{
-  GstWhepLink *link = NULL;
-  g_autofree gchar *url = NULL;
-  g_autoptr (GString) body = g_string_new ("[");
-  const gchar *offered;
-  guint i;
-
-  for (i = 0; resp->links && i < resp->links->len && !link; i++) {
-    GstWhepLink *l = g_ptr_array_index (resp->links, i);
-    if (l->rel && strstr (l->rel, SSE_REL))
-      link = l;
-  }
-  if (!link)
-    return;
-  url = gst_whep_resolve_location (resp->final_url, link->uri, NULL);
-  if (!url)
-    return;
-  offered = g_hash_table_lookup (link->params, "events");
-  for (i = 0; i < G_N_ELEMENTS (sse_wanted); i++) {
-    if (offered && !strstr (offered, sse_wanted[i]))
-      continue;
-    g_string_append_printf (body, "%s\"%s\"", body->len > 1 ? "," : "",
-        sse_wanted[i]);
-  }
-  g_string_append_c (body, ']');
-  if (body->len == 2)
-    return;
-  GST_INFO_OBJECT (self, "subscribing to server events %s at %s", body->str,
-      url);
-  gst_whep_client_send_async (self->config.client, GST_OBJECT (self), "POST",
-      url, "application/json", body->str, self->cancellable, on_sse_subscribed,
-      gst_object_ref (self));
-}
-
-static void
-on_post_done (GObject * source, GAsyncResult * result, gpointer data)
-{
-  g_autoptr (GstWhepSession) self = data;
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GstWhepResponse) resp =
-      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
-  gboolean closing;
-  gboolean orphaned;
-  gboolean no_relay;
-
-  g_mutex_lock (&self->lock);
-  self->post_in_flight = FALSE;
-  closing = self->closing;
-  orphaned = self->post_orphaned;
-  no_relay = self->no_relay;
-  if (resp && resp->status >= 200 && resp->status < 300 && closing && !orphaned) {
-    /* close() is still waiting for this answer: it deletes the session. */
-    g_free (self->resource_url);
-    self->resource_url = g_strdup (resp->location);
-  }
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
-  if (closing) {
-    /* Closed while the POST was under way: the server made a session that
-     * nobody will play. */
-    if (orphaned && resp && resp->location && resp->status >= 200
-        && resp->status < 300) {
-      GST_INFO_OBJECT (self, "closed during POST: deleting %s", resp->location);
-      gst_whep_client_delete_async (self->config.client, GST_OBJECT (self),
-          resp->location, self->config.delete_timeout_ms, NULL, NULL, NULL);
+      gst_whep_ice_set_resource (self->ice, url, etag);
+      break;
     }
-    return;
-  }
-
-  if (!resp) {
-    gboolean timeout = g_error_matches (err, G_IO_ERROR,
-        G_IO_ERROR_TIMED_OUT);
-    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
-            g_strdup (err->message), "%s the WHEP endpoint %s: %s",
-            timeout ? "No answer from" : "Could not reach",
-            self->config.endpoint, err->message));
-    return;
-  }
-
-  if (no_relay && resp->status >= 200 && resp->status < 300) {
-    /* Gathering already found no relay: fail now that the resource (to
-     * DELETE) and the Link headers (for the next session) are known. */
-    remember_resource (self, resp);
-    fail_no_relay (self);
-    return;
-  }
-
-  switch (resp->status) {
-    case 200:
-    case 201:
-      remember_resource (self, resp);
-      if (!resp->location)
-        warn_no_location (self, resp);
-      handle_answer (self, resp);
-      /* Without a resource there is nothing to PATCH: the candidates stay
-       * with us and the server learns them from our checks (prflx). */
-      if (resp->location)
-        gst_whep_ice_set_resource (self->ice, resp->location, resp->etag);
-      subscribe_server_events (self, resp);
-      return;
-    case 406:
-      remember_resource (self, resp);
-      handle_counter_offer (self, resp);
-      return;
-    default:
-      if (resp->status >= 200 && resp->status < 300) {
-        /* 202/204…: a success without the answer WHEP requires. */
-        remember_resource (self, resp);
-        handle_answer (self, resp);
-        return;
-      }
-      fail_session (self, gst_whep_failure_from_response (resp, "the offer"));
-      return;
+    case GST_WHEP_SIGNALLING_EVENT_FAILED:
+      fail_session (self, gst_whep_failure_copy (failure));
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_WARNING:
+      emit (self, GST_WHEP_SESSION_EVENT_WARNING, failure);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_RECONNECT:
+      if (!is_closing (self))
+        emit (self, GST_WHEP_SESSION_EVENT_RECONNECT, failure);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_ACTIVE:
+      if (!is_closing (self))
+        emit (self, GST_WHEP_SESSION_EVENT_ACTIVE, NULL);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_INACTIVE:
+      if (!is_closing (self))
+        emit (self, GST_WHEP_SESSION_EVENT_INACTIVE, NULL);
+      break;
   }
 }
 
 /* --- ICE over PATCH --- */
 
-/* Client thread. */
+/* Client thread; @owner is the session, held for the call. */
 static void
-on_ice_event (GstWhepIce * ice, GstWhepIceEvent event, guint http_status,
-    const gchar * detail, gpointer data)
+on_ice_event (GstWhepIce * ice, GstObject * owner, GstWhepIceEvent event,
+    guint http_status, const gchar * detail)
 {
-  GstWhepSession *self = data;
+  GstWhepSession *self = GST_WHEP_SESSION (owner);
   GstWhepFailure *failure;
 
   switch (event) {
@@ -1467,9 +1109,12 @@ on_ice_event (GstWhepIce * ice, GstWhepIceEvent event, guint http_status,
 gboolean
 gst_whep_session_restart_ice (GstWhepSession * self)
 {
+  g_autofree gchar *resource = NULL;
   gboolean allowed, started;
 
   g_return_val_if_fail (GST_IS_WHEP_SESSION (self), FALSE);
+
+  resource = gst_whep_signalling_dup_resource_url (self->signalling);
 
   g_mutex_lock (&self->lock);
   if (self->ice_restarting) {
@@ -1477,7 +1122,7 @@ gst_whep_session_restart_ice (GstWhepSession * self)
     return TRUE;
   }
   allowed = self->config.ice_restart && !self->closing && !self->counter_offer
-      && self->state != GST_WHEP_SESSION_FAILED && self->resource_url
+      && self->state != GST_WHEP_SESSION_FAILED && resource
       && self->t_connected;
   if (allowed) {
     self->ice_restarting = TRUE;
@@ -1584,7 +1229,20 @@ gst_whep_session_new (const GstWhepSessionConfig * config,
   c->ice_restart = config->ice_restart;
   self->listener = listener;
   self->listener_data = user_data;
-  self->ice = gst_whep_ice_new (c->client, c->trickle, on_ice_event, self);
+  {
+    GstWhepSignallingConfig sig = {
+      .client = c->client,
+      .endpoint = c->endpoint,
+      .delete_timeout_ms = c->delete_timeout_ms,
+      .context = c->context,
+    };
+
+    /* Both hold the session weakly: a late answer finds it gone. */
+    self->signalling = gst_whep_signalling_new (&sig, GST_OBJECT (self),
+        on_signalling_event);
+    self->ice = gst_whep_ice_new (c->client, c->trickle, GST_OBJECT (self),
+        on_ice_event);
+  }
 
   self->webrtcbin = create_webrtcbin (self);
   if (self->webrtcbin) {
@@ -1615,8 +1273,6 @@ gst_whep_session_start (GstWhepSession * self)
 void
 gst_whep_session_close (GstWhepSession * self, gboolean wait)
 {
-  g_autofree gchar *resource = NULL;
-  g_autofree gchar *sse = NULL;
   gboolean was_closing;
 
   g_return_if_fail (GST_IS_WHEP_SESSION (self));
@@ -1626,59 +1282,17 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   self->closing = TRUE;
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
-  clear_source (&self->liveness_timer);
-  if (was_closing) {
-    g_mutex_unlock (&self->lock);
-    return;
-  }
-
-  /* A POST under way may already have made a server session: give its
-   * answer the DELETE budget to arrive, so that we can delete it. */
-  if (self->post_in_flight && wait) {
-    gint64 end = g_get_monotonic_time () +
-        self->config.delete_timeout_ms * G_TIME_SPAN_MILLISECOND;
-    while (self->post_in_flight)
-      if (!g_cond_wait_until (&self->cond, &self->lock, end))
-        break;
-  }
-  if (self->post_in_flight) {
-    self->post_orphaned = TRUE;
-    GST_INFO_OBJECT (self, "closed during POST: its answer will be deleted "
-        "when it arrives");
-  } else
-    resource = g_steal_pointer (&self->resource_url);
-  if (self->state != GST_WHEP_SESSION_FAILED)
+  if (!was_closing && self->state != GST_WHEP_SESSION_FAILED)
     self->state = GST_WHEP_SESSION_CLOSED;
   g_mutex_unlock (&self->lock);
-
-  g_cancellable_cancel (self->cancellable);
-  gst_whep_ice_close (self->ice);
-
-  g_mutex_lock (&self->lock);
-  sse = g_steal_pointer (&self->sse_stream_url);
-  g_mutex_unlock (&self->lock);
-  if (sse)
-    gst_whep_client_delete_async (self->config.client, GST_OBJECT (self), sse,
-        self->config.delete_timeout_ms, NULL, NULL, NULL);
-
-  if (!resource)
+  if (was_closing)
     return;
-  GST_INFO_OBJECT (self, "DELETE %s", resource);
-  if (wait) {
-    guint status =
-        gst_whep_client_delete_sync (self->config.client, GST_OBJECT (self),
-        resource,
-        self->config.delete_timeout_ms);
-    if (status == 0)
-      GST_WARNING_OBJECT (self, "DELETE %s: no answer within %u ms; the "
-          "server will have to expire the session", resource,
-          self->config.delete_timeout_ms);
-    else if (status >= 300)
-      GST_WARNING_OBJECT (self, "DELETE %s answered %u", resource, status);
-  } else {
-    gst_whep_client_delete_async (self->config.client, GST_OBJECT (self),
-        resource, self->config.delete_timeout_ms, NULL, NULL, NULL);
-  }
+
+  /* Trickle and restart PATCHes first: nothing may go to a resource that
+   * is being deleted.  The signalling then DELETEs (and deals with a POST
+   * still under way: no server session leaks). */
+  gst_whep_ice_close (self->ice);
+  gst_whep_signalling_close (self->signalling, wait);
 }
 
 guint
@@ -1701,12 +1315,7 @@ gst_whep_session_get_state (GstWhepSession * self)
 gchar *
 gst_whep_session_dup_resource_url (GstWhepSession * self)
 {
-  gchar *url;
-
-  g_mutex_lock (&self->lock);
-  url = g_strdup (self->resource_url);
-  g_mutex_unlock (&self->lock);
-  return url;
+  return gst_whep_signalling_dup_resource_url (self->signalling);
 }
 
 gint64
@@ -1724,14 +1333,15 @@ GstStructure *
 gst_whep_session_get_timings (GstWhepSession * self)
 {
   GstStructure *s;
+  gint64 t_answer = 0;
 
+  gst_whep_signalling_get_times (self->signalling, NULL, &t_answer);
   g_mutex_lock (&self->lock);
   s = gst_structure_new ("timings",
       "gather-ms", G_TYPE_DOUBLE, ms_between (self->t_start, self->t_post),
-      "answer-ms", G_TYPE_DOUBLE, ms_between (self->t_post, self->t_answer),
-      "connect-ms", G_TYPE_DOUBLE, ms_between (self->t_answer,
-          self->t_connected),
-      "ice-ms", G_TYPE_DOUBLE, ms_between (self->t_answer, self->t_ice),
+      "answer-ms", G_TYPE_DOUBLE, ms_between (self->t_post, t_answer),
+      "connect-ms", G_TYPE_DOUBLE, ms_between (t_answer, self->t_connected),
+      "ice-ms", G_TYPE_DOUBLE, ms_between (t_answer, self->t_ice),
       "dtls-ms", G_TYPE_DOUBLE, ms_between (self->t_ice, self->t_connected),
       "first-frame-ms", G_TYPE_DOUBLE, ms_between (self->t_connected,
           self->t_first_frame),
@@ -1819,6 +1429,80 @@ find_pair_cb (GQuark field, const GValue * value, gpointer data)
   return FALSE;
 }
 
+/* The pair in @stats (a get-stats reply), or NULL. */
+static GstStructure *
+candidate_pair_from_stats (const GstStructure * stats)
+{
+  PairSearch search = { stats, NULL };
+
+  if (stats)
+    gst_structure_foreach (stats, find_pair_cb, &search);
+  return search.pair;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* webrtcbin's thread.  The promise names the session weakly: a reply
+ * after the session's end changes nothing. */
+static void
+on_pair_stats (GstPromise * promise, gpointer data)
+{
+  GstWhepSession *self = g_weak_ref_get (data);
+  GstStructure *pair = NULL;
+
+  if (!self)
+    return;
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    pair = candidate_pair_from_stats (gst_promise_get_reply (promise));
+  if (pair) {
+    GST_LOG_OBJECT (self, "candidate pair %" GST_PTR_FORMAT, pair);
+    g_mutex_lock (&self->lock);
+    g_clear_pointer (&self->candidate_pair, gst_structure_free);
+    self->candidate_pair = pair;
+    g_mutex_unlock (&self->lock);
+  }
+  gst_object_unref (self);
+}
+
+void
+gst_whep_session_refresh_candidate_pair (GstWhepSession * self)
+{
+  g_autoptr (GstElement) webrtcbin = NULL;
+  GWeakRef *ref;
+  GstPromise *promise;
+
+  g_return_if_fail (GST_IS_WHEP_SESSION (self));
+
+  webrtcbin = dup_webrtcbin (self);
+  if (!webrtcbin)
+    return;
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  promise = gst_promise_new_with_change_func (on_pair_stats, ref,
+      weak_ref_free);
+  g_signal_emit_by_name (webrtcbin, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+GstStructure *
+gst_whep_session_dup_candidate_pair (GstWhepSession * self)
+{
+  GstStructure *pair;
+
+  g_return_val_if_fail (GST_IS_WHEP_SESSION (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  pair = self->candidate_pair ? gst_structure_copy (self->candidate_pair) :
+      NULL;
+  g_mutex_unlock (&self->lock);
+  return pair;
+}
+
 typedef struct
 {
   GMutex lock;
@@ -1855,7 +1539,7 @@ gst_whep_session_get_candidate_pair (GstWhepSession * self, guint timeout_ms)
 {
   g_autoptr (GstElement) webrtcbin = dup_webrtcbin (self);
   GstPromise *promise;
-  PairSearch search = { NULL, NULL };
+  GstStructure *pair = NULL;
   StatsWait *wait;
   gboolean done;
   gint64 end;
@@ -1879,28 +1563,19 @@ gst_whep_session_get_candidate_pair (GstWhepSession * self, guint timeout_ms)
   done = wait->done;
   g_mutex_unlock (&wait->lock);
 
-  if (done && gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED) {
-    search.stats = gst_promise_get_reply (promise);
-    if (search.stats)
-      gst_structure_foreach (search.stats, find_pair_cb, &search);
-  } else {
+  if (done && gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    pair = candidate_pair_from_stats (gst_promise_get_reply (promise));
+  else
     gst_promise_interrupt (promise);
-  }
   gst_promise_unref (promise);
   stats_wait_release (wait);
-  return search.pair;
+  return pair;
 }
 
 GPtrArray *
 gst_whep_session_dup_link_ice_servers (GstWhepSession * self)
 {
-  GPtrArray *servers;
-
-  g_mutex_lock (&self->lock);
-  servers = self->link_ice_servers ? g_ptr_array_ref (self->link_ice_servers)
-      : NULL;
-  g_mutex_unlock (&self->lock);
-  return servers;
+  return gst_whep_signalling_dup_link_ice_servers (self->signalling);
 }
 
 /* --- GObject --- */
@@ -1913,14 +1588,19 @@ gst_whep_session_dispose (GObject * object)
   g_mutex_lock (&self->lock);
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
-  clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
+  if (self->signalling) {
+    /* A session that was never closed still ends its server session (in
+     * the background: dispose may run on any thread). */
+    gst_whep_signalling_close (self->signalling, FALSE);
+    gst_clear_object (&self->signalling);
+  }
   if (self->webrtcbin) {
     disconnect_webrtcbin (self, self->webrtcbin);
     gst_clear_object (&self->webrtcbin);
   }
   if (self->ice) {
-    /* Its callbacks point at us: nothing may call back once we are gone. */
+    /* It holds us weakly; closing it also stops its PATCHes. */
     gst_whep_ice_close (self->ice);
     gst_clear_object (&self->ice);
   }
@@ -1935,16 +1615,9 @@ gst_whep_session_finalize (GObject * object)
   GstWhepSession *self = GST_WHEP_SESSION (object);
 
   gst_whep_session_config_clear (&self->config);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->offer, gst_sdp_message_free);
-  g_free (self->resource_url);
-  g_free (self->etag);
-  g_clear_pointer (&self->link_ice_servers, g_ptr_array_unref);
+  g_clear_pointer (&self->candidate_pair, gst_structure_free);
   g_clear_pointer (&self->local_candidates, g_ptr_array_unref);
-  g_free (self->sse_stream_url);
-  gst_whep_sse_parser_free (self->sse_parser);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (gst_whep_session_parent_class)->finalize (object);
 }
@@ -1953,10 +1626,7 @@ static void
 gst_whep_session_init (GstWhepSession * self)
 {
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  self->cancellable = g_cancellable_new ();
   self->local_candidates = g_ptr_array_new_with_free_func (g_free);
-  self->sse_parser = gst_whep_sse_parser_new ();
   self->state = GST_WHEP_SESSION_NEW;
 }
 

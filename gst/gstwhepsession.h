@@ -1,6 +1,7 @@
 /* whepsrc — one WHEP session: a sub-bin holding a fresh webrtcbin, the
  * decoders behind it, and the session's HTTP conversation (POST, the 406
- * counter-offer PATCH, DELETE).
+ * counter-offer PATCH, events, DELETE), which is a GstWhepSignalling of
+ * its own (gstwhepsignalling.h) that knows no elements.
  *
  * A session is used once: it is created, started, plays, and is closed.
  * A new WHEP session always gets a new GstWhepSession and so a new
@@ -130,10 +131,21 @@ GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
 /* Monotonic time (µs) of the first decoded frame, 0 before. */
 gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
 
-/* The ICE candidate pair in use, from webrtcbin's statistics: a structure
- * with local-address, local-port, local-type, remote-address, remote-port,
- * remote-type (type: host, srflx, prflx, relay), or NULL.  Blocks at most
- * @timeout_ms; never call it from webrtcbin's thread. */
+/* The ICE candidate pair in use, from webrtcbin's statistics, without
+ * ever waiting for them: refresh_candidate_pair() asks webrtcbin
+ * (get-stats) and returns at once; the reply, when it comes, is kept.
+ * The session refreshes by itself when the peer connection becomes
+ * connected and whenever the ICE connection state changes; callers may
+ * refresh at will (every couple of seconds).  Any thread. */
+void gst_whep_session_refresh_candidate_pair (GstWhepSession * session);
+/* The last pair known (a copy: free it), or NULL: a structure with
+ * local-address, local-port, local-type, remote-address, remote-port,
+ * remote-type (type: host, srflx, prflx, relay). */
+GstStructure *gst_whep_session_dup_candidate_pair (GstWhepSession * session);
+
+/* Deprecated, blocking: the same pair, asked for and waited for at most
+ * @timeout_ms.  Kept until the supervisor uses the pair above; never call
+ * it from webrtcbin's thread. */
 GstStructure *gst_whep_session_get_candidate_pair (GstWhepSession * session,
     guint timeout_ms);
 
