@@ -6,6 +6,13 @@
  * pad's stream lock held, so they are serialised; `lock` guards the state
  * they share and is never held while pushing.
  *
+ * Time: every timeout (the hold, its repeat interval, a takeover's waits)
+ * is measured on `timer_clock`, the system's monotonic clock, and the hold
+ * thread sleeps in single-shot waits on it, so that a test can put a
+ * GstTestClock in its place and step through a hold deterministically.
+ * Not the pipeline's clock: that may be an audio device's, and silence of
+ * the input is a matter of wall time.
+ *
  * Lock order: src stream lock → lock.  Signals are emitted with neither.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -25,7 +32,7 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 #define DEFAULT_FRAME_DURATION (GST_SECOND / 30)
 /* How long the active input may be silent before the output holds: longer
  * than any normal frame interval or jitter, short enough to be invisible. */
-#define HOLD_AFTER_MS 200
+#define HOLD_AFTER (200 * GST_MSECOND)
 /* Frames of a pending session kept while it is ahead of the active one. */
 #define MAX_PENDING_QUEUE 90
 /* Frames a pending session may stay behind before the old one is frozen
@@ -33,9 +40,12 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 #define MAX_BEHIND_FRAMES 3
 /* How long a takeover waits for the new session's first RTCP sender report
  * (its frames' capture times) when the frames on air have one. */
-#define WAIT_FOR_REFERENCE_MS 1500
+#define WAIT_FOR_REFERENCE (1500 * GST_MSECOND)
 /* How long a frozen takeover waits for the new session to catch up. */
-#define MAX_FROZEN_MS 250
+#define MAX_FROZEN (250 * GST_MSECOND)
+/* How often the hold thread looks at an audio output whose buffers have no
+ * duration. */
+#define AUDIO_HOLD_INTERVAL (20 * GST_MSECOND)
 
 enum
 {
@@ -58,9 +68,11 @@ struct _GstWhepSwitch
   GstPad *srcpad;
   gchar *stream_id;             /* immutable */
   GstCaps *ntp_caps;            /* immutable: "timestamp/x-ntp" */
+  /* Ref held; replaced only in the NULL state (set_timer_clock), before
+   * any thread uses it, immutable otherwise. */
+  GstClock *timer_clock;
 
   GMutex lock;
-  GCond cond;                   /* wakes the hold thread */
 
   /* Protected by lock. */
   GstPad *active;               /* ref held; one of our sink pads, or NULL */
@@ -68,12 +80,16 @@ struct _GstWhepSwitch
   GQueue queue;                 /* QueuedFrame*: pending frames ahead of us */
   guint behind;                 /* pending frames dropped as already shown */
   gboolean freeze_active;       /* drop the active input: pending catches up */
-  gint64 freeze_start_us;       /* monotonic, when freeze_active was set */
-  gint64 pending_since_us;      /* monotonic, when the pending pad was set */
+  GstClockTime freeze_start;    /* timer clock, when freeze_active was set */
+  GstClockTime pending_since;   /* timer clock, when the pending pad was set */
+  GstClockTime pending_last;    /* timer clock, last buffer from pending */
   gboolean gap_mode;
   guint next_pad_id;
-  gint64 last_input_us;         /* monotonic, last buffer from active */
+  gint64 last_input_us;         /* monotonic, last buffer out (watchdog) */
+  GstClockTime last_input;      /* timer clock, the same moment (hold) */
+  GstClockTime hold_interval;   /* how often the hold thread looks */
   GThread *hold_thread;
+  GstClockID hold_wait;         /* ref held by the hold thread, or NULL */
   gboolean hold_running;
 
   /* Protected by the src stream lock (output side) and lock (readers). */
@@ -85,9 +101,10 @@ struct _GstWhepSwitch
   GstClockTime frame_duration;
   GstBuffer *last_buffer;       /* last real buffer pushed */
   GstClockTime last_out_pts;    /* running time of the last pushed buffer */
+  GstClockTime last_real_pts;   /* the same, of the last real one */
   GstClockTime last_out_ref;    /* capture time of the last real frame */
   gboolean holding;
-  gint64 hold_start_us;
+  GstClockTime hold_start;      /* timer clock */
   gboolean retime_next;         /* audio: align the next buffer to the last */
   GstClockTimeDiff audio_offset;        /* added to the active pad's audio */
 
@@ -96,7 +113,7 @@ struct _GstWhepSwitch
   guint64 held_frames;
   guint64 holds;
   guint64 takeovers;
-  gint64 longest_hold_us;
+  GstClockTime longest_hold;
 };
 
 G_DEFINE_TYPE (GstWhepSwitch, gst_whep_switch, GST_TYPE_ELEMENT);
@@ -111,6 +128,21 @@ queued_frame_free (QueuedFrame * frame)
 {
   gst_buffer_unref (frame->buffer);
   g_free (frame);
+}
+
+/* Now on the timer clock. */
+static GstClockTime
+timer_now (GstWhepSwitch * self)
+{
+  return gst_clock_get_time (self->timer_clock);
+}
+
+/* Time from @since to @now, signed: @now may have been read before another
+ * thread stored a later @since. */
+static GstClockTimeDiff
+elapsed (GstClockTime since, GstClockTime now)
+{
+  return GST_CLOCK_DIFF (since, now);
 }
 
 static GstPad *
@@ -157,8 +189,7 @@ prepare_output (GstWhepSwitch * self, GstPad * sinkpad)
     self->sent_stream_start = TRUE;
   }
 
-  if (caps && (!self->sent_caps || !gst_caps_is_equal (caps,
-              self->sent_caps))) {
+  if (caps && (!self->sent_caps || !gst_caps_is_equal (caps, self->sent_caps))) {
     GST_INFO_OBJECT (self, "caps from %s: %" GST_PTR_FORMAT,
         GST_PAD_NAME (sinkpad), caps);
     gst_caps_replace (&self->sent_caps, caps);
@@ -179,17 +210,17 @@ prepare_output (GstWhepSwitch * self, GstPad * sinkpad)
 static gboolean
 end_hold (GstWhepSwitch * self)
 {
-  gint64 held;
+  GstClockTime held;
 
   if (!self->holding)
     return FALSE;
-  held = g_get_monotonic_time () - self->hold_start_us;
+  held = MAX (elapsed (self->hold_start, timer_now (self)), 0);
   g_mutex_lock (&self->lock);
   self->holding = FALSE;
-  self->longest_hold_us = MAX (self->longest_hold_us, held);
+  self->longest_hold = MAX (self->longest_hold, held);
   g_mutex_unlock (&self->lock);
-  GST_INFO_OBJECT (self, "hold ended after %" G_GINT64_FORMAT " ms",
-      held / 1000);
+  GST_INFO_OBJECT (self, "hold ended after %" G_GUINT64_FORMAT " ms",
+      GST_TIME_AS_MSECONDS (held));
   return TRUE;
 }
 
@@ -198,7 +229,7 @@ static GstFlowReturn
 push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
     GstClockTime ref, gboolean * hold_ended)
 {
-  GstClockTime pts;
+  GstClockTime pts, now, interval;
 
   prepare_output (self, sinkpad);
   /* Audio from a session that just took over continues exactly where the
@@ -242,7 +273,7 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
     GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   }
   if (GST_CLOCK_TIME_IS_VALID (pts))
-    self->last_out_pts = pts;
+    self->last_out_pts = self->last_real_pts = pts;
   /* Always the last buffer's own: a capture time left over from an older
    * buffer would misplace the next takeover. */
   self->last_out_ref = ref;
@@ -252,9 +283,22 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
   gst_buffer_replace (&self->last_buffer, buffer);
   *hold_ended |= end_hold (self);
 
+  /* A hold repeats this buffer, so it looks as often as it lasts: audio
+   * buffers of 10 or 60 ms need silence at their own pace. */
+  if (!self->is_audio)
+    interval = self->frame_duration;
+  else if (GST_BUFFER_DURATION_IS_VALID (buffer)
+      && GST_BUFFER_DURATION (buffer) > 0)
+    interval = GST_BUFFER_DURATION (buffer);
+  else
+    interval = AUDIO_HOLD_INTERVAL;
+
+  now = timer_now (self);
   g_mutex_lock (&self->lock);
   self->buffers_out++;
   self->last_input_us = g_get_monotonic_time ();
+  self->last_input = now;
+  self->hold_interval = interval;
   g_mutex_unlock (&self->lock);
 
   return gst_pad_push (self->srcpad, buffer);
@@ -290,14 +334,16 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
 
 /* Orders a frame against the last one shown: < 0 already shown (or
  * older), 0 the same frame, > 0 newer.  By capture time when both have a
- * comparable one, by running time otherwise. */
+ * comparable one, by running time otherwise.  Repeats of a hold are not
+ * frames shown: a new session's frame in the slot of a repeat has not
+ * been seen (capture times, which a hold does not advance, agree). */
 static gint
 compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
 {
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime tol = tolerance (self, buffer);
   gboolean have_pts = GST_CLOCK_TIME_IS_VALID (pts)
-      && GST_CLOCK_TIME_IS_VALID (self->last_out_pts);
+      && GST_CLOCK_TIME_IS_VALID (self->last_real_pts);
   gboolean have_ref = GST_CLOCK_TIME_IS_VALID (ref)
       && GST_CLOCK_TIME_IS_VALID (self->last_out_ref);
   GstClockTimeDiff diff;
@@ -309,7 +355,7 @@ compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
   if (have_ref)
     diff = GST_CLOCK_DIFF (self->last_out_ref, ref);
   else if (have_pts)
-    diff = GST_CLOCK_DIFF (self->last_out_pts, pts);
+    diff = GST_CLOCK_DIFF (self->last_real_pts, pts);
   else
     return 1;
   if (ABS (diff) <= (GstClockTimeDiff) tol)
@@ -373,12 +419,11 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
 {
   gboolean nothing_on_air;
   gint order;
-  gint64 pending_since;
+  GstClockTime pending_since, now = timer_now (self);
 
   g_mutex_lock (&self->lock);
-  nothing_on_air = self->active == NULL || self->holding
-      || self->freeze_active;
-  pending_since = self->pending_since_us;
+  nothing_on_air = self->active == NULL || self->holding || self->freeze_active;
+  pending_since = self->pending_since;
   g_mutex_unlock (&self->lock);
 
   /* Running times of a jitterbuffer that just started can be off by a
@@ -386,8 +431,7 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
    * plays, wait (bounded) for the new one's first sender report. */
   if (!nothing_on_air && !GST_CLOCK_TIME_IS_VALID (ref)
       && GST_CLOCK_TIME_IS_VALID (self->last_out_ref)
-      && g_get_monotonic_time () - pending_since <
-      WAIT_FOR_REFERENCE_MS * 1000) {
+      && elapsed (pending_since, now) < (GstClockTimeDiff) WAIT_FOR_REFERENCE) {
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
@@ -404,21 +448,20 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
        * continues from the last frame shown. */
       GST_DEBUG_OBJECT (self, "pending input lags: freezing the active one");
       self->freeze_active = TRUE;
-      self->freeze_start_us = g_get_monotonic_time ();
+      self->freeze_start = now;
     }
     /* Never leave the output frozen: when the frames cannot be matched
      * (no common clock), or the old session is gone, go on with the new
      * one rather than wait.  Counted in wall-clock time, so that the burst
      * a new session starts with does not count. */
     give_in = self->active == NULL || (self->freeze_active
-        && g_get_monotonic_time () - self->freeze_start_us >
-        MAX_FROZEN_MS * 1000);
+        && elapsed (self->freeze_start, now) > (GstClockTimeDiff) MAX_FROZEN);
     g_mutex_unlock (&self->lock);
     if (!give_in) {
       GST_LOG_OBJECT (self, "pending frame %" GST_TIME_FORMAT " (ref %"
           GST_TIME_FORMAT ") already shown (last %" GST_TIME_FORMAT ", ref %"
           GST_TIME_FORMAT ")", GST_TIME_ARGS (GST_BUFFER_PTS (buffer)),
-          GST_TIME_ARGS (ref), GST_TIME_ARGS (self->last_out_pts),
+          GST_TIME_ARGS (ref), GST_TIME_ARGS (self->last_real_pts),
           GST_TIME_ARGS (self->last_out_ref));
       gst_buffer_unref (buffer);
       return GST_FLOW_OK;
@@ -426,7 +469,7 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     GST_WARNING_OBJECT (self, "could not align the new session's frames "
         "with the old one's (last shown %" GST_TIME_FORMAT ", new %"
         GST_TIME_FORMAT "): switching anyway",
-        GST_TIME_ARGS (self->last_out_pts),
+        GST_TIME_ARGS (self->last_real_pts),
         GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
     take_over (self);
     *switched = TRUE;
@@ -480,16 +523,17 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
 
   if (head) {
     /* Does the pending session already have this frame (or the next)? */
-    GstClockTime saved_pts = self->last_out_pts, saved_ref = self->last_out_ref;
+    GstClockTime saved_pts = self->last_real_pts, saved_ref =
+        self->last_out_ref;
     GstClockTime pts = GST_BUFFER_PTS (buffer);
 
     /* Compare the queued head with this buffer, reusing the "last shown"
      * comparison: temporarily treat this buffer as the last shown. */
     if (GST_CLOCK_TIME_IS_VALID (pts))
-      self->last_out_pts = pts;
+      self->last_real_pts = pts;
     self->last_out_ref = ref;
     head_reached = compare_with_last (self, head->buffer, head->ref) <= 0;
-    self->last_out_pts = saved_pts;
+    self->last_real_pts = saved_pts;
     self->last_out_ref = saved_ref;
   }
 
@@ -546,15 +590,29 @@ static GstFlowReturn
 gst_whep_switch_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
   GstWhepSwitch *self = GST_WHEP_SWITCH (parent);
-  gboolean is_active, is_pending, frozen, switched = FALSE, hold_ended =
-      FALSE;
-  GstClockTime ref;
+  gboolean is_active, is_pending, frozen, switched = FALSE, hold_ended = FALSE;
+  GstClockTime ref, now = timer_now (self);
   GstFlowReturn ret;
 
   g_mutex_lock (&self->lock);
   is_active = self->active == pad;
   is_pending = self->pending == pad;
   frozen = self->freeze_active;
+  if (is_pending)
+    self->pending_last = now;
+  /* The new session lagged, and has delivered nothing since: it may never
+   * catch up (a decoder waiting for a key frame, a stalled transport), and
+   * the old one must not stay frozen.  Frozen by a session that still
+   * delivers, the takeover gives in on its next frame instead. */
+  if (is_active && frozen
+      && elapsed (self->freeze_start, now) > (GstClockTimeDiff) MAX_FROZEN
+      && elapsed (self->pending_last, now) > (GstClockTimeDiff) MAX_FROZEN) {
+    GST_INFO_OBJECT (self, "pending input silent for %" GST_STIME_FORMAT
+        ": the active one goes on",
+        GST_STIME_ARGS (elapsed (self->pending_last, now)));
+    self->freeze_active = frozen = FALSE;
+    self->behind = 0;
+  }
   g_mutex_unlock (&self->lock);
 
   /* A standby session keeps decoding so that it is ready at once; and a
@@ -634,7 +692,7 @@ make_silence (GstWhepSwitch * self, GstBuffer * model)
 static gboolean
 push_hold_item (GstWhepSwitch * self)
 {
-  GstClockTime duration, pts;
+  GstClockTime duration, pts, now;
   gboolean began = FALSE, gap_mode;
   GstBuffer *item = NULL;
 
@@ -647,11 +705,12 @@ push_hold_item (GstWhepSwitch * self)
   pts = GST_CLOCK_TIME_IS_VALID (self->last_out_pts) ?
       self->last_out_pts + duration : GST_CLOCK_TIME_NONE;
 
+  now = timer_now (self);
   g_mutex_lock (&self->lock);
   gap_mode = self->gap_mode;
   if (!self->holding) {
     self->holding = TRUE;
-    self->hold_start_us = g_get_monotonic_time ();
+    self->hold_start = now;
     self->holds++;
     began = TRUE;
   }
@@ -679,36 +738,51 @@ hold_thread_main (gpointer data)
 {
   GstWhepSwitch *self = data;
 
-  g_mutex_lock (&self->lock);
-  while (self->hold_running) {
-    GstClockTime interval = self->is_audio ? 20 * GST_MSECOND :
-        self->frame_duration;
-    gint64 now, silent_us;
-    gboolean began;
+  for (;;) {
+    GstClockTime interval, last, now;
+    GstClockID id;
+    gboolean running, began;
 
-    g_cond_wait_until (&self->cond, &self->lock, g_get_monotonic_time () +
-        GST_TIME_AS_USECONDS (interval));
-    if (!self->hold_running)
+    g_mutex_lock (&self->lock);
+    interval = self->hold_interval;
+    g_mutex_unlock (&self->lock);
+    id = gst_clock_new_single_shot_id (self->timer_clock,
+        timer_now (self) + interval);
+    g_mutex_lock (&self->lock);
+    running = self->hold_running;
+    if (running)
+      self->hold_wait = id;
+    g_mutex_unlock (&self->lock);
+    if (running)
+      gst_clock_id_wait (id, NULL);
+
+    g_mutex_lock (&self->lock);
+    self->hold_wait = NULL;
+    running = self->hold_running;
+    last = self->last_input;
+    g_mutex_unlock (&self->lock);
+    gst_clock_id_unref (id);
+    if (!running)
       break;
-    now = g_get_monotonic_time ();
-    silent_us = self->last_input_us ? now - self->last_input_us : 0;
-    if (silent_us < HOLD_AFTER_MS * 1000 || self->active == NULL
+
+    /* With or without an active pad: whepsrc releases a lost session's
+     * pads at once, and the output holds until the next one delivers. */
+    now = timer_now (self);
+    if (!GST_CLOCK_TIME_IS_VALID (last)
+        || elapsed (last, now) < (GstClockTimeDiff) HOLD_AFTER
         || GST_STATE (self) != GST_STATE_PLAYING)
       continue;
-    g_mutex_unlock (&self->lock);
 
     GST_PAD_STREAM_LOCK (self->srcpad);
     began = push_hold_item (self);
     GST_PAD_STREAM_UNLOCK (self->srcpad);
     if (began) {
-      GST_INFO_OBJECT (self, "input silent for %" G_GINT64_FORMAT " ms: "
-          "holding the last %s", silent_us / 1000,
+      GST_INFO_OBJECT (self, "input silent for %" G_GUINT64_FORMAT " ms: "
+          "holding the last %s", GST_TIME_AS_MSECONDS (now - last),
           self->is_audio ? "sample (silence)" : "frame");
       g_signal_emit (self, signals[SIGNAL_HOLDING], 0, TRUE);
     }
-    g_mutex_lock (&self->lock);
   }
-  g_mutex_unlock (&self->lock);
   return NULL;
 }
 
@@ -895,8 +969,11 @@ gst_whep_switch_set_active_pad (GstWhepSwitch * self, GstPad * sinkpad)
 void
 gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
 {
+  GstClockTime now;
+
   g_return_if_fail (GST_IS_WHEP_SWITCH (self));
 
+  now = timer_now (self);
   g_mutex_lock (&self->lock);
   if (self->active == sinkpad) {
     g_mutex_unlock (&self->lock);
@@ -906,7 +983,7 @@ gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
   clear_queue (self);
   self->behind = 0;
   self->freeze_active = FALSE;
-  self->pending_since_us = g_get_monotonic_time ();
+  self->pending_since = self->pending_last = now;
   g_mutex_unlock (&self->lock);
   GST_INFO_OBJECT (self, "pending input: %s",
       sinkpad ? GST_PAD_NAME (sinkpad) : "none");
@@ -962,18 +1039,29 @@ gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
   g_autofree gchar *holds = g_strconcat (prefix, "holds", NULL);
   g_autofree gchar *longest = g_strconcat (prefix, "longest-hold-ms", NULL);
   g_autofree gchar *takeovers = g_strconcat (prefix, "takeovers", NULL);
-  gint64 longest_us, current_us = 0;
+  GstClockTime longest_hold, current = 0, now = timer_now (self);
 
   g_mutex_lock (&self->lock);
-  longest_us = self->longest_hold_us;
+  longest_hold = self->longest_hold;
   if (self->holding)
-    current_us = g_get_monotonic_time () - self->hold_start_us;
+    current = MAX (elapsed (self->hold_start, now), 0);
   gst_structure_set (s, out, G_TYPE_UINT64, self->buffers_out,
       held, G_TYPE_UINT64, self->held_frames,
       holds, G_TYPE_UINT64, self->holds,
-      longest, G_TYPE_DOUBLE, MAX (longest_us, current_us) / 1000.0,
+      longest, G_TYPE_DOUBLE, MAX (longest_hold, current) / 1e6,
       takeovers, G_TYPE_UINT64, self->takeovers, NULL);
   g_mutex_unlock (&self->lock);
+}
+
+void
+gst_whep_switch_set_timer_clock (GstWhepSwitch * self, GstClock * clock)
+{
+  g_return_if_fail (GST_IS_WHEP_SWITCH (self));
+  g_return_if_fail (GST_IS_CLOCK (clock));
+  /* The hold thread and the streaming threads read it without a lock. */
+  g_return_if_fail (GST_STATE (self) == GST_STATE_NULL);
+
+  gst_object_replace ((GstObject **) & self->timer_clock, GST_OBJECT (clock));
 }
 
 GstElement *
@@ -1001,12 +1089,19 @@ static void
 stop_hold_thread (GstWhepSwitch * self)
 {
   GThread *thread;
+  GstClockID wait;
 
   g_mutex_lock (&self->lock);
   self->hold_running = FALSE;
   thread = g_steal_pointer (&self->hold_thread);
-  g_cond_broadcast (&self->cond);
+  wait = self->hold_wait ? gst_clock_id_ref (self->hold_wait) : NULL;
   g_mutex_unlock (&self->lock);
+  /* A wait that has not begun yet returns at once once unscheduled; one
+   * made after this sees hold_running FALSE first. */
+  if (wait) {
+    gst_clock_id_unschedule (wait);
+    gst_clock_id_unref (wait);
+  }
   if (thread)
     g_thread_join (thread);
 }
@@ -1032,12 +1127,14 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     gst_caps_replace (&self->sent_caps, NULL);
     gst_buffer_replace (&self->last_buffer, NULL);
     self->last_out_pts = GST_CLOCK_TIME_NONE;
+    self->last_real_pts = GST_CLOCK_TIME_NONE;
     self->last_out_ref = GST_CLOCK_TIME_NONE;
     self->holding = FALSE;
     self->retime_next = FALSE;
     self->audio_offset = 0;
     g_mutex_lock (&self->lock);
     self->last_input_us = 0;
+    self->last_input = GST_CLOCK_TIME_NONE;
     clear_queue (self);
     g_mutex_unlock (&self->lock);
   }
@@ -1056,9 +1153,9 @@ gst_whep_switch_finalize (GObject * object)
   gst_caps_replace (&self->sent_caps, NULL);
   gst_caps_replace (&self->ntp_caps, NULL);
   gst_buffer_replace (&self->last_buffer, NULL);
+  gst_clear_object (&self->timer_clock);
   g_free (self->stream_id);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (gst_whep_switch_parent_class)->finalize (object);
 }
 
@@ -1066,12 +1163,19 @@ static void
 gst_whep_switch_init (GstWhepSwitch * self)
 {
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
   g_queue_init (&self->queue);
   self->ntp_caps = gst_caps_new_empty_simple ("timestamp/x-ntp");
+  /* A clock of our own: the shared system clock's type is the
+   * application's to change. */
+  self->timer_clock = g_object_new (GST_TYPE_SYSTEM_CLOCK, "name",
+      "whep-switch-timer", "clock-type", GST_CLOCK_TYPE_MONOTONIC, NULL);
+  gst_object_ref_sink (self->timer_clock);
+  self->last_input = GST_CLOCK_TIME_NONE;
   self->frame_duration = DEFAULT_FRAME_DURATION;
   self->last_out_pts = GST_CLOCK_TIME_NONE;
+  self->last_real_pts = GST_CLOCK_TIME_NONE;
   self->last_out_ref = GST_CLOCK_TIME_NONE;
+  self->hold_interval = DEFAULT_FRAME_DURATION;
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_event_function (self->srcpad, gst_whep_switch_src_event);
   gst_pad_set_query_function (self->srcpad, gst_whep_switch_src_query);

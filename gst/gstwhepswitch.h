@@ -62,4 +62,12 @@ gint64 gst_whep_switch_get_last_input_time (GstWhepSwitch * self);
 /* Number of buffers pushed out so far. */
 guint64 gst_whep_switch_get_buffers_out (GstWhepSwitch * self);
 
+/* For tests: measures the switch's timeouts (the hold after 200 ms of
+ * input silence and its repeat interval, a takeover's waits for a sender
+ * report and for a lagging session) on @clock instead of the system's
+ * monotonic clock, and makes the hold thread sleep in single-shot waits on
+ * it, so that a GstTestClock steps through them.  Only in the NULL state.
+ * gst_whep_switch_get_last_input_time() stays monotonic. */
+void gst_whep_switch_set_timer_clock (GstWhepSwitch * self, GstClock * clock);
+
 G_END_DECLS
