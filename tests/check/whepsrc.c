@@ -8,6 +8,9 @@
 #include "harness.h"
 
 #include <string.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+#include <gst/webrtc/webrtc.h>
 
 /* --- tests --- */
 
@@ -25,7 +28,7 @@ check_plays (const gchar * token, guint frames, const gchar * first_arg, ...)
 
   va_start (ap, first_arg);
   for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-    g_ptr_array_add (args, (gpointer) arg);
+      g_ptr_array_add (args, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
 
@@ -359,8 +362,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_absolute_location_and_star_etag)
 {
-  check_plays (NULL, 20, "--location", "absolute", "--etag", "star",
-      NULL);
+  check_plays (NULL, 20, "--location", "absolute", "--etag", "star", NULL);
 }
 
 GST_END_TEST;
@@ -390,8 +392,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_janus_strict_content_type)
 {
-  check_plays (NULL, 20, "--strict-content-type", "--patch", "405",
-      NULL);
+  check_plays (NULL, 20, "--strict-content-type", "--patch", "405", NULL);
 }
 
 GST_END_TEST;
@@ -574,6 +575,279 @@ GST_START_TEST (test_missing_ca_file_fails_state_change)
 
 GST_END_TEST;
 
+/* --- secrets and SDP out of the debug log --- */
+
+/* Every GStreamer debug message of the test, one per line (newlines
+ * inside a message are written as "\n"), so that a message holding a
+ * whole SDP stays one line and can be found as such. */
+typedef struct
+{
+  GMutex lock;
+  FILE *file;
+  gchar *path;
+} LogCapture;
+
+static void
+capture_log_cb (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer data)
+{
+  LogCapture *capture = data;
+  g_autofree gchar *text = gst_debug_log_get_line (category, level, file,
+      function, line, object, message);
+  GString *flat = g_string_sized_new (strlen (text) + 16);
+  const gchar *c;
+
+  /* The formatted line ends with a newline; keep one per message. */
+  g_strchomp (text);
+  for (c = text; *c; c++) {
+    if (*c == '\n')
+      g_string_append (flat, "\\n");
+    else if (*c != '\r')
+      g_string_append_c (flat, *c);
+  }
+  g_string_append_c (flat, '\n');
+  g_mutex_lock (&capture->lock);
+  if (capture->file)
+    fputs (flat->str, capture->file);
+  g_mutex_unlock (&capture->lock);
+  g_string_free (flat, TRUE);
+}
+
+/* From now on every category logs at level 9 (MEMDUMP) into a file, and
+ * nothing goes to stderr. */
+static LogCapture *
+log_capture_start (void)
+{
+  LogCapture *capture = g_new0 (LogCapture, 1);
+  g_autoptr (GError) err = NULL;
+  gint fd;
+
+  g_mutex_init (&capture->lock);
+  fd = g_file_open_tmp ("whepsrc-log-XXXXXX", &capture->path, &err);
+  fail_unless (fd >= 0, "no temporary file: %s", err ? err->message : "");
+  capture->file = fdopen (fd, "w");
+  fail_unless (capture->file != NULL);
+  gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (capture_log_cb, capture, NULL);
+  gst_debug_set_threshold_from_string ("*:9", TRUE);
+  return capture;
+}
+
+static void
+log_capture_stop (LogCapture * capture)
+{
+  gst_debug_set_threshold_from_string ("*:1", TRUE);
+  gst_debug_remove_log_function_by_data (capture);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  g_mutex_lock (&capture->lock);
+  fclose (capture->file);
+  capture->file = NULL;
+  g_mutex_unlock (&capture->lock);
+}
+
+static void
+log_capture_free (LogCapture * capture)
+{
+  g_unlink (capture->path);
+  g_free (capture->path);
+  g_mutex_clear (&capture->lock);
+  g_free (capture);
+}
+
+static gchar *
+unique_secret (const gchar * prefix)
+{
+  return g_strdup_printf ("%s%08x%08x", prefix, g_random_int (),
+      g_random_int ());
+}
+
+/* The a=ice-pwd values of every webrtcbin's local description seen so
+ * far (each session has its own). */
+typedef struct
+{
+  GHashTable *ice_pwds;
+  guint rotations;
+} SecretWatch;
+
+/* Reads the SDP through its public fields: this suite links neither the
+ * SDP nor the WebRTC library. */
+static void
+add_ice_pwds (GArray * attributes, GHashTable * out)
+{
+  guint i;
+
+  for (i = 0; attributes && i < attributes->len; i++) {
+    GstSDPAttribute *attr = &g_array_index (attributes, GstSDPAttribute, i);
+    if (g_strcmp0 (attr->key, "ice-pwd") == 0 && attr->value)
+      g_hash_table_add (out, g_strdup (attr->value));
+  }
+}
+
+static void
+collect_ice_pwd (const GValue * item, gpointer data)
+{
+  SecretWatch *watch = data;
+  GstElement *element = g_value_get_object (item);
+  GstElementFactory *factory = gst_element_get_factory (element);
+  GParamSpec *pspec;
+  GValue value = G_VALUE_INIT;
+  GstWebRTCSessionDescription *desc;
+  guint i;
+
+  if (!factory || g_strcmp0 (GST_OBJECT_NAME (factory), "webrtcbin") != 0)
+    return;
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      "local-description");
+  g_value_init (&value, pspec->value_type);
+  g_object_get_property (G_OBJECT (element), "local-description", &value);
+  desc = g_value_get_boxed (&value);
+  if (desc && desc->sdp) {
+    add_ice_pwds (desc->sdp->attributes, watch->ice_pwds);
+    for (i = 0; desc->sdp->medias && i < desc->sdp->medias->len; i++)
+      add_ice_pwds (g_array_index (desc->sdp->medias, GstSDPMedia,
+              i).attributes, watch->ice_pwds);
+  }
+  g_value_unset (&value);
+}
+
+static gboolean
+rotated_collecting_pwds (Player * p, gpointer data)
+{
+  SecretWatch *watch = data;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (p->src));
+
+  while (gst_iterator_foreach (it, collect_ice_pwd, watch) ==
+      GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  gst_iterator_free (it);
+  return stats_uint64 (p, "rotations") >= watch->rotations;
+}
+
+/* The category of a line as gst_debug_log_get_line() formats it: time,
+ * pid, thread, level, category, "file:line:function:<object>", message. */
+static gchar *
+line_category (const gchar * line)
+{
+  g_auto (GStrv) fields = g_strsplit_set (line, " ", -1);
+  guint i, n = 0;
+
+  for (i = 0; fields[i]; i++) {
+    if (!*fields[i])
+      continue;
+    if (n++ == 4)
+      return g_strdup (fields[i]);
+  }
+  return g_strdup ("");
+}
+
+/* Notes in @problems the first line that holds @needle (what it is:
+ * @what); @seen counts the hits. */
+static void
+check_line (GString * problems, const gchar * line, const gchar * needle,
+    const gchar * what, guint * seen)
+{
+  if (strstr (line, needle) && !(*seen)++)
+    g_string_append_printf (problems, "\n%s found in the debug log: %.300s",
+        what, line);
+}
+
+GST_START_TEST (test_debug_log_holds_no_secrets)
+{
+  g_autofree gchar *auth = unique_secret ("auth");
+  g_autofree gchar *query = unique_secret ("query");
+  g_autofree gchar *turn_pw = unique_secret ("turnpw");
+  g_autofree gchar *link_pw = unique_secret ("linkpw");
+  g_autofree gchar *link_arg = g_strdup_printf
+      ("turn:127.0.0.1:9?transport=udp;username=linkuser;credential=%s",
+      link_pw);
+  g_autofree gchar *turn_uri = g_strdup_printf
+      ("turn://turnuser:%s@127.0.0.1:9", turn_pw);
+  g_autofree gchar *endpoint = NULL;
+  g_autofree gchar *log = NULL;
+  g_auto (GStrv) lines = NULL;
+  SecretWatch watch = { g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, NULL), 1
+  };
+  TestServer *server;
+  Player *p;
+  LogCapture *capture;
+  GHashTableIter iter;
+  gpointer pwd;
+  guint i, client_lines = 0, whep_lines = 0, whole_sdp = 0, unnamed = 0;
+  guint seen[5] = { 0, };
+  g_autoptr (GString) problems = g_string_new (NULL);
+
+  /* A rotation after ~2 s: two sessions' traffic in one log. */
+  server = server_start ("--token", auth, "--session-limit", "4", "--sse",
+      "--link-ice-server", link_arg, NULL);
+  endpoint = g_strdup_printf ("%s?token=%s", server->endpoint, query);
+  p = player_new (endpoint);
+  g_object_set (p->src, "auth-token", auth, "turn-server", turn_uri,
+      "session-lifetime", 4, NULL);
+
+  capture = log_capture_start ();
+  run_without_error (p, rotated_collecting_pwds, &watch, 20000);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  log_capture_stop (capture);
+
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+
+  fail_unless (g_file_get_contents (capture->path, &log, NULL, NULL));
+  log_capture_free (capture);
+  GST_INFO ("debug log of %" G_GSIZE_FORMAT " bytes", strlen (log));
+  fail_unless (g_hash_table_size (watch.ice_pwds) >= 2,
+      "expected the ICE passwords of two sessions, have %u",
+      g_hash_table_size (watch.ice_pwds));
+
+  /* webrtcbin 1.22 itself logs the TURN URIs it is given (webrtcbin and
+   * webrtcnice, DEBUG), its local ICE credentials (webrtcnice, DEBUG) and
+   * every description it sets (webrtcbin, TRACE, "SDP contents"):
+   * nothing whepsrc can change, so the TURN, ICE password and SDP checks
+   * skip its lines.  The secrets webrtcbin never sees (the bearer token,
+   * the endpoint's query) must be absent from every line. */
+  lines = g_strsplit (log, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    const gchar *line = lines[i];
+    g_autofree gchar *category = line_category (line);
+    /* webrtcbin, webrtcnice, …: gst-plugins-bad's webrtc library. */
+    gboolean webrtcbin = g_str_has_prefix (category, "webrtc");
+    const gchar *v = strstr (line, "v=0");
+
+    if (g_str_has_prefix (category, "whep"))
+      whep_lines++;
+    check_line (problems, line, auth, "the bearer token", &seen[0]);
+    check_line (problems, line, query, "the endpoint's query token", &seen[1]);
+    if (webrtcbin)
+      continue;
+    check_line (problems, line, link_pw, "the Link-header TURN credential",
+        &seen[2]);
+    check_line (problems, line, turn_pw, "the TURN password", &seen[3]);
+    g_hash_table_iter_init (&iter, watch.ice_pwds);
+    while (g_hash_table_iter_next (&iter, &pwd, NULL))
+      check_line (problems, line, pwd, "an ICE password of our offer",
+          &seen[4]);
+    if (v && strstr (v, "o=") && !whole_sdp++)
+      g_string_append_printf (problems, "\na whole SDP in one message: "
+          "%.300s", line);
+    if (g_str_equal (category, "whepclient")) {
+      client_lines++;
+      if (!strstr (line, ":<session") && !unnamed++)
+        g_string_append_printf (problems, "\na client line that names no "
+            "session: %.300s", line);
+    }
+  }
+  fail_unless (whep_lines > 0 && client_lines > 0,
+      "no whepsrc lines in the log (%u, %u client)", whep_lines, client_lines);
+  fail_unless (problems->len == 0, "%u whole SDPs, %u unnamed client lines "
+      "of %u:%s", whole_sdp, unnamed, client_lines, problems->str);
+  g_hash_table_unref (watch.ice_pwds);
+}
+
+GST_END_TEST;
+
 static Suite *
 whepsrc_suite (void)
 {
@@ -603,6 +877,7 @@ whepsrc_suite (void)
   tcase_add_test (media, test_stop_during_post_deletes_late_session);
   tcase_add_test (media, test_pause_and_resume_keeps_session);
   tcase_add_test (media, test_rapid_start_stop_leaks_nothing);
+  tcase_add_test (media, test_debug_log_holds_no_secrets);
 
   suite_add_tcase (s, errors);
   tcase_add_test (errors, test_video_caps_narrow_the_offer);
