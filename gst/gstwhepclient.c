@@ -330,6 +330,10 @@ complete_request (WhepRequest * req, GError * error)
   GTask *task = g_steal_pointer (&req->task);
   GstWhepClient *client = g_object_ref (req->client);
 
+  /* The owner was held for the request's log lines only: the callback
+   * decides on its own whether the owner still matters (a session
+   * reaches itself through a weak reference). */
+  gst_clear_object (&req->owner);
   if (error)
     g_task_return_error (task, error);
   else

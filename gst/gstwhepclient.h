@@ -10,7 +10,8 @@
  * Every request has its own GCancellable (the caller's, or one of the
  * client's own) and a deadline (`timeout`), and names the object it is
  * for (@owner: the session, or NULL): the client holds a reference to it
- * until the request completed, and every log line of the request is
+ * until the request completes (it is dropped before the callback runs),
+ * and every log line of the request is
  * logged against it (`<session3>`), so that the traffic of two sessions
  * can be told apart.  Logs never show a body, a header value or a URL's
  * query or userinfo (gst_whep_redact_url()); error texts neither.  A cancelled request completes

@@ -22,6 +22,7 @@
 #include <libsoup/soup.h>
 
 #include "gstwhepclient.h"
+#include "gstwhepsignalling.h"
 #include "gstwheputils.h"
 
 /* A bound for completions that should come at once: reaching it means the
@@ -62,6 +63,43 @@
   "t=0 0\r\n" \
   "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n" \
   "c=IN IP4 0.0.0.0\r\n" \
+  "a=sendonly\r\n" \
+  "a=rtpmap:97 H264/90000\r\n"
+
+/* An answer to OFFER that gst_whep_sdp_check_answer() accepts (ICE
+ * credentials and fingerprint present). */
+#define FULL_ANSWER \
+  "v=0\r\n" \
+  "o=- 1 1 IN IP4 127.0.0.1\r\n" \
+  "s=-\r\n" \
+  "t=0 0\r\n" \
+  "a=group:BUNDLE video0\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" \
+  "c=IN IP4 0.0.0.0\r\n" \
+  "a=ice-ufrag:srvU\r\n" \
+  "a=ice-pwd:serverpasswordserverpassword\r\n" \
+  "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:" \
+  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n" \
+  "a=setup:passive\r\n" \
+  "a=mid:video0\r\n" \
+  "a=sendonly\r\n" \
+  "a=rtcp-mux\r\n" \
+  "a=rtpmap:96 VP8/90000\r\n"
+
+/* A counter-offer gst_whep_sdp_check_counter_offer() accepts. */
+#define FULL_COUNTER_OFFER \
+  "v=0\r\n" \
+  "o=- 7 1 IN IP4 127.0.0.1\r\n" \
+  "s=-\r\n" \
+  "t=0 0\r\n" \
+  "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n" \
+  "c=IN IP4 0.0.0.0\r\n" \
+  "a=ice-ufrag:srvU\r\n" \
+  "a=ice-pwd:serverpasswordserverpassword\r\n" \
+  "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:" \
+  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n" \
+  "a=setup:actpass\r\n" \
+  "a=mid:0\r\n" \
   "a=sendonly\r\n" \
   "a=rtpmap:97 H264/90000\r\n"
 
@@ -2187,12 +2225,540 @@ GST_START_TEST (test_tls_missing_ca_file_is_an_error)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------ */
+/* requests name their owner; logs never show tokens                   */
+/* ------------------------------------------------------------------ */
+
+/* Every whepclient debug line, with the name of its object ("" when it
+ * has none). */
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *lines;             /* "name|message" */
+} ClientLog;
+
+static void
+client_log_cb (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer data)
+{
+  ClientLog *log = data;
+  const gchar *name = "";
+
+  if (!g_str_equal (gst_debug_category_get_name (category), "whepclient"))
+    return;
+  if (object && GST_IS_OBJECT (object) && GST_OBJECT_NAME (object))
+    name = GST_OBJECT_NAME (object);
+  g_mutex_lock (&log->lock);
+  g_ptr_array_add (log->lines, g_strdup_printf ("%s|%s", name,
+          gst_debug_message_get (message)));
+  g_mutex_unlock (&log->lock);
+}
+
+static ClientLog *
+client_log_start (void)
+{
+  ClientLog *log = g_new0 (ClientLog, 1);
+
+  g_mutex_init (&log->lock);
+  log->lines = g_ptr_array_new_with_free_func (g_free);
+  gst_debug_add_log_function (client_log_cb, log, NULL);
+  gst_debug_set_threshold_for_name ("whepclient", GST_LEVEL_MEMDUMP);
+  return log;
+}
+
+static void
+client_log_stop (ClientLog * log)
+{
+  gst_debug_set_threshold_for_name ("whepclient", GST_LEVEL_WARNING);
+  gst_debug_remove_log_function_by_data (log);
+}
+
+static void
+client_log_free (ClientLog * log)
+{
+  g_ptr_array_unref (log->lines);
+  g_mutex_clear (&log->lock);
+  g_free (log);
+}
+
+/* Waits until @object is held by nobody but the test. */
+static void
+wait_released (gpointer object)
+{
+  gint64 end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+
+  while (g_atomic_int_get (&G_OBJECT (object)->ref_count) > 1) {
+    fail_unless (g_get_monotonic_time () < end,
+        "a finished request still holds its owner");
+    g_usleep (1000);
+  }
+}
+
+GST_START_TEST (test_requests_log_their_owner_and_no_secret)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN-never-logged");
+  GstObject *owner = gst_object_ref_sink (gst_bin_new ("session7"));
+  g_autofree gchar *base = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *refused = g_strdup_printf
+      ("http://user:pass-never-logged@127.0.0.1:%u/whep?token=q-never-logged",
+      unused_port ());
+  ClientLog *log;
+  Completion c;
+  guint i;
+
+  url = g_strdup_printf ("http://alice:pw-never-logged@%s?token=q-never-logged",
+      base + strlen ("http://"));
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1?token=loc-never-logged", NULL);
+
+  log = client_log_start ();
+  completion_init (&c, client);
+  gst_whep_client_post_offer_async (client, owner, url, OFFER, NULL,
+      request_done_cb, &c);
+  fail_unless (completion_wait (&c, COMPLETION_WAIT_MS));
+  /* The Location keeps its query: the caller needs it as it is. */
+  fail_unless (g_str_has_suffix (completion_response (&c)->location,
+          "/whep/session/1?token=loc-never-logged"));
+  completion_clear (&c);
+  wait_released (owner);
+
+  /* An error text shows the URL redacted too. */
+  completion_init (&c, client);
+  gst_whep_client_post_offer_async (client, owner, refused, OFFER, NULL,
+      request_done_cb, &c);
+  fail_unless (completion_wait (&c, COMPLETION_WAIT_MS));
+  completion_expect_error (&c, G_IO_ERROR_CONNECTION_REFUSED);
+  fail_unless (strstr (c.error->message, "never-logged") == NULL, "%s",
+      c.error->message);
+  fail_unless (strstr (c.error->message, "http://127.0.0.1:") != NULL, "%s",
+      c.error->message);
+  fail_unless (strstr (c.error->message, "/whep?…") != NULL, "%s",
+      c.error->message);
+  completion_clear (&c);
+  wait_released (owner);
+  client_log_stop (log);
+
+  fail_unless (log->lines->len >= 3, "only %u client lines", log->lines->len);
+  for (i = 0; i < log->lines->len; i++) {
+    const gchar *line = g_ptr_array_index (log->lines, i);
+
+    fail_unless (g_str_has_prefix (line, "session7|"),
+        "a client line without its session: %s", line);
+    fail_unless (strstr (line, "never-logged") == NULL,
+        "a secret in a client line: %s", line);
+    fail_unless (strstr (line, "v=0") == NULL, "a body in a client line: %s",
+        line);
+  }
+  client_log_free (log);
+  gst_object_unref (owner);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* the signalling of one session                                       */
+/* ------------------------------------------------------------------ */
+
+/* What a signalling told its owner; the owner carries it as object data
+ * "recorder". */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GArray *events;               /* GstWhepSignallingEvent */
+  gchar *sdp;                   /* of the last ANSWER / COUNTER_OFFER */
+  GstWhepFailure *failure;      /* the last one given */
+  gboolean on_client_thread;
+  GstWhepClient *client;
+} Recorder;
+
+static void
+recorder_free (Recorder * rec)
+{
+  g_array_unref (rec->events);
+  g_free (rec->sdp);
+  gst_whep_failure_free (rec->failure);
+  g_mutex_clear (&rec->lock);
+  g_cond_clear (&rec->cond);
+  g_free (rec);
+}
+
+static void
+signalling_listener (GstWhepSignalling * sig, GstObject * owner,
+    GstWhepSignallingEvent event, const GstSDPMessage * sdp,
+    const GstWhepFailure * failure)
+{
+  Recorder *rec = g_object_get_data (G_OBJECT (owner), "recorder");
+
+  fail_unless (rec != NULL);
+  g_mutex_lock (&rec->lock);
+  g_array_append_val (rec->events, event);
+  rec->on_client_thread = gst_whep_client_is_client_thread (rec->client);
+  if (sdp) {
+    g_free (rec->sdp);
+    rec->sdp = gst_sdp_message_as_text (sdp);
+  }
+  if (failure) {
+    gst_whep_failure_free (rec->failure);
+    rec->failure = gst_whep_failure_copy (failure);
+  }
+  g_cond_broadcast (&rec->cond);
+  g_mutex_unlock (&rec->lock);
+}
+
+/* An owner (a named GstObject, as the session is) that records. */
+static GstObject *
+owner_new (GstWhepClient * client, Recorder ** out)
+{
+  GstObject *owner = gst_object_ref_sink (gst_bin_new ("session9"));
+  Recorder *rec = g_new0 (Recorder, 1);
+
+  g_mutex_init (&rec->lock);
+  g_cond_init (&rec->cond);
+  rec->events = g_array_new (FALSE, FALSE, sizeof (GstWhepSignallingEvent));
+  rec->client = client;
+  g_object_set_data_full (G_OBJECT (owner), "recorder", rec,
+      (GDestroyNotify) recorder_free);
+  *out = rec;
+  return owner;
+}
+
+static GstWhepSignalling *
+signalling_new (GstWhepClient * client, const gchar * endpoint,
+    GstObject * owner)
+{
+  GstWhepSignallingConfig config = {
+    .client = client,
+    .endpoint = endpoint,
+    .delete_timeout_ms = 1000,
+    .context = NULL,
+  };
+
+  return gst_whep_signalling_new (&config, owner, signalling_listener);
+}
+
+/* Waits until @rec holds at least @n events. */
+static gboolean
+recorder_wait (Recorder * rec, guint n)
+{
+  gint64 end = g_get_monotonic_time () +
+      COMPLETION_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gboolean reached;
+
+  g_mutex_lock (&rec->lock);
+  while (rec->events->len < n)
+    if (!g_cond_wait_until (&rec->cond, &rec->lock, end))
+      break;
+  reached = rec->events->len >= n;
+  g_mutex_unlock (&rec->lock);
+  return reached;
+}
+
+static GstWhepSignallingEvent
+recorded (Recorder * rec, guint i)
+{
+  GstWhepSignallingEvent event;
+
+  g_mutex_lock (&rec->lock);
+  fail_unless (i < rec->events->len, "no event #%u", i);
+  event = g_array_index (rec->events, GstWhepSignallingEvent, i);
+  g_mutex_unlock (&rec->lock);
+  return event;
+}
+
+static void
+post_offer (GstWhepSignalling * sig, const gchar * text)
+{
+  GstSDPMessage *offer = NULL;
+
+  fail_unless (gst_sdp_message_new_from_text (text, &offer) == GST_SDP_OK);
+  gst_whep_signalling_post_offer (sig, offer);
+  gst_sdp_message_free (offer);
+}
+
+GST_START_TEST (test_signalling_answer_and_resource)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *resource = NULL;
+  g_autofree gchar *etag = NULL;
+  Recorder *rec;
+  GstObject *owner = owner_new (client, &rec);
+  GstWhepSignalling *sig = signalling_new (client, url, owner);
+  gint64 t_post = 0, t_answer = 0;
+
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp",
+      FULL_ANSWER, "Location", "/whep/session/1", "ETag", "\"e1\"", NULL);
+  test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
+
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_NEW);
+  fail_unless (g_str_equal (GST_OBJECT_NAME (sig), "session9-sig"));
+  post_offer (sig, OFFER);
+  fail_unless (recorder_wait (rec, 2));
+  fail_unless_equals_int (recorded (rec, 0), GST_WHEP_SIGNALLING_EVENT_ANSWER);
+  fail_unless_equals_int (recorded (rec, 1),
+      GST_WHEP_SIGNALLING_EVENT_RESOURCE);
+  fail_unless (rec->on_client_thread);
+  fail_unless (strstr (rec->sdp, "a=ice-ufrag:srvU") != NULL);
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_ESTABLISHED);
+  fail_if (gst_whep_signalling_is_posting (sig));
+  resource = gst_whep_signalling_dup_resource_url (sig);
+  etag = gst_whep_signalling_dup_etag (sig);
+  fail_unless (g_str_has_suffix (resource, "/whep/session/1"));
+  fail_unless_equals_string (etag, "\"e1\"");
+  gst_whep_signalling_get_times (sig, &t_post, &t_answer);
+  fail_unless (t_post > 0 && t_answer >= t_post);
+
+  /* close() DELETEs, waiting for the answer. */
+  gst_whep_signalling_close (sig, TRUE);
+  fail_unless_equals_int (test_server_n_received (ts), 2);
+  fail_unless_equals_string (test_server_received (ts, 1)->method, "DELETE");
+  fail_unless_equals_string (test_server_received (ts, 1)->path,
+      "/whep/session/1");
+  fail_unless_equals_string (test_server_received (ts, 1)->authorization,
+      "Bearer TOKEN");
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_CLOSED);
+  /* Idempotent. */
+  gst_whep_signalling_close (sig, TRUE);
+  fail_unless_equals_int (test_server_n_received (ts), 2);
+
+  gst_object_unref (sig);
+  wait_released (owner);
+  gst_object_unref (owner);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_signalling_mismatched_answer_fails_without_body)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new (NULL);
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  Recorder *rec;
+  GstObject *owner = owner_new (client, &rec);
+  GstWhepSignalling *sig = signalling_new (client, url, owner);
+
+  /* ANSWER has no ICE credentials: refused, and the failure's debug text
+   * summarises the body instead of quoting it. */
+  test_server_route (ts, "/whep/endpoint", 201, "application/sdp",
+      FULL_COUNTER_OFFER, "Location", "/whep/session/1", NULL);
+  test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
+  post_offer (sig, OFFER);
+  fail_unless (recorder_wait (rec, 1));
+  fail_unless_equals_int (recorded (rec, 0), GST_WHEP_SIGNALLING_EVENT_FAILED);
+  fail_unless (strstr (rec->failure->message, "does not match our offer"));
+  fail_unless (strstr (rec->failure->debug, "serverpassword") == NULL, "%s",
+      rec->failure->debug);
+  fail_unless (strstr (rec->failure->debug, "video[H264]") != NULL, "%s",
+      rec->failure->debug);
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_FAILED);
+
+  /* Failed, yet the server's session is DELETEd. */
+  gst_whep_signalling_close (sig, TRUE);
+  fail_unless (test_server_wait_received (ts, 2));
+  fail_unless_equals_string (test_server_received (ts, 1)->method, "DELETE");
+  gst_object_unref (sig);
+  wait_released (owner);
+  gst_object_unref (owner);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_signalling_maps_http_failure)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new (NULL);
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *with_token = g_strdup_printf ("%s?token=hidden", url);
+  Recorder *rec;
+  GstObject *owner = owner_new (client, &rec);
+  GstWhepSignalling *sig = signalling_new (client, with_token, owner);
+
+  test_server_route (ts, "/whep/endpoint", 503, "text/plain",
+      "one viewer at a time", "Retry-After", "7", NULL);
+  post_offer (sig, OFFER);
+  fail_unless (recorder_wait (rec, 1));
+  fail_unless_equals_int (recorded (rec, 0), GST_WHEP_SIGNALLING_EVENT_FAILED);
+  fail_unless_equals_int (rec->failure->http_status, 503);
+  fail_unless_equals_int (rec->failure->retry_after_s, 7);
+  fail_unless_equals_int (rec->failure->code, GST_RESOURCE_ERROR_BUSY);
+  fail_unless (rec->failure->retryable);
+  fail_unless (g_str_has_suffix (rec->failure->message,
+          ": one viewer at a time"));
+  fail_unless (g_str_has_suffix (rec->failure->url, "/whep/endpoint?…"),
+      "%s", rec->failure->url);
+  fail_unless (strstr (rec->failure->debug, "hidden") == NULL);
+
+  gst_whep_signalling_close (sig, TRUE);
+  fail_unless_equals_int (test_server_n_received (ts), 1);
+  gst_object_unref (sig);
+  wait_released (owner);
+  gst_object_unref (owner);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_signalling_counter_offer_answered)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new (NULL);
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  Recorder *rec;
+  GstObject *owner = owner_new (client, &rec);
+  GstWhepSignalling *sig = signalling_new (client, url, owner);
+  GstSDPMessage *answer = NULL;
+  const Received *patch;
+
+  test_server_route (ts, "/whep/endpoint", 406, "application/sdp",
+      FULL_COUNTER_OFFER, "Location", "/whep/session/2", NULL);
+  test_server_route (ts, "/whep/session/2", 204, NULL, NULL, NULL);
+  post_offer (sig, OFFER);
+  fail_unless (recorder_wait (rec, 1));
+  fail_unless_equals_int (recorded (rec, 0),
+      GST_WHEP_SIGNALLING_EVENT_COUNTER_OFFER);
+  fail_unless (strstr (rec->sdp, "H264/90000") != NULL);
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_COUNTER_OFFERED);
+
+  fail_unless (gst_sdp_message_new_from_text (FULL_ANSWER, &answer) ==
+      GST_SDP_OK);
+  gst_whep_signalling_send_answer (sig, answer);
+  gst_sdp_message_free (answer);
+  fail_unless (recorder_wait (rec, 2));
+  fail_unless_equals_int (recorded (rec, 1),
+      GST_WHEP_SIGNALLING_EVENT_ANSWER_ACCEPTED);
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_ESTABLISHED);
+  patch = test_server_received (ts, 1);
+  fail_unless_equals_string (patch->method, "PATCH");
+  fail_unless_equals_string (patch->path, "/whep/session/2");
+  fail_unless_equals_string (patch->content_type, "application/sdp");
+
+  gst_whep_signalling_close (sig, TRUE);
+  fail_unless_equals_string (test_server_received (ts, 2)->method, "DELETE");
+  gst_object_unref (sig);
+  wait_released (owner);
+  gst_object_unref (owner);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* close() while the POST is under way, not waiting: the session the server
+ * makes anyway is DELETEd when the answer comes, and nothing is reported
+ * any more. */
+GST_START_TEST (test_signalling_close_during_post_deletes_late_session)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new (NULL);
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  Recorder *rec;
+  GstObject *owner = owner_new (client, &rec);
+  GstWhepSignalling *sig = signalling_new (client, url, owner);
+
+  test_server_hold (ts, "/whep/endpoint");
+  test_server_route (ts, "/whep/session/held", 200, NULL, NULL, NULL);
+  post_offer (sig, OFFER);
+  fail_unless (test_server_wait_received (ts, 1));
+  fail_unless (gst_whep_signalling_is_posting (sig));
+
+  gst_whep_signalling_close (sig, FALSE);
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_CLOSED);
+  test_server_release_held (ts, SOUP_STATUS_CREATED);
+  fail_unless (test_server_wait_received (ts, 2), "no DELETE of the late "
+      "session");
+  fail_unless_equals_string (test_server_received (ts, 1)->method, "DELETE");
+  fail_unless_equals_string (test_server_received (ts, 1)->path,
+      "/whep/session/held");
+  fail_unless (gst_whep_client_wait_idle (client, COMPLETION_WAIT_MS));
+  fail_unless_equals_int (rec->events->len, 0);
+
+  gst_object_unref (sig);
+  wait_released (owner);
+  gst_object_unref (owner);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* The answer arrives after the session is gone: the signalling holds it
+ * weakly and calls nothing (a raw pointer would be called here, freed). */
+GST_START_TEST (test_signalling_answer_after_owner_is_gone)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new (NULL);
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  GstObject *owner = gst_object_ref_sink (gst_bin_new ("session10"));
+  Recorder *rec = g_new0 (Recorder, 1);
+  GstWhepSignalling *sig;
+  gpointer gone = owner;
+  gint64 end;
+
+  g_mutex_init (&rec->lock);
+  g_cond_init (&rec->cond);
+  rec->events = g_array_new (FALSE, FALSE, sizeof (GstWhepSignallingEvent));
+  rec->client = client;
+  /* No destroy notify: @rec outlives the owner, so that a call after the
+   * owner's end would be recorded instead of crashing. */
+  g_object_set_data (G_OBJECT (owner), "recorder", rec);
+  sig = signalling_new (client, url, owner);
+
+  test_server_hold (ts, "/whep/endpoint");
+  post_offer (sig, OFFER);
+  fail_unless (test_server_wait_received (ts, 1));
+  /* The POST holds the owner for its log lines until it completes. */
+  g_object_add_weak_pointer (G_OBJECT (owner), &gone);
+  gst_object_unref (owner);
+  fail_unless (gone != NULL, "the POST under way must hold its owner");
+
+  /* A 404 would be a failure to report, if anybody were left. */
+  test_server_release_held (ts, SOUP_STATUS_NOT_FOUND);
+  fail_unless (gst_whep_client_wait_idle (client, COMPLETION_WAIT_MS));
+  end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+  while (g_atomic_pointer_get (&gone) && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  fail_unless (g_atomic_pointer_get (&gone) == NULL,
+      "the owner outlived its request");
+  fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+      GST_WHEP_SIGNALLING_FAILED);
+  g_mutex_lock (&rec->lock);
+  fail_unless_equals_int (rec->events->len, 0);
+  g_mutex_unlock (&rec->lock);
+
+  gst_whep_signalling_close (sig, TRUE);
+  gst_object_unref (sig);
+  recorder_free (rec);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
   Suite *s;
   TCase *tls_tc, *post_tc, *redirect_tc, *status_tc, *session_tc, *failure_tc,
-      *threads_tc;
+      *threads_tc, *logs_tc, *signalling_tc;
 
   /* Everything here talks to 127.0.0.1: keep the machine's proxy and
    * settings configuration out of it (they make the results depend on the
@@ -2208,6 +2774,8 @@ client_suite (void)
   failure_tc = tcase_create ("failure");
   threads_tc = tcase_create ("threads");
   tls_tc = tcase_create ("tls");
+  logs_tc = tcase_create ("logs");
+  signalling_tc = tcase_create ("signalling");
 
   suite_add_tcase (s, tls_tc);
   tcase_add_test (tls_tc, test_tls_strict_refuses_unknown_certificate);
@@ -2263,6 +2831,19 @@ client_suite (void)
   tcase_add_test (threads_tc, test_callbacks_run_on_client_thread);
   tcase_add_test (threads_tc, test_sequential_posts);
   tcase_add_test (threads_tc, test_last_unref_on_client_thread);
+
+  suite_add_tcase (s, logs_tc);
+  tcase_add_test (logs_tc, test_requests_log_their_owner_and_no_secret);
+
+  suite_add_tcase (s, signalling_tc);
+  tcase_add_test (signalling_tc, test_signalling_answer_and_resource);
+  tcase_add_test (signalling_tc,
+      test_signalling_mismatched_answer_fails_without_body);
+  tcase_add_test (signalling_tc, test_signalling_maps_http_failure);
+  tcase_add_test (signalling_tc, test_signalling_counter_offer_answered);
+  tcase_add_test (signalling_tc,
+      test_signalling_close_during_post_deletes_late_session);
+  tcase_add_test (signalling_tc, test_signalling_answer_after_owner_is_gone);
 
   return s;
 }
