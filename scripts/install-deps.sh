@@ -14,6 +14,8 @@ packages=(
   gstreamer1.0-nice glib-networking ca-certificates
   # tests: network namespaces (ip, ss), NAT (nft, sysctl), TURN, certificates
   iproute2 nftables procps coturn openssl
+  # interop tests: Janus (Streaming plugin) behind tests/interop/janus-front.js
+  janus
   # lint: GNU indent for scripts/gst-indent and the format test
   indent
 )

@@ -13,6 +13,9 @@
  * time (deadline 1), error resilient, at a few hundred kbit/s, with a key
  * frame every --key-interval seconds; an RTCP PLI or FIR arriving on
  * --rtcp-port (or any datagram starting with "KEY") asks for one at once.
+ * With --rtcp-peer, an empty RTCP receiver report goes from --rtcp-port to
+ * that port every second, so that a relay that sends its feedback to where
+ * RTCP came from (Janus's Streaming plugin, videortcpport) finds us.
  *
  * stdout: "LISTENING rtp://127.0.0.1:VIDEO_PORT[ audio=rtp://…]" once the
  * first video packet has left, then nothing but "EVENT key-frame-request"
@@ -46,6 +49,7 @@ typedef struct
   gint video_port;
   gint audio_port;
   gint rtcp_port;
+  gint rtcp_peer;
   gint width;
   gint height;
   gint fps;
@@ -63,6 +67,7 @@ typedef struct
   GstElement *sender;
   GstElement *receiver;
   GstElement *encoder;
+  GSocket *feedback;
   GstVideoInfo info;
   guint32 frame_counter;        /* video streaming thread only */
   gint announced;               /* atomic */
@@ -196,6 +201,24 @@ feedback_cb (GSocket * socket, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* An empty RTCP receiver report to --rtcp-peer, from the feedback socket:
+ * a relay that learns where to send its PLIs from the RTCP it receives
+ * (Janus's Streaming plugin) now knows. */
+static gboolean
+announce_feedback_cb (gpointer user_data)
+{
+  Camera *cam = user_data;
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (HOST);
+  g_autoptr (GSocketAddress) peer =
+      g_inet_socket_address_new (inet, cam->opts.rtcp_peer);
+  /* V=2, RC=0, PT=201 (RR), length 1 word, reporter SSRC. */
+  const guint8 rr[8] = { 0x80, 201, 0, 1, 0x57, 0x48, 0x45, 0x50 };
+
+  g_socket_send_to (cam->feedback, peer, (const gchar *) rr, sizeof (rr), NULL,
+      NULL);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 listen_feedback (Camera * cam, GError ** error)
 {
@@ -214,7 +237,7 @@ listen_feedback (Camera * cam, GError ** error)
   g_source_set_callback (source, G_SOURCE_FUNC (feedback_cb), cam, NULL);
   g_source_attach (source, NULL);
   g_source_unref (source);
-  /* The source holds the socket. */
+  cam->feedback = g_steal_pointer (&socket);
   return TRUE;
 }
 
@@ -404,6 +427,10 @@ main (int argc, char **argv)
     {"rtcp-port", 0, 0, G_OPTION_ARG_INT, &o->rtcp_port,
           "UDP port on " HOST " to receive PLI/FIR (key frame requests) on",
         "PORT"},
+    {"rtcp-peer", 0, 0, G_OPTION_ARG_INT, &o->rtcp_peer,
+          "UDP port on " HOST " to send an RTCP receiver report to every "
+          "second from --rtcp-port (so that a relay learns where PLIs go)",
+        "PORT"},
     {"width", 0, 0, G_OPTION_ARG_INT, &o->width, "picture width (640)", "W"},
     {"height", 0, 0, G_OPTION_ARG_INT, &o->height, "picture height (360)",
         "H"},
@@ -441,12 +468,14 @@ main (int argc, char **argv)
   }
   if ((o->video_port <= 0 && o->self_check <= 0) || o->video_port > 65535
       || o->audio_port < 0 || o->audio_port > 65535 || o->rtcp_port < 0
-      || o->rtcp_port > 65535 || o->fps <= 0 || o->key_interval_s <= 0
-      || o->bitrate_kbps <= 0 || o->width < WHEP_FRAMECODE_MIN_WIDTH
+      || o->rtcp_port > 65535 || o->rtcp_peer < 0 || o->rtcp_peer > 65535
+      || (o->rtcp_peer > 0 && o->rtcp_port <= 0) || o->fps <= 0
+      || o->key_interval_s <= 0 || o->bitrate_kbps <= 0
+      || o->width < WHEP_FRAMECODE_MIN_WIDTH
       || o->height < WHEP_FRAMECODE_CELL) {
     g_printerr ("rtp-camera: needs --video-port (or --self-check N), a "
-        "picture at least %dx%d and positive rates\n",
-        WHEP_FRAMECODE_MIN_WIDTH, WHEP_FRAMECODE_CELL);
+        "picture at least %dx%d and positive rates\n", WHEP_FRAMECODE_MIN_WIDTH,
+        WHEP_FRAMECODE_CELL);
     return 2;
   }
 
@@ -467,6 +496,10 @@ main (int argc, char **argv)
         o->rtcp_port, error->message);
     return 1;
   }
+  if (o->rtcp_peer > 0) {
+    announce_feedback_cb (&cam);
+    g_timeout_add_seconds (1, announce_feedback_cb, &cam);
+  }
   g_unix_signal_add (SIGINT, signal_cb, &cam);
   g_unix_signal_add (SIGTERM, signal_cb, &cam);
 
@@ -479,6 +512,7 @@ main (int argc, char **argv)
   }
   g_main_loop_run (cam.loop);
 
+  g_clear_object (&cam.feedback);
   gst_element_set_state (cam.sender, GST_STATE_NULL);
   gst_object_unref (cam.sender);
   if (cam.receiver != NULL) {
