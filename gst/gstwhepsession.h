@@ -143,11 +143,6 @@ void gst_whep_session_refresh_candidate_pair (GstWhepSession * session);
  * remote-type (type: host, srflx, prflx, relay). */
 GstStructure *gst_whep_session_dup_candidate_pair (GstWhepSession * session);
 
-/* Deprecated, blocking: the same pair, asked for and waited for at most
- * @timeout_ms.  Kept until the supervisor uses the pair above; never call
- * it from webrtcbin's thread. */
-GstStructure *gst_whep_session_get_candidate_pair (GstWhepSession * session,
-    guint timeout_ms);
 
 /* Starts an ICE restart over PATCH (gstwhepice.h) on a connected session;
  * TRUE when one is under way (already, or now).  While it is, ICE failures

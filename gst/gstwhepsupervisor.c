@@ -80,7 +80,6 @@ typedef struct
   gdouble first_frame_ms;       /* start → first frame of the first session */
   GstStructure *last_timings;
   gchar *last_error;
-  GstStructure *candidate_pair; /* of the session on air, refreshed */
 } RunState;
 
 struct _GstWhepSupervisor
@@ -118,7 +117,6 @@ typedef enum
 static void start_session (GstWhepSupervisor * self, SessionRole role);
 static void schedule_rotation (GstWhepSupervisor * self);
 static void publish (GstWhepSupervisor * self);
-static void refresh_candidate_pair (RunState * run);
 
 static const gchar *
 kind_name (GstWhepMediaKind kind)
@@ -320,6 +318,16 @@ remove_session (GstWhepSupervisor * self, GstWhepSession * session,
   gst_bin_remove (GST_BIN (self->element), GST_ELEMENT (session));
 }
 
+/* The session URL for messages and statistics: it may carry a token in
+ * its query (SRS does), and both end up in logs. */
+static gchar *
+dup_redacted_resource_url (GstWhepSession * session)
+{
+  g_autofree gchar *url = gst_whep_session_dup_resource_url (session);
+
+  return url ? gst_whep_redact_url (url) : NULL;
+}
+
 /* --- retries --- */
 
 static gboolean
@@ -485,8 +493,8 @@ complete_rotation (GstWhepSupervisor * self)
   make_pending (self, fresh);
   if (old)
     remove_session (self, old, FALSE);
-  refresh_candidate_pair (run);
-  url = gst_whep_session_dup_resource_url (fresh);
+  gst_whep_session_refresh_candidate_pair (fresh);
+  url = dup_redacted_resource_url (fresh);
   timings = gst_whep_session_get_timings (fresh);
   gst_structure_get_double (timings, "total-ms", &setup_ms);
   GST_INFO_OBJECT (self, "rotated: %s → %s", old ? GST_ELEMENT_NAME (old) :
@@ -665,13 +673,13 @@ handle_first_frame (GstWhepSupervisor * self, GstWhepSession * session)
     return;
   }
 
-  url = gst_whep_session_dup_resource_url (session);
+  url = dup_redacted_resource_url (session);
   gst_structure_get_double (timings, "total-ms", &total_ms);
   if (!run->ever_played)
     run->first_frame_ms = (g_get_monotonic_time () - run->t_start) / 1000.0;
   run->ever_played = TRUE;
   run->waiting_for_server = FALSE;
-  refresh_candidate_pair (run);
+  gst_whep_session_refresh_candidate_pair (session);
   run->attempt = 0;
 
   post_element_message (self, gst_structure_new ("whepsrc/session-started",
@@ -968,17 +976,6 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   }
 }
 
-/* The candidate pair shown in the statistics, asked of the session on
- * air now and then (statistics must never wait for webrtcbin). */
-static void
-refresh_candidate_pair (RunState * run)
-{
-  g_clear_pointer (&run->candidate_pair, gst_structure_free);
-  if (run->current)
-    run->candidate_pair = gst_whep_session_get_candidate_pair (run->current,
-        300);
-}
-
 /* Silent deaths (a provider that closes a session without a DTLS alert or
  * a BYE just stops sending), a standby that never manages to take over,
  * and the candidate pair of the statistics. */
@@ -999,8 +996,10 @@ watchdog_cb (gpointer data)
     complete_rotation (self);
   }
   judge_current_session (self, now);
+  /* The statistics show the pair the session last reported: ask for a
+   * fresh one now and then (the reply comes later, without waiting). */
   if (run->current && ++run->watchdog_ticks % PAIR_REFRESH_TICKS == 0)
-    refresh_candidate_pair (run);
+    gst_whep_session_refresh_candidate_pair (run->current);
   publish (self);
   return G_SOURCE_CONTINUE;
 }
@@ -1353,9 +1352,8 @@ build_statistics (RunState * run)
         run->last_timings, NULL);
 
   if (run->current) {
-    g_autofree gchar *url = gst_whep_session_dup_resource_url (run->current);
-    GstStructure *pair = run->candidate_pair ?
-        gst_structure_copy (run->candidate_pair) : NULL;
+    g_autofree gchar *url = dup_redacted_resource_url (run->current);
+    GstStructure *pair = gst_whep_session_dup_candidate_pair (run->current);
 
     gst_structure_set (s, "session-id", G_TYPE_UINT,
         gst_whep_session_get_id (run->current), "session-state",
@@ -1490,7 +1488,6 @@ run_teardown (gpointer state)
   if (run->last_timings)
     gst_structure_free (run->last_timings);
   g_free (run->last_error);
-  g_clear_pointer (&run->candidate_pair, gst_structure_free);
   g_free (run);
   self->run = NULL;
   gst_object_unref (self);
