@@ -18,7 +18,7 @@ gst_whep_src_status_get_type (void)
         "Waiting for the server (nothing published yet, or busy)", "waiting"},
     {GST_WHEP_SRC_STATUS_PLAYING, "Playing", "playing"},
     {GST_WHEP_SRC_STATUS_DISCONNECTED,
-        "Session lost: holding the last picture while reconnecting",
+          "Session lost: holding the last picture while reconnecting",
         "disconnected"},
     {GST_WHEP_SRC_STATUS_ERROR, "Gave up (error posted)", "error"},
     {0, NULL, NULL},

@@ -173,7 +173,7 @@ server_start_in_netns (const gchar * netns, const gchar * address,
   va_list ap;
 
   va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+  for (arg = first_arg; arg; arg = va_arg (ap, gchar *))
     g_ptr_array_add (args, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
@@ -188,7 +188,7 @@ server_start (const gchar * first_arg, ...)
   va_list ap;
 
   va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+  for (arg = first_arg; arg; arg = va_arg (ap, gchar *))
     g_ptr_array_add (args, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
@@ -225,7 +225,8 @@ server_has_exited (TestServer * server)
 void
 server_stop (TestServer * server)
 {
-  gint64 end = g_get_monotonic_time () + scaled (5000) * G_TIME_SPAN_MILLISECOND;
+  gint64 end =
+      g_get_monotonic_time () + scaled (5000) * G_TIME_SPAN_MILLISECOND;
   gboolean exited;
 
   g_subprocess_send_signal (server->process, SIGTERM);
@@ -360,8 +361,7 @@ player_new (const gchar * endpoint)
   p->pipeline = gst_pipeline_new (NULL);
   p->src = gst_element_factory_make ("whepsrc", NULL);
   fail_unless (p->src != NULL);
-  g_object_set (p->src, "ice-local-addresses", "127.0.0.1", "timeout", 5,
-      NULL);
+  g_object_set (p->src, "ice-local-addresses", "127.0.0.1", "timeout", 5, NULL);
   if (endpoint)
     g_object_set (p->src, "whep-endpoint", endpoint, NULL);
   g_signal_connect (p->src, "pad-added", G_CALLBACK (player_pad_added), p);

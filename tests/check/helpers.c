@@ -2859,6 +2859,7 @@ GST_END_TEST;
 
 /* A self-signed P-256 certificate made for this test, and its
  * fingerprints as `openssl x509 -fingerprint` prints them. */
+/* *INDENT-OFF* */
 static const gchar test_cert_pem[] =
     "-----BEGIN CERTIFICATE-----\n"
     "MIIBhjCCASugAwIBAgIUdNJvGYMjkOPsq/YPgxcXqGKSw4MwCgYIKoZIzj0EAwIw\n"
@@ -2871,6 +2872,7 @@ static const gchar test_cert_pem[] =
     "sRgQ5EeiiyjmJHMk+3YbgVwnBG/XxYsCIQD2zjMJXj228JbYPh8WYJdo1XMCXIIl\n"
     "I9JkJn00gSlrkg==\n"
     "-----END CERTIFICATE-----\n";
+/* *INDENT-ON* */
 #define TEST_CERT_SHA256 "72:A0:8E:F9:4B:97:69:32:6A:32:62:63:66:2E:C9:1E:" \
     "AB:66:AB:8D:36:09:1A:0C:D5:3D:12:8F:C6:4C:87:C9"
 #define TEST_CERT_SHA1 "09:D7:82:C5:A5:38:05:E2:B2:0A:0A:EA:FF:A2:23:E6:14:3E:02:D8"
@@ -2894,8 +2896,7 @@ sdp_with_fingerprint (const gchar * session_level, const gchar * media_level)
 
 GST_START_TEST (test_fingerprint_matching_certificate_passes)
 {
-  GstSDPMessage *msg = sdp_with_fingerprint (NULL, "sha-256 "
-      TEST_CERT_SHA256);
+  GstSDPMessage *msg = sdp_with_fingerprint (NULL, "sha-256 " TEST_CERT_SHA256);
   gboolean checked = FALSE;
   GError *err = NULL;
 

@@ -56,8 +56,7 @@ enter_private_netns (const gchar * test)
   else
     run_command ("ip link set lo up", &why);
   if (why) {
-    g_printerr ("SKIP: %s: cannot make a network namespace (%s)\n",
-        test, why);
+    g_printerr ("SKIP: %s: cannot make a network namespace (%s)\n", test, why);
     return FALSE;
   }
   return TRUE;
@@ -71,8 +70,7 @@ block_udp (gboolean block)
   g_autofree gchar *why = NULL;
 
   if (block) {
-    fail_unless (run_command ("nft add table inet whepblock", &why), "%s",
-        why);
+    fail_unless (run_command ("nft add table inet whepblock", &why), "%s", why);
     fail_unless (run_command ("nft add chain inet whepblock input "
             "{ type filter hook input priority 0 ; policy accept ; }", &why),
         "%s", why);
@@ -220,8 +218,7 @@ silent_stun_server (gchar ** uri)
 }
 
 static gdouble
-first_frame_ms (TestServer * server, const gchar * trickle,
-    const gchar * stun)
+first_frame_ms (TestServer * server, const gchar * trickle, const gchar * stun)
 {
   Player *p = player_new (server->endpoint);
   GstStructure *stats = NULL;
@@ -328,8 +325,7 @@ cut_and_recover (Player * p, const gchar * field, guint n)
   cut_media_path (p, 1500);
   wait_stat (p, field, n, 15000);
   frames = player_video_frames (p);
-  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
-      10000);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 10000);
   fail_unless (player_video_frames (p) >= frames + 30, "no media after the "
       "path came back");
   fail_unless (stats_uint64 (p, "video-holds") >= 1, "the picture was not "

@@ -115,7 +115,7 @@ netlab_run (NetLab * lab, NetLabRole role, gchar ** output, GError ** error,
   g_ptr_array_add (argv, (gpointer) "exec");
   g_ptr_array_add (argv, lab->ns[role]);
   va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+  for (arg = first_arg; arg; arg = va_arg (ap, gchar *))
     g_ptr_array_add (argv, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
@@ -361,6 +361,8 @@ router_ruleset (gboolean symmetric, const gchar * forward_tcp_to)
       g_strdup_printf ("iifname \"wan\" meta l4proto tcp dnat to %s",
       forward_tcp_to) : g_strdup ("");
 
+  /* One line per nft line: indent would join them. */
+  /* *INDENT-OFF* */
   return g_strdup_printf ("table ip whepnat {\n"
       "  chain prerouting {\n"
       "    type nat hook prerouting priority dstnat; policy accept;\n"
@@ -382,6 +384,7 @@ router_ruleset (gboolean symmetric, const gchar * forward_tcp_to)
       "    iifname \"wan\" meta l4proto udp drop\n"
       "  }\n"
       "}\n", dnat, symmetric ? " random,fully-random" : "");
+  /* *INDENT-ON* */
 }
 
 /* conntrack's UDP timeouts are per namespace: they shorten the router's
@@ -556,6 +559,7 @@ netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block)
 {
   /* Input and forward, never output: a sender sees no error, its packets
    * are just lost. */
+  /* *INDENT-OFF* */
   static const gchar ruleset[] = "table inet whepblock {\n"
       "  chain input {\n"
       "    type filter hook input priority filter - 10; policy accept;\n"
@@ -568,7 +572,9 @@ netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block)
       "    udp sport 53 accept\n"
       "    udp dport 53 accept\n"
       "    meta l4proto udp drop\n"
-      "  }\n" "}\n";
+      "  }\n"
+      "}\n";
+  /* *INDENT-ON* */
   const gchar *del[] = { "ip", "netns", "exec", lab->ns[role], "nft",
     "delete", "table", "inet", "whepblock", NULL
   };

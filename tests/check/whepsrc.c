@@ -27,8 +27,8 @@ check_plays (const gchar * token, guint frames, const gchar * first_arg, ...)
   va_list ap;
 
   va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, gchar *))
+    g_ptr_array_add (args, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
 
