@@ -20,15 +20,36 @@ packages=(
   indent
 )
 
+# interop tests: Node.js and npm from Debian when there is no node (a node
+# already installed is kept), and g++ and make for the one npm package
+# that builds native code when installed (unix-dgram, under janode).
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+command -v g++ >/dev/null 2>&1 || packages+=(g++)
+command -v make >/dev/null 2>&1 || packages+=(make)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The interop servers' npm packages, exactly as tests/interop's
+# package-lock.json pins them; again only when the lockfile or node changed.
+interop=$(cd "$(dirname "$0")/../tests/interop" && pwd)
+stamp=$interop/node_modules/.install-deps-stamp
+want="$(node --version) $(sha256sum "$interop/package-lock.json" | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "install-deps: npm packages in tests/interop up to date"
+else
+  echo "install-deps: npm ci in tests/interop"
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi

@@ -641,3 +641,47 @@ stats_boolean (Player * p, const gchar * field)
   gst_structure_free (stats);
   return value;
 }
+
+
+/* --- any server program --- */
+
+TestServer *
+server_start_program (const gchar * const *argv, guint listen_timeout_ms)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  TestServer *server;
+  const gchar *line;
+  guint i;
+
+  fail_unless (argv != NULL && argv[0] != NULL, "no program to start");
+  server = g_new0 (TestServer, 1);
+  g_mutex_init (&server->lock);
+  g_cond_init (&server->cond);
+  server->lines = g_ptr_array_new_with_free_func (g_free);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+      GINT_TO_POINTER (getpid ()), NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, argv, &err);
+  fail_unless (server->process != NULL, "cannot start %s: %s", argv[0],
+      err ? err->message : "?");
+  server->reader = g_thread_new ("server-log", server_reader, server);
+
+  fail_unless (server_wait (server, "LISTENING ", 1,
+          listen_timeout_ms ? listen_timeout_ms : 20000),
+      "%s did not start listening", argv[0]);
+  g_mutex_lock (&server->lock);
+  for (i = 0; i < server->lines->len; i++) {
+    line = g_ptr_array_index (server->lines, i);
+    if (g_str_has_prefix (line, "LISTENING ")) {
+      server->base_url = g_strdup (line + strlen ("LISTENING "));
+      break;
+    }
+  }
+  g_mutex_unlock (&server->lock);
+  fail_unless (server->base_url != NULL
+      && g_str_has_prefix (server->base_url, "http"),
+      "%s listens on no http URL", argv[0]);
+  server->endpoint = g_strdup_printf ("%s/whep/cam", server->base_url);
+  return server;
+}

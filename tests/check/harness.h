@@ -60,6 +60,14 @@ TestServer *server_start_in_netns (const gchar * netns, const gchar * address,
     const gchar * first_arg, ...) G_GNUC_NULL_TERMINATED;
 TestServer *server_start_in_netns_argv (const gchar * netns,
     const gchar * address, const gchar * const *extra);
+/* Any WHEP server program that keeps the test server's conventions (one
+ * "LISTENING http://ADDR:PORT" line on stdout when ready, then "EVENT …"
+ * lines; the endpoint at /whep/cam; exits on SIGTERM): @argv is the whole
+ * command line (argv[0] is looked up in PATH).  The program gets SIGTERM
+ * when the test process dies.  Waits up to @listen_timeout_ms (scaled; 0:
+ * 20 s) for LISTENING; stop it with server_stop(). */
+TestServer *server_start_program (const gchar * const *argv,
+    guint listen_timeout_ms);
 guint server_count (TestServer * server, const gchar * prefix);
 gboolean server_wait (TestServer * server, const gchar * prefix, guint n,
     guint timeout_ms);

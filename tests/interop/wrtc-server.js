@@ -180,7 +180,10 @@ const backend = {
     startMedia(session);
     if (debugOn && b.video)
       watchEncoder(session);
-    return { type: 'answer', sdp: localAnswer(session) };
+    const text = localAnswer(session);
+    if (process.env.WHEP_INTEROP_DEBUG_SDP === '1')
+      debug(`session ${session.id}: offer:\n${offer}\nanswer:\n${text}`);
+    return { type: 'answer', sdp: text };
   },
 
   async addCandidates(session, frag) {

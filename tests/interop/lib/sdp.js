@@ -136,9 +136,23 @@ function iceCredentials(sdp) {
   return { ufrag, pwd };
 }
 
-// Whether @sdp has a media section of @kind that is not rejected (port 0).
+// The mids in @sdp's a=group:BUNDLE lines.
+function bundleMids(sdp) {
+  const mids = new Set();
+  for (const l of lines(sdp))
+    if (l.startsWith('a=group:BUNDLE '))
+      for (const mid of l.slice('a=group:BUNDLE '.length).trim().split(/\s+/))
+        mids.add(mid);
+  return mids;
+}
+
+// Whether @sdp has a media section of @kind that is not rejected: port 0
+// rejects a section unless it is bundled (webrtcbin, like a=bundle-only,
+// gives port 0 to every bundled section but the first).
 function hasKind(sdp, kind) {
-  return sections(sdp).some((s) => s.kind === kind && s.port !== 0);
+  const bundled = bundleMids(sdp);
+  return sections(sdp).some((s) => s.kind === kind && (s.port !== 0 ||
+    bundled.has(s.mid) || s.lines.includes('a=bundle-only')));
 }
 
 // @sdp's media sections of @kind narrowed to the payload types whose
@@ -237,6 +251,7 @@ module.exports = {
   candidates,
   sections,
   iceCredentials,
+  bundleMids,
   hasKind,
   keepCodec,
   setBandwidth,
