@@ -79,6 +79,7 @@ struct _GstWhepSession
   gboolean first_frame[2];
   GstStructure *candidate_pair; /* the last one webrtcbin's statistics
                                  * named, or NULL */
+  GstPromise *pair_request;     /* get-stats under way (ref), or NULL */
 
   /* Monotonic µs; 0 = not reached.  The answer's time is the
    * signalling's. */
@@ -505,6 +506,68 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
   }
 }
 
+/* --- the DTLS peer is the one the answer names --- */
+
+/* The certificate the DTLS peer presented (PEM) and the m-line its
+ * transport serves, from the first transceiver (BUNDLE: one transport). */
+static gchar *
+dup_remote_certificate (GstElement * webrtcbin, guint * mline)
+{
+  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+  g_autoptr (GstWebRTCRTPReceiver) receiver = NULL;
+  g_autoptr (GstWebRTCDTLSTransport) transport = NULL;
+  gchar *pem = NULL;
+
+  g_signal_emit_by_name (webrtcbin, "get-transceiver", 0, &transceiver);
+  if (!transceiver)
+    return NULL;
+  g_object_get (transceiver, "receiver", &receiver, "mlineindex", mline, NULL);
+  if (receiver)
+    g_object_get (receiver, "transport", &transport, NULL);
+  if (transport)
+    g_object_get (transport, "remote-certificate", &pem, NULL);
+  return pem;
+}
+
+/* webrtcbin accepts any certificate from its DTLS peer (1.22 and later
+ * compare it with nothing): check it against the fingerprint of the
+ * server's SDP, so that media comes only from the peer the WHEP server
+ * vouched for.  FALSE (the session failed) on a mismatch. */
+static gboolean
+check_dtls_peer (GstWhepSession * self, GstElement * webrtcbin)
+{
+  GstWebRTCSessionDescription *remote = NULL;
+  g_autofree gchar *pem = NULL;
+  g_autoptr (GError) err = NULL;
+  gboolean checked = FALSE, ok;
+  guint mline = 0;
+
+  g_object_get (webrtcbin, "remote-description", &remote, NULL);
+  pem = dup_remote_certificate (webrtcbin, &mline);
+  if (!remote || !pem) {
+    GST_WARNING_OBJECT (self, "cannot check the DTLS peer's certificate "
+        "(%s)", remote ? "no certificate" : "no remote description");
+    if (remote)
+      gst_webrtc_session_description_free (remote);
+    return TRUE;
+  }
+  ok = gst_whep_sdp_check_fingerprint (remote->sdp, mline, pem, &checked, &err);
+  gst_webrtc_session_description_free (remote);
+  if (ok) {
+    GST_DEBUG_OBJECT (self, "DTLS peer certificate %s", checked ?
+        "matches the SDP's fingerprint" : "not checked (algorithm)");
+    return TRUE;
+  }
+  fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
+          g_strdup (err->message), "The WHEP server's media came from a "
+          "DTLS peer whose certificate does not match the fingerprint in "
+          "the server's SDP (%s): refused", err->message));
+  return FALSE;
+}
+
+static void cancel_pair_request (GstWhepSession * self);
+
 /* --- connection monitoring --- */
 
 static void
@@ -537,6 +600,8 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
   }
 
   if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    if (!check_dtls_peer (self, GST_ELEMENT (webrtcbin)))
+      return;
     g_mutex_lock (&self->lock);
     if (!self->t_connected)
       self->t_connected = g_get_monotonic_time ();
@@ -1293,6 +1358,7 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
    * still under way: no server session leaks). */
   gst_whep_ice_close (self->ice);
   gst_whep_signalling_close (self->signalling, wait);
+  cancel_pair_request (self);
 }
 
 guint
@@ -1457,6 +1523,10 @@ on_pair_stats (GstPromise * promise, gpointer data)
 
   if (!self)
     return;
+  g_mutex_lock (&self->lock);
+  if (self->pair_request == promise)
+    g_clear_pointer (&self->pair_request, gst_promise_unref);
+  g_mutex_unlock (&self->lock);
   if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
     pair = candidate_pair_from_stats (gst_promise_get_reply (promise));
   if (pair) {
@@ -1481,12 +1551,38 @@ gst_whep_session_refresh_candidate_pair (GstWhepSession * self)
   webrtcbin = dup_webrtcbin (self);
   if (!webrtcbin)
     return;
+  /* One request at a time, kept: webrtcbin (1.22) drops requests still
+   * queued when it shuts down without answering them, so close()
+   * interrupts ours (a promise freed unanswered is a critical — so is one
+   * made and never sent: nothing is made before this check). */
+  g_mutex_lock (&self->lock);
+  if (self->closing || self->pair_request) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   ref = g_new0 (GWeakRef, 1);
   g_weak_ref_init (ref, self);
   promise = gst_promise_new_with_change_func (on_pair_stats, ref,
       weak_ref_free);
+  self->pair_request = gst_promise_ref (promise);
+  g_mutex_unlock (&self->lock);
   g_signal_emit_by_name (webrtcbin, "get-stats", NULL, promise);
   gst_promise_unref (promise);
+}
+
+/* Interrupts the get-stats under way, if any. */
+static void
+cancel_pair_request (GstWhepSession * self)
+{
+  GstPromise *request;
+
+  g_mutex_lock (&self->lock);
+  request = g_steal_pointer (&self->pair_request);
+  g_mutex_unlock (&self->lock);
+  if (request) {
+    gst_promise_interrupt (request);
+    gst_promise_unref (request);
+  }
 }
 
 GstStructure *
@@ -1520,6 +1616,7 @@ gst_whep_session_dispose (GObject * object)
   clear_source (&self->gather_timeout);
   clear_source (&self->key_frame_timer);
   g_mutex_unlock (&self->lock);
+  cancel_pair_request (self);
   if (self->signalling) {
     /* A session that was never closed still ends its server session (in
      * the background: dispose may run on any thread). */

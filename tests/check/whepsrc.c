@@ -346,6 +346,30 @@ GST_START_TEST (test_mismatched_answer_reports)
 
 GST_END_TEST;
 
+/* webrtcbin takes media from a DTLS peer with any certificate; whepsrc
+ * checks it against the answer's fingerprint, retries, then says what is
+ * wrong — and no frame of that peer reaches the application. */
+GST_START_TEST (test_dtls_peer_not_matching_the_fingerprint_is_refused)
+{
+  TestServer *server = server_start ("--wrong-fingerprint", NULL);
+  Player *p = player_new (server->endpoint);
+  GstMessage *error;
+
+  g_object_set (p->src, "max-retries", 1, NULL);
+  error = player_run (p, NULL, NULL, 20000);
+  assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "does not match the fingerprint", 0);
+  fail_unless (GST_MESSAGE_SRC (error) == GST_OBJECT (p->src));
+  gst_message_unref (error);
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 2);
+  fail_unless_equals_int (player_video_frames (p), 0);
+  player_free (p);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_redirect_keeps_token)
 {
   check_plays ("tok", 20, "--redirect", "307", "--token", "tok", NULL);
@@ -888,6 +912,8 @@ whepsrc_suite (void)
   tcase_add_test (errors, test_connection_refused_reports);
   tcase_add_test (errors, test_answer_timeout_reports);
   tcase_add_test (errors, test_garbage_answer_reports);
+  tcase_add_test (errors,
+      test_dtls_peer_not_matching_the_fingerprint_is_refused);
   tcase_add_test (errors, test_empty_answer_reports);
   tcase_add_test (errors, test_mismatched_answer_reports);
 

@@ -406,6 +406,8 @@ post_reply_sdp (PostReply * reply, const gchar * sdp)
     body = NULL;
   else if (opts->answer_mismatch)
     body = whep_sdp_text_drop_last_media (sdp);
+  else if (opts->wrong_fingerprint)
+    body = whep_sdp_text_wrong_fingerprint (sdp);
   else
     body = g_strdup (sdp);
 

@@ -629,3 +629,22 @@ whep_sdp_text_drop_last_media (const gchar * sdp)
     return g_strdup (sdp);
   return g_strndup (sdp, last - sdp);
 }
+
+gchar *
+whep_sdp_text_wrong_fingerprint (const gchar * sdp)
+{
+  gchar *copy = g_strdup (sdp);
+  gchar *line = copy;
+
+  while ((line = strstr (line, "a=fingerprint:")) != NULL) {
+    gchar *c = strchr (line, ' ');
+
+    /* "a=fingerprint:sha-256 AB:CD:…": every hex digit d becomes 15 - d,
+     * still a well-formed fingerprint, of no certificate. */
+    for (; c && *c && *c != '\r' && *c != '\n'; c++)
+      if (g_ascii_isxdigit (*c))
+        *c = "fedcba9876543210"[g_ascii_xdigit_value (*c)];
+    line += strlen ("a=fingerprint:");
+  }
+  return copy;
+}

@@ -106,6 +106,10 @@ void whep_sdp_set_fingerprint (GstSDPMessage * sdp, const gchar * fingerprint);
 /* @sdp as text with its last m-section cut off (--answer-mismatch). */
 gchar *whep_sdp_text_drop_last_media (const gchar * sdp);
 
+/* @sdp as text with every a=fingerprint changed, so that it no longer
+ * matches the certificate the server presents (--wrong-fingerprint). */
+gchar *whep_sdp_text_wrong_fingerprint (const gchar * sdp);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WhepOffer, whep_offer_free);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WhepSdpFrag, whep_sdpfrag_free);
 

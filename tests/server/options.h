@@ -100,6 +100,7 @@ typedef struct
   gboolean answer_garbage;
   gboolean answer_empty;
   gboolean answer_mismatch;
+  gboolean wrong_fingerprint;
   gchar *pem;                   /* contents of --pem, not the file name */
   gboolean unique_certificate;
   gdouble handshake_timeout;    /* seconds, 0 = none */
