@@ -464,6 +464,81 @@ GST_START_TEST (test_wrtc_token_accepted)
 
 GST_END_TEST;
 
+/* --- the quirks of real servers --- */
+
+GST_START_TEST (test_wrtc_get_405_or_200_keeps_the_session)
+{
+  const gchar *const statuses[] = { "405", "200" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (statuses); i++) {
+    TestServer *server = wrtc_start ("--get-status", statuses[i], NULL);
+    Player *p = interop_player (server);
+    g_autofree gchar *name = g_strdup_printf ("wrtc GET %s", statuses[i]);
+
+    play_one_session (name, server, p, 120);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrtc_patch_refused_still_plays)
+{
+  /* Servers without trickle: every PATCH refused; the answer has all the
+   * server's candidates, and libwebrtc learns whepsrc's from its checks. */
+  const gchar *const modes[] = { "405", "422", "501" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    TestServer *server = wrtc_start ("--patch", modes[i], "--etag", "none",
+        NULL);
+    Player *p = interop_player (server);
+    g_autofree gchar *name = g_strdup_printf ("wrtc PATCH %s", modes[i]);
+
+    play_one_session (name, server, p, 90);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrtc_strict_etag)
+{
+  /* Every PATCH must name the session's ETag (428 without, 412 wrong). */
+  TestServer *server = wrtc_start ("--etag", "strict", NULL);
+  Player *p = interop_player (server);
+
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  fail_unless (server_count (server, "EVENT trickle") >= 1,
+      "no trickle PATCH reached the server");
+  fail_unless_equals_int (server_count (server, "EVENT patch") -
+      server_count (server, "EVENT trickle"), 0);
+  play_one_session ("wrtc strict ETag", server, p, 90);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrtc_sse_reconnect_rotates_seamlessly)
+{
+  /* The server asks each session to reconnect 2 s after its POST and
+   * keeps it: whepsrc moves to a new one without a visible seam and
+   * DELETEs the old. */
+  TestServer *server = wrtc_start ("--sse", "--reconnect-after", "2", NULL);
+  Player *p = interop_player (server);
+  guint created;
+
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 30000);
+  report ("wrtc SSE reconnect", p, server);
+  fail_unless (server_count (server, "EVENT sse-sent") >= 3);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  assert_continuous (p);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  created = server_count (server, "EVENT created");
+  fail_unless_equals_int (server_count (server, "EVENT deleted"), created);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
 static Suite *
 interop_suite (void)
 {
@@ -483,6 +558,10 @@ interop_suite (void)
   tcase_add_test (wrtc, test_wrtc_token_missing_401);
   tcase_add_test (wrtc, test_wrtc_token_wrong_403);
   tcase_add_test (wrtc, test_wrtc_token_accepted);
+  tcase_add_test (wrtc, test_wrtc_get_405_or_200_keeps_the_session);
+  tcase_add_test (wrtc, test_wrtc_patch_refused_still_plays);
+  tcase_add_test (wrtc, test_wrtc_strict_etag);
+  tcase_add_test (wrtc, test_wrtc_sse_reconnect_rotates_seamlessly);
 
   return s;
 }
