@@ -539,6 +539,399 @@ GST_START_TEST (test_wrtc_sse_reconnect_rotates_seamlessly)
 
 GST_END_TEST;
 
+/* --- werift and Janus (janus-werift) ---
+ *
+ * werift: tests/interop/werift-server.js on werift (npm, WebRTC in
+ * TypeScript), built as an SFU: ONE encoding from tests/interop/rtp-camera
+ * relayed to every session (per-session SSRC, sequence numbers and RTP
+ * timestamps), one DTLS certificate for every session, and werift's own
+ * RTCP sender reports per session — their NTP times for the same frame do
+ * not agree across sessions.  A killed session ends without a DTLS alert.
+ *
+ * janus: Debian's Janus 1.1.2 (Streaming plugin, fed by rtp-camera over
+ * RTP) behind tests/interop/janus-front.js (janode), started in a
+ * temporary folder by tests/interop/start-janus.sh.  Janus offers itself,
+ * so the front answers the POST with 406 and Janus's offer (the WHEP
+ * counter-offer flow) and takes the answer by PATCH; --offer-in-201 is the
+ * wrong flow, with Janus's offer in a 201.
+ *
+ * Both answer 404 to a GET on a live session, as Node servers do.  A case
+ * that cannot run here (no werift/janode package, no janus, no camera
+ * build) prints "SKIP: <case>: <why>" and returns. */
+
+static gboolean
+jw_missing (const gchar * test, const gchar * what, gboolean missing)
+{
+  if (missing)
+    g_printerr ("SKIP: %s: %s\n", test, what);
+  return missing;
+}
+
+static gboolean
+jw_file_missing (const gchar * test, const gchar * path, const gchar * what)
+{
+  return jw_missing (test, what, path == NULL || !g_file_test (path,
+          G_FILE_TEST_EXISTS));
+}
+
+/* FALSE (after printing SKIP) when the @stack ("werift" or "janus") cannot
+ * run here. */
+static gboolean
+jw_can_run (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *module = NULL;
+  g_autofree gchar *janus = NULL;
+  gboolean is_janus = g_str_equal (stack, "janus");
+
+  if (jw_file_missing (test, g_getenv ("WHEP_RTP_CAMERA"),
+          "no rtp-camera (WHEP_RTP_CAMERA: run it through meson)"))
+    return FALSE;
+  module = g_build_filename (interop_dir, "node_modules",
+      is_janus ? "janode" : "werift", "package.json", NULL);
+  if (jw_file_missing (test, module, is_janus ?
+          "no janode in tests/interop/node_modules (npm ci)" :
+          "no werift in tests/interop/node_modules (npm ci)"))
+    return FALSE;
+  if (!is_janus)
+    return TRUE;
+  janus = g_find_program_in_path ("janus");
+  if (jw_missing (test, "no janus in PATH (apt-get install janus; "
+          "scripts/install-deps.sh does)", janus == NULL))
+    return FALSE;
+  return !jw_file_missing (test, g_getenv ("WHEP_JANUS_LOOPBACK_ICE"),
+      "no loopback-ice.so (WHEP_JANUS_LOOPBACK_ICE: run it through meson)");
+}
+
+/* The werift server or the Janus front, with its camera, and the options
+ * given (NULL-terminated). */
+static TestServer *
+jw_start (const gchar * stack, const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  gboolean is_janus = g_str_equal (stack, "janus");
+  const gchar *arg;
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) "--camera");
+  g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_RTP_CAMERA"));
+  if (is_janus) {
+    g_ptr_array_add (args, (gpointer) "--loopback-ice");
+    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_JANUS_LOOPBACK_ICE"));
+  }
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return interop_start_argv (is_janus ? "janus-front.js" : "werift-server.js",
+      (const gchar * const *) args->pdata);
+}
+
+/* Why whepsrc last lost a session, if it did (the report). */
+static void
+jw_why (const gchar * name, Player * p)
+{
+  g_autofree gchar *why = stats_last_error (p);
+
+  if (why != NULL)
+    g_printerr ("%s: last session lost because: %s\n", name, why);
+}
+
+static gchar *
+jw_name (const gchar * stack, const gchar * what)
+{
+  return g_strdup_printf ("%s %s", stack, what);
+}
+
+/* play_one_session, saying why a session was lost when one was. */
+static void
+jw_play_one_session (const gchar * name, TestServer * server, Player * p,
+    guint frames)
+{
+  GstMessage *error = player_run (p, frames_at_least,
+      GUINT_TO_POINTER (frames), frames * 100 + 10000);
+
+  jw_why (name, p);
+  if (error != NULL) {
+    g_autoptr (GError) err = NULL;
+
+    gst_message_parse_error (error, &err, NULL);
+    gst_message_unref (error);
+    fail ("%s: unexpected error: %s", name, err->message);
+  }
+  play_one_session (name, server, p, frames);
+}
+
+static void
+jw_plays_with_counter (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "plays");
+  TestServer *server;
+
+  if (!jw_can_run (test, stack))
+    return;
+  /* 5 s: longer than whepsrc's liveness check (a GET every 2 s) waits. */
+  server = jw_start (stack, NULL);
+  jw_play_one_session (name, server, interop_player (server), 150);
+}
+
+static void
+jw_rotations_lose_no_frame (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "rotations");
+  TestServer *server;
+  Player *p;
+  guint created;
+
+  if (!jw_can_run (test, stack))
+    return;
+  /* 2 s sessions of one relayed encoding. */
+  server = jw_start (stack, "--session-limit", "2", NULL);
+  p = interop_player (server);
+  g_object_set (p->src, "session-lifetime", 2, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (20), 120000);
+  report (name, p, server);
+  jw_why (name, p);
+  fail_unless (stats_uint64 (p, "rotations") >= 20);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
+  assert_continuous (p);
+  fail_unless_equals_int (p->pads->len, 1);
+  /* whepsrc always moved on before the server cut a session... */
+  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+  /* ...and DELETEd every session it made. */
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  created = server_count (server, "EVENT created");
+  fail_unless (created >= 21, "%u sessions", created);
+  fail_unless_equals_int (server_count (server, "EVENT deleted"), created);
+  stop_and_check_no_leak (server, p);
+}
+
+static void
+jw_early_kill_holds_and_recovers (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "early kill");
+  TestServer *server;
+  Player *p;
+  gint64 at_loss;
+  guint frames;
+
+  if (!jw_can_run (test, stack))
+    return;
+  /* The server closes each peer connection after 3 s and forgets it
+   * (werift: no DTLS alert; Janus: the handle is stopped and detached). */
+  server = jw_start (stack, "--kill-after", "3", NULL);
+  p = interop_player (server);
+  g_object_set (p->src, "media-timeout", 1000, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 20000);
+  fail_unless (server_count (server, "EVENT killed") >= 1);
+  at_loss = last_counter (p);
+  fail_unless (at_loss >= 0, "no counter read before the kill");
+  fail_unless (stats_uint64 (p, "video-holds") >= 1);
+
+  /* A new session plays, and the camera's counter went on meanwhile. */
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
+  report (name, p, server);
+  jw_why (name, p);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("playing"))));
+  fail_unless (stats_uint64 (p, "sessions-created") >= 2);
+  fail_unless (stats_uint64 (p, "video-held-buffers") > 0);
+  fail_unless (last_counter (p) > at_loss, "counter %" G_GINT64_FORMAT
+      " after the kill, %" G_GINT64_FORMAT " before", last_counter (p),
+      at_loss);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  fail_if (p->pts_backwards);
+  g_mutex_unlock (&p->lock);
+  g_mutex_lock (&order.lock);
+  fail_unless_equals_int (order.backwards, 0);
+  g_mutex_unlock (&order.lock);
+  stop_and_check_no_leak (server, p);
+}
+
+static void
+jw_silent_death (const gchar * test, const gchar * stack)
+{
+  const guint media_timeout = 1000;
+  g_autofree gchar *name = jw_name (stack, "silent death");
+  g_autofree gchar *silenced = NULL;
+  g_autofree gchar *deleted = NULL;
+  TestServer *server;
+  Player *p;
+  gint64 t0;
+  guint frames;
+
+  if (!jw_can_run (test, stack))
+    return;
+  /* After 3 s no more media (werift: nothing relayed to the session;
+   * Janus: the handle paused), session and transport kept: no BYE, no
+   * DTLS alert, ICE consent still answered. */
+  server = jw_start (stack, "--silent-after", "3", NULL);
+  p = interop_player (server);
+  g_object_set (p->src, "media-timeout", media_timeout, NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  fail_unless (server_wait (server, "EVENT silenced", 1, 10000),
+      "the server did not fall silent");
+  t0 = g_get_monotonic_time ();
+  fail_unless (server_wait (server, "EVENT created", 2, media_timeout + 1000),
+      "no new session within %u ms of the silence", media_timeout + 1000);
+  g_printerr ("%s: new session %" G_GINT64_FORMAT " ms after the server "
+      "fell silent\n", name, (g_get_monotonic_time () - t0) / 1000);
+
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
+  report (name, p, server);
+  jw_why (name, p);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("playing"))));
+  /* The silent session is still there on the server: whepsrc DELETEs it. */
+  silenced = server_first_id (server, "EVENT silenced id=");
+  deleted = g_strdup_printf ("EVENT deleted id=%s", silenced);
+  fail_unless (server_has_line (server, deleted),
+      "whepsrc did not DELETE the silent session %s", silenced);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+  stop_and_check_no_leak (server, p);
+}
+
+static void
+jw_audio_and_video (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "audio+video");
+  TestServer *server;
+  Player *p;
+
+  if (!jw_can_run (test, stack))
+    return;
+  server = jw_start (stack, "--audio", "opus", NULL);
+  p = interop_player (server);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (120), 20000);
+  /* The camera's Opus: 20 ms a packet, 50 buffers a second. */
+  fail_unless (player_audio_buffers (p) >= 100, "%u audio buffers",
+      player_audio_buffers (p));
+  fail_unless_equals_int (p->pads->len, 2);
+  jw_play_one_session (name, server, p, 150);
+}
+
+static void
+jw_no_session_limit_is_one_session (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "no limit");
+  TestServer *server;
+
+  if (!jw_can_run (test, stack))
+    return;
+  /* No limit: one session for the whole 10 s, never a rotation. */
+  server = jw_start (stack, "--session-limit", "0", NULL);
+  jw_play_one_session (name, server, interop_player (server), 300);
+}
+
+static void
+jw_sse_reconnect_rotates (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "SSE reconnect");
+  TestServer *server;
+  Player *p;
+
+  if (!jw_can_run (test, stack))
+    return;
+  /* The server asks for a new session 3 s after each POST (WHEP events
+   * extension); no session-lifetime is configured. */
+  server = jw_start (stack, "--sse", "--reconnect-after", "3", NULL);
+  p = interop_player (server);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 40000);
+  report (name, p, server);
+  jw_why (name, p);
+  fail_unless (server_count (server, "EVENT sse-subscribe") >= 3);
+  fail_unless (server_count (server, "EVENT sse-sent") >= 3);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  assert_continuous (p);
+  stop_and_check_no_leak (server, p);
+}
+
+#define JW_TEST(stack, what) \
+  GST_START_TEST (test_ ## stack ## _ ## what) \
+  { \
+    jw_ ## what ("test_" #stack "_" #what, #stack); \
+  } \
+  GST_END_TEST
+
+/* *INDENT-OFF* */
+JW_TEST (werift, plays_with_counter);
+JW_TEST (werift, rotations_lose_no_frame);
+JW_TEST (werift, early_kill_holds_and_recovers);
+JW_TEST (werift, silent_death);
+JW_TEST (werift, audio_and_video);
+JW_TEST (werift, no_session_limit_is_one_session);
+JW_TEST (werift, sse_reconnect_rotates);
+JW_TEST (janus, plays_with_counter);
+JW_TEST (janus, rotations_lose_no_frame);
+JW_TEST (janus, early_kill_holds_and_recovers);
+JW_TEST (janus, silent_death);
+JW_TEST (janus, audio_and_video);
+JW_TEST (janus, no_session_limit_is_one_session);
+JW_TEST (janus, sse_reconnect_rotates);
+/* *INDENT-ON* */
+
+/* A WHEP front that hands Janus's offer over in a 201, as if it were an
+ * answer: whepsrc says that the server sent an offer where an answer was
+ * expected (the 406 counter-offer flow is the one to use), and DELETEs the
+ * session all the same. */
+GST_START_TEST (test_janus_offer_in_201_is_named)
+{
+  TestServer *server;
+  Player *p;
+  GstMessage *error;
+
+  if (!jw_can_run ("test_janus_offer_in_201_is_named", "janus"))
+    return;
+  server = jw_start ("janus", "--offer-in-201", NULL);
+  p = interop_player (server);
+  g_object_set (p->src, "max-retries", 0, NULL);
+  error = player_run (p, NULL, NULL, 15000);
+  assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+      "offer where an answer was expected", 0);
+  gst_message_unref (error);
+  fail_unless_equals_int (server_count (server, "EVENT post status=201"), 1);
+  fail_unless_equals_int (player_video_frames (p), 0);
+  player_free (p);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+static void
+janus_werift_tcases (Suite * s)
+{
+  TCase *werift = tcase_create ("werift");
+  TCase *janus = tcase_create ("janus");
+
+  suite_add_tcase (s, werift);
+  tcase_set_timeout (werift, 180);
+  tcase_add_test (werift, test_werift_plays_with_counter);
+  tcase_add_test (werift, test_werift_rotations_lose_no_frame);
+  tcase_add_test (werift, test_werift_early_kill_holds_and_recovers);
+  tcase_add_test (werift, test_werift_silent_death);
+  tcase_add_test (werift, test_werift_audio_and_video);
+  tcase_add_test (werift, test_werift_no_session_limit_is_one_session);
+  tcase_add_test (werift, test_werift_sse_reconnect_rotates);
+
+  suite_add_tcase (s, janus);
+  tcase_set_timeout (janus, 180);
+  tcase_add_test (janus, test_janus_plays_with_counter);
+  tcase_add_test (janus, test_janus_rotations_lose_no_frame);
+  tcase_add_test (janus, test_janus_early_kill_holds_and_recovers);
+  tcase_add_test (janus, test_janus_silent_death);
+  tcase_add_test (janus, test_janus_audio_and_video);
+  tcase_add_test (janus, test_janus_no_session_limit_is_one_session);
+  tcase_add_test (janus, test_janus_sse_reconnect_rotates);
+  tcase_add_test (janus, test_janus_offer_in_201_is_named);
+}
+
+/* --- end of werift and Janus --- */
+
 static Suite *
 interop_suite (void)
 {
@@ -562,6 +955,7 @@ interop_suite (void)
   tcase_add_test (wrtc, test_wrtc_patch_refused_still_plays);
   tcase_add_test (wrtc, test_wrtc_strict_etag);
   tcase_add_test (wrtc, test_wrtc_sse_reconnect_rotates_seamlessly);
+  janus_werift_tcases (s);
 
   return s;
 }
