@@ -25,6 +25,9 @@ typedef struct
   gint retry_after_s;           /* -1 when absent */
   gboolean retryable;           /* waiting and trying again may help */
   gboolean not_live;            /* the server says nothing is published (yet) */
+  gboolean settings_wrong;      /* the user's settings cannot work (e.g. a
+                                 * relay-only policy without a relay): no
+                                 * retry before anything ever played */
   gchar *url;                   /* the URL concerned (redacted in failures;
                                  * as is in a reconnect event: where to go) */
 } GstWhepFailure;

@@ -69,6 +69,10 @@ gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s, guint lead_ms)
       (gint64) lead_ms *1000;
 }
 
+/* RTCP back on the path this long after an ICE restart began, without
+ * media: the sender is silent. */
+#define SENDER_SILENT_AFTER_RESTART (1000 * G_TIME_SPAN_MILLISECOND)
+
 GstWhepSilenceVerdict
 gst_whep_judge_silence (const GstWhepSilenceFacts * f)
 {
@@ -79,12 +83,17 @@ gst_whep_judge_silence (const GstWhepSilenceFacts * f)
   if (!f->media_timeout_ms || !f->playing_since_us || f->server_inactive)
     return GST_WHEP_SILENCE_FINE;
 
-  /* A restart is judged by the media: any after it started is success. */
+  /* A restart is judged by the media: any after it started is success.
+   * RTCP on the new path without media for a second: the path is back,
+   * the sender is not — no reason to wait out the timeout. */
   if (f->ice_restart_since_us) {
     if (f->on_air_until_us > f->ice_restart_since_us)
       return GST_WHEP_SILENCE_RESTART_WORKED;
     if (f->now_us - f->ice_restart_since_us >
         (gint64) f->ice_restart_timeout_ms * 1000)
+      return GST_WHEP_SILENCE_RESTART_FAILED;
+    if (f->last_rtcp_us > f->ice_restart_since_us
+        && f->now_us - f->ice_restart_since_us > SENDER_SILENT_AFTER_RESTART)
       return GST_WHEP_SILENCE_RESTART_FAILED;
     return GST_WHEP_SILENCE_FINE;
   }
@@ -95,7 +104,12 @@ gst_whep_judge_silence (const GstWhepSilenceFacts * f)
   if (!f->on_air_until_us)
     return GST_WHEP_SILENCE_FINE;
   last = MAX (MAX (f->first_frame_us, f->on_air_until_us), f->playing_since_us);
-  if (f->now_us - last > (gint64) f->media_timeout_ms * 1000)
-    return GST_WHEP_SILENCE_TOO_LONG;
-  return GST_WHEP_SILENCE_FINE;
+  if (f->now_us - last <= (gint64) f->media_timeout_ms * 1000)
+    return GST_WHEP_SILENCE_FINE;
+  /* RTCP after the last media: packets still come through, only the media
+   * stopped (a provider that ends a session without a word, as werift
+   * ones do, or a sender that froze). */
+  if (f->last_rtcp_us > f->on_air_until_us)
+    return GST_WHEP_SILENCE_SENDER_STOPPED;
+  return GST_WHEP_SILENCE_TOO_LONG;
 }

@@ -59,10 +59,16 @@ gint64 gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s,
 typedef enum
 {
   GST_WHEP_SILENCE_FINE,        /* media flows, or silence is expected */
-  GST_WHEP_SILENCE_TOO_LONG,    /* silent for media-timeout: restart ICE
-                                 * (when prefer_ice_restart) or replace */
+  GST_WHEP_SILENCE_TOO_LONG,    /* silent for media-timeout, path maybe
+                                 * lost: restart ICE (or replace) */
+  GST_WHEP_SILENCE_SENDER_STOPPED,      /* silent for media-timeout while its
+                                         * RTCP still arrives: the path
+                                         * works, the sender stopped —
+                                         * replace (a restart cannot help) */
   GST_WHEP_SILENCE_RESTART_WORKED,      /* media came back after the restart */
-  GST_WHEP_SILENCE_RESTART_FAILED,      /* no media within its timeout */
+  GST_WHEP_SILENCE_RESTART_FAILED,      /* no media within its timeout, or
+                                         * RTCP back on the new path for
+                                         * a second without media */
 } GstWhepSilenceVerdict;
 
 typedef struct
@@ -73,6 +79,7 @@ typedef struct
   gint64 first_frame_us;        /* the session's first frame, 0 if none */
   gint64 playing_since_us;      /* the pipeline went to PLAYING; 0: paused */
   gint64 ice_restart_since_us;  /* an ICE restart under way since, or 0 */
+  gint64 last_rtcp_us;          /* the sender's last RTCP packet, or 0 */
   guint media_timeout_ms;       /* 0: never */
   guint ice_restart_timeout_ms;
   gboolean server_inactive;     /* silence is expected */

@@ -77,6 +77,12 @@ struct _GstWhepSession
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
   gboolean have_kind[2];        /* a ghost pad exists for kind */
   gboolean first_frame[2];
+  gboolean expects_video;       /* the server's SDP accepted video: the
+                                 * first picture, not the first audio,
+                                 * makes the session "playing" */
+  gboolean announced;           /* FIRST_FRAME was emitted */
+  gint64 t_last_rtcp;           /* monotonic µs of the last one */
+  gint64 t_first_audio;
   GstStructure *candidate_pair; /* the last one webrtcbin's statistics
                                  * named, or NULL */
   GstPromise *pair_request;     /* get-stats under way (ref), or NULL */
@@ -273,6 +279,18 @@ on_bye_ssrc (GstElement * rtpbin, guint session_id, guint ssrc,
           "The WHEP server ended the stream (RTCP BYE)"));
 }
 
+/* rtpbin: an RTCP packet came from the sender (rtpbin's thread).  The path
+ * works while this goes on: media that stops then is a sender that
+ * stopped, which an ICE restart cannot mend. */
+static void
+on_ssrc_active (GstElement * rtpbin, guint session_id, guint ssrc,
+    GstWhepSession * self)
+{
+  g_mutex_lock (&self->lock);
+  self->t_last_rtcp = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+}
+
 /* webrtcbin's rtpbin: capture times on every buffer (so that two sessions
  * of one source can be switched frame-exactly) and RTCP BYE. */
 static void
@@ -289,6 +307,8 @@ configure_rtpbin (GstWhepSession * self, GstElement * webrtcbin)
           "add-reference-timestamp-meta"))
     g_object_set (rtpbin, "add-reference-timestamp-meta", TRUE, NULL);
   g_signal_connect (rtpbin, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), self);
+  g_signal_connect (rtpbin, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
+      self);
 }
 
 static GstElement *
@@ -370,33 +390,50 @@ request_key_frame_cb (gpointer data)
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+/* How long audio alone may play, when video was negotiated, before the
+ * session counts as playing anyway (a publication without pictures). */
+#define AUDIO_ONLY_GRACE_US (1500 * G_TIME_SPAN_MILLISECOND)
+
+/* Streaming threads.  The session starts playing once, at its first
+ * picture — or at its first audio when no video was negotiated (or none
+ * comes): timings, session-started and the rotation timer all follow that
+ * one moment. */
 static GstPadProbeReturn
 decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   GstWhepSession *self = data;
   GstWhepMediaKind kind =
       GPOINTER_TO_INT (g_object_get_data (G_OBJECT (pad), "whep-kind"));
-  gboolean first = FALSE;
+  gint64 now = g_get_monotonic_time ();
+  gboolean first_of_kind = FALSE, announce = FALSE, done;
 
   g_mutex_lock (&self->lock);
   if (!self->first_frame[kind]) {
     self->first_frame[kind] = TRUE;
-    first = TRUE;
-    if (!self->t_first_frame)
-      self->t_first_frame = g_get_monotonic_time ();
+    first_of_kind = TRUE;
     if (kind == GST_WHEP_MEDIA_VIDEO)
       clear_source (&self->key_frame_timer);
+    else
+      self->t_first_audio = now;
   }
+  if (!self->announced && (kind == GST_WHEP_MEDIA_VIDEO
+          || !self->expects_video
+          || now - self->t_first_audio > AUDIO_ONLY_GRACE_US)) {
+    self->announced = announce = TRUE;
+    self->t_first_frame = now;
+  }
+  /* Audio keeps looking while the picture is awaited. */
+  done = kind == GST_WHEP_MEDIA_VIDEO || self->announced;
   g_mutex_unlock (&self->lock);
 
-  if (first) {
+  if (first_of_kind)
     GST_INFO_OBJECT (self, "first decoded %s buffer",
         kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio");
+  if (announce) {
     set_state (self, GST_WHEP_SESSION_PLAYING);
     emit (self, GST_WHEP_SESSION_EVENT_FIRST_FRAME, NULL);
-    return GST_PAD_PROBE_REMOVE;
   }
-  return GST_PAD_PROBE_REMOVE;
+  return done ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_OK;
 }
 
 /* A decoder that starts without a key frame must not show garbage: the
@@ -608,7 +645,7 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
     g_mutex_unlock (&self->lock);
     if (!is_closing (self))
       gst_whep_signalling_start_liveness (self->signalling,
-          LIVENESS_INTERVAL_MS);
+          LIVENESS_INTERVAL_MS, self->config.liveness);
     set_state (self, GST_WHEP_SESSION_CONNECTED);
     return;
   }
@@ -766,8 +803,7 @@ no_relay_failure (GstWhepSession * self)
 {
   guint n = self->config.turn_servers ?
       g_strv_length (self->config.turn_servers) : 0;
-
-  return gst_whep_failure_new (GST_RESOURCE_ERROR,
+  GstWhepFailure *failure = gst_whep_failure_new (GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
       g_strdup_printf ("%u TURN server(s) configured", n), "%s", n ?
       "No TURN relay candidate: the TURN server refused the allocation "
@@ -775,6 +811,12 @@ no_relay_failure (GstWhepSession * self)
       "ice-transport-policy is relay" :
       "No TURN server to relay through, and ice-transport-policy is "
       "relay: set turn-server (or use-link-headers for the server's)");
+
+  /* A wrong password stays wrong: retrying makes (and deletes) sessions
+   * for nothing — unless the server's Link headers brought a TURN server
+   * for the next one (the supervisor knows). */
+  failure->settings_wrong = TRUE;
+  return failure;
 }
 
 static void
@@ -1093,6 +1135,18 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
 
   switch (event) {
     case GST_WHEP_SIGNALLING_EVENT_ANSWER:
+    case GST_WHEP_SIGNALLING_EVENT_COUNTER_OFFER:
+      g_mutex_lock (&self->lock);
+      self->expects_video =
+          gst_whep_sdp_count_media (sdp, GST_WHEP_MEDIA_VIDEO) > 0;
+      g_mutex_unlock (&self->lock);
+      break;
+    default:
+      break;
+  }
+
+  switch (event) {
+    case GST_WHEP_SIGNALLING_EVENT_ANSWER:
       gst_sdp_message_copy (sdp, &copy);
       apply_remote_sdp (self, copy, GST_WEBRTC_SDP_TYPE_ANSWER);
       break;
@@ -1127,6 +1181,16 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
     case GST_WHEP_SIGNALLING_EVENT_INACTIVE:
       if (!is_closing (self))
         emit (self, GST_WHEP_SESSION_EVENT_INACTIVE, NULL);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_LIVENESS_CONFIRMED:
+      emit (self, GST_WHEP_SESSION_EVENT_LIVENESS_CONFIRMED, NULL);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_LIVENESS_UNSUPPORTED:
+      emit (self, GST_WHEP_SESSION_EVENT_LIVENESS_UNSUPPORTED, NULL);
+      break;
+    case GST_WHEP_SIGNALLING_EVENT_GONE:
+      if (!is_closing (self))
+        emit (self, GST_WHEP_SESSION_EVENT_GONE, failure);
       break;
   }
 }
@@ -1292,6 +1356,7 @@ gst_whep_session_new (const GstWhepSessionConfig * config,
   c->context = g_main_context_ref (config->context);
   c->trickle = config->trickle;
   c->ice_restart = config->ice_restart;
+  c->liveness = config->liveness;
   self->listener = listener;
   self->listener_data = user_data;
   {
@@ -1423,6 +1488,17 @@ gst_whep_session_get_timings (GstWhepSession * self)
   gst_structure_set (s, "trickled-candidates", G_TYPE_UINT,
       gst_whep_ice_get_trickled_candidates (self->ice), NULL);
   return s;
+}
+
+gint64
+gst_whep_session_get_last_rtcp_time (GstWhepSession * self)
+{
+  gint64 t;
+
+  g_mutex_lock (&self->lock);
+  t = self->t_last_rtcp;
+  g_mutex_unlock (&self->lock);
+  return t;
 }
 
 gint64

@@ -23,6 +23,7 @@
 #include "gstwhepclient.h"
 #include "gstwhepsdp.h"
 #include "gstwhepfailure.h"
+#include "gstwhepsignalling.h"
 
 G_BEGIN_DECLS
 
@@ -65,6 +66,13 @@ typedef enum
                                                  * ICE restart itself */
   GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED,   /* the server refused it;
                                                  * FAILED follows */
+  /* The liveness GET (GstWhepLiveness): */
+  GST_WHEP_SESSION_EVENT_LIVENESS_CONFIRMED,    /* this server's sessions
+                                                 * answer GET */
+  GST_WHEP_SESSION_EVENT_LIVENESS_UNSUPPORTED,  /* they do not */
+  GST_WHEP_SESSION_EVENT_GONE,  /* a trusted server says this session is
+                                 * gone (failure: why); not a failure by
+                                 * itself: the media decides */
 } GstWhepSessionEvent;
 
 typedef void (*GstWhepSessionListener) (GstWhepSession * session,
@@ -89,6 +97,7 @@ typedef struct
   gboolean trickle;             /* POST at once, PATCH candidates later */
   gboolean ice_restart;         /* restart ICE over PATCH when the path is
                                  * lost (else the session just fails) */
+  GstWhepLiveness liveness;     /* what the server's GET answers mean */
   GMainContext *context;        /* where the session's timers run */
 } GstWhepSessionConfig;
 
@@ -128,6 +137,10 @@ gint64 gst_whep_session_get_post_time (GstWhepSession * session);
  * before gathering was complete), trickled-candidates (sent by PATCH) and
  * ice-restarts (successful). */
 GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
+/* Monotonic time (µs) of the last RTCP packet from the sender, 0 if none:
+ * RTCP that still arrives while the media stopped says the path works
+ * and the sender stopped. */
+gint64 gst_whep_session_get_last_rtcp_time (GstWhepSession * session);
 /* Monotonic time (µs) of the first decoded frame, 0 before. */
 gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
 

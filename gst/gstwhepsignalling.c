@@ -60,6 +60,8 @@ struct _GstWhepSignalling
   GstWhepSseParser *sse_parser;
   GSource *liveness_timer;
   gboolean liveness_in_flight;
+  GstWhepLiveness liveness;     /* how far this server's GET answers are
+                                 * trusted (see gstwhepsignalling.h) */
   gint64 t_post, t_answer;      /* monotonic µs, 0: not yet */
 };
 
@@ -640,6 +642,11 @@ gst_whep_signalling_send_answer (GstWhepSignalling * self,
 
 /* --- liveness: does the server still know the session? --- */
 
+/* The first answer of a server tells whether its sessions answer GET at
+ * all: many never route it (Node's http and Express answer 404 to an
+ * unrouted GET on a live session), and the WHEP drafts reserve GET.  So a
+ * 404/410 means "gone" only from a server whose sessions answered 2xx
+ * before; any other first answer ends the asking. */
 static void
 on_liveness_answer (GObject * source, GAsyncResult * result, gpointer data)
 {
@@ -647,30 +654,51 @@ on_liveness_answer (GObject * source, GAsyncResult * result, gpointer data)
   g_autoptr (GError) err = NULL;
   g_autoptr (GstWhepResponse) resp =
       gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+  GstWhepLiveness liveness;
+  guint status = resp ? resp->status : 0;
 
   g_mutex_lock (&self->lock);
   self->liveness_in_flight = FALSE;
+  liveness = self->liveness;
+  if (status >= 200 && status < 300)
+    self->liveness = GST_WHEP_LIVENESS_TRUSTED;
   g_mutex_unlock (&self->lock);
-  if (!resp || is_closing (self))
-    return;                     /* no answer: the other signals decide */
+  if (is_closing (self)
+      || g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
 
-  if (resp->status == 404 || resp->status == 410) {
-    g_autofree gchar *shown = gst_whep_redact_url (resp->final_url);
-
-    /* A server that forgot the session may keep sending media for a
-     * while (or not): either way it is over. */
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_READ, TRUE, resp->final_url,
-            g_strdup_printf ("GET %s answered %u", shown, resp->status),
-            "The WHEP server no longer knows this session (HTTP %u)",
-            resp->status));
-  } else if (resp->status < 200 || resp->status >= 300) {
-    /* 405, 501…: this server does not answer GET on sessions; stop
-     * asking. */
-    GST_INFO_OBJECT (self, "GET on the session answered %u: no liveness "
-        "checks", resp->status);
-    gst_whep_signalling_stop_liveness (self);
+  if (status >= 200 && status < 300) {
+    if (liveness != GST_WHEP_LIVENESS_TRUSTED) {
+      GST_INFO_OBJECT (self, "the server's sessions answer GET (%u): a "
+          "404/410 from now on means the session is gone", status);
+      emit (self, GST_WHEP_SIGNALLING_EVENT_LIVENESS_CONFIRMED, NULL, NULL);
+    }
+    return;
   }
+  if (liveness != GST_WHEP_LIVENESS_TRUSTED) {
+    /* 404, 405, 501, 5xx, no answer: this server does not answer GET on
+     * its sessions — nothing can be learnt from asking. */
+    GST_INFO_OBJECT (self, "GET on the session answered %s%u: no liveness "
+        "checks for this server", resp ? "" : "nothing, ", status);
+    gst_whep_signalling_stop_liveness (self);
+    emit (self, GST_WHEP_SIGNALLING_EVENT_LIVENESS_UNSUPPORTED, NULL, NULL);
+    return;
+  }
+  if (status == 404 || status == 410) {
+    g_autofree gchar *shown = gst_whep_redact_url (resp->final_url);
+    GstWhepFailure *gone = gst_whep_failure_new (GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_READ, TRUE, resp->final_url,
+        g_strdup_printf ("GET %s answered %u", shown, status),
+        "The WHEP server no longer knows this session (HTTP %u)", status);
+
+    /* Not a failure by itself: the owner decides with the media (a
+     * session that still delivers is not ended by an HTTP answer). */
+    gst_whep_signalling_stop_liveness (self);
+    emit (self, GST_WHEP_SIGNALLING_EVENT_GONE, NULL, gone);
+    gst_whep_failure_free (gone);
+  }
+  /* Anything else from a trusted server (a 5xx, no answer) may be a
+   * passing trouble: ask again next time. */
 }
 
 static gboolean
@@ -696,11 +724,15 @@ liveness_timer_cb (gpointer data)
 }
 
 void
-gst_whep_signalling_start_liveness (GstWhepSignalling * self, guint interval_ms)
+gst_whep_signalling_start_liveness (GstWhepSignalling * self, guint interval_ms,
+    GstWhepLiveness liveness)
 {
   g_return_if_fail (GST_IS_WHEP_SIGNALLING (self));
 
+  if (liveness == GST_WHEP_LIVENESS_OFF)
+    return;
   g_mutex_lock (&self->lock);
+  self->liveness = liveness;
   if (!self->liveness_timer && !self->closing && self->resource_url
       && self->state != GST_WHEP_SIGNALLING_FAILED) {
     self->liveness_timer = g_timeout_source_new (interval_ms);

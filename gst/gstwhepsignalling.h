@@ -69,7 +69,25 @@ typedef enum
                                          * endpoint), as the server sent it */
   GST_WHEP_SIGNALLING_EVENT_ACTIVE,
   GST_WHEP_SIGNALLING_EVENT_INACTIVE,
+  /* Liveness GET (start_liveness()): */
+  GST_WHEP_SIGNALLING_EVENT_LIVENESS_CONFIRMED, /* the server's sessions
+                                                 * answer GET with 2xx */
+  GST_WHEP_SIGNALLING_EVENT_LIVENESS_UNSUPPORTED,       /* they do not:
+                                                         * asking stopped */
+  GST_WHEP_SIGNALLING_EVENT_GONE,       /* @failure: a server whose sessions
+                                         * answer GET says this one is gone
+                                         * (404/410); asking stopped */
 } GstWhepSignallingEvent;
+
+/* How far a server's answers to GET on its sessions are trusted. */
+typedef enum
+{
+  GST_WHEP_LIVENESS_ASK,        /* not known yet: a 2xx makes it trusted,
+                                 * any other first answer ends the asking */
+  GST_WHEP_LIVENESS_TRUSTED,    /* its sessions answered 2xx before: a
+                                 * 404/410 means gone */
+  GST_WHEP_LIVENESS_OFF,        /* it does not answer GET: never ask */
+} GstWhepLiveness;
 
 /* @owner: the object given to new(), alive for the call. */
 typedef void (*GstWhepSignallingListener) (GstWhepSignalling * signalling,
@@ -106,11 +124,12 @@ gboolean gst_whep_signalling_fail_on_answer (GstWhepSignalling * signalling,
     GstWhepFailure * failure);
 
 /* Asks the server every @interval_ms whether the session resource still
- * exists (GET; WHEP sessions answer 2xx): 404/410 is reported FAILED,
- * 405/501 and other refusals stop the asking.  No-op without a resource
- * or when already asking. */
+ * exists (GET).  What an answer means depends on @liveness (what is known
+ * of this server): see GstWhepLiveness and the LIVENESS_* and GONE events.
+ * No-op with GST_WHEP_LIVENESS_OFF, without a resource or when already
+ * asking. */
 void gst_whep_signalling_start_liveness (GstWhepSignalling * signalling,
-    guint interval_ms);
+    guint interval_ms, GstWhepLiveness liveness);
 /* Stops asking (e.g. the session failed). */
 void gst_whep_signalling_stop_liveness (GstWhepSignalling * signalling);
 

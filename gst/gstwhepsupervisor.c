@@ -32,6 +32,10 @@ GST_DEBUG_CATEGORY_STATIC (whep_supervisor_debug);
 /* The candidate pair in the statistics is refreshed this often (every
  * N watchdog ticks). */
 #define PAIR_REFRESH_TICKS 10
+/* A server that says a session is gone is believed only once the session
+ * has put no media on air for this long: an HTTP answer alone never ends a
+ * session that delivers. */
+#define GONE_BUT_PLAYING_US (500 * G_TIME_SPAN_MILLISECOND)
 /* A standby session that has not taken over after this long (from its
  * first frame) takes over by force. */
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -66,6 +70,7 @@ typedef struct
   gboolean holding[2];
   gint64 hold_since_us[2];
   GHashTable *warnings_seen;    /* "session:domain:code:text" already posted */
+  gboolean settings_allow_link_servers; /* use-link-headers */
   GRand *rand;
 
   /* Statistics of the run. */
@@ -711,16 +716,20 @@ handle_server_reconnect (GstWhepSupervisor * self, const gchar * url)
 
 /* Keeps the ICE servers the server announced in its answer's Link headers
  * for the next session: webrtcbin cannot take them after gathering. */
-static void
+static gboolean
 keep_link_ice_servers (RunState * run, GstWhepSession * session)
 {
   g_autoptr (GPtrArray) servers =
       gst_whep_session_dup_link_ice_servers (session);
+  gboolean news;
 
   if (!servers || !servers->len)
-    return;
+    return FALSE;
+  /* New: the next session will gather with servers this one lacked. */
+  news = !run->link_ice_servers || run->link_ice_servers->len == 0;
   g_clear_pointer (&run->link_ice_servers, g_ptr_array_unref);
   run->link_ice_servers = g_ptr_array_ref (servers);
+  return news;
 }
 
 /* The server does not take trickle PATCHes: from now on offers carry every
@@ -761,6 +770,30 @@ handle_ice_restart_refused (GstWhepSupervisor * self,
   self->run->ice_restarts_failed++;
 }
 
+/* The server says it no longer knows @session (404/410 to the liveness
+ * GET of a server whose sessions answer GET). */
+static void
+handle_session_gone (GstWhepSupervisor * self, GstWhepSession * session,
+    const GstWhepFailure * failure)
+{
+  RunState *run = self->run;
+  gint64 last;
+
+  if (session == run->next) {
+    handle_standby_failed (self, session, failure);
+    return;
+  }
+  last = last_media_time (self, session);
+  if (last && g_get_monotonic_time () - last < GONE_BUT_PLAYING_US) {
+    /* Its media still flows: the media decides (the watchdog replaces
+     * the session as soon as it falls silent). */
+    GST_WARNING_OBJECT (self, "%s: %s, but its media still flows: kept",
+        GST_ELEMENT_NAME (session), failure->message);
+    return;
+  }
+  handle_current_failed (self, session, failure, 0);
+}
+
 static void
 handle_session_event (GstWhepSupervisor * self, GstWhepSession * session,
     GstWhepSessionEvent event, const GstWhepFailure * failure)
@@ -773,14 +806,35 @@ handle_session_event (GstWhepSupervisor * self, GstWhepSession * session,
     return;                     /* a session that is already gone */
 
   switch (event) {
-    case GST_WHEP_SESSION_EVENT_FAILED:
+    case GST_WHEP_SESSION_EVENT_FAILED:{
+      GstWhepFailure effective = *failure;
+
       /* A session may fail after its answer came (e.g. no relay candidate):
-       * the ICE servers the answer announced are for the next one. */
-      keep_link_ice_servers (run, session);
+       * the ICE servers the answer announced are for the next one — which
+       * makes settings that could not work worth one more try. */
+      if (keep_link_ice_servers (run, session)
+          && run->settings_allow_link_servers)
+        effective.settings_wrong = FALSE;
+      if (effective.settings_wrong && !run->ever_played) {
+        /* Nothing ever played with these settings, and nothing will
+         * (e.g. a wrong TURN password): say so now. */
+        effective.retryable = FALSE;
+      }
       if (next)
-        handle_standby_failed (self, session, failure);
+        handle_standby_failed (self, session, &effective);
       else
-        handle_current_failed (self, session, failure, 0);
+        handle_current_failed (self, session, &effective, 0);
+      break;
+    }
+    case GST_WHEP_SESSION_EVENT_LIVENESS_CONFIRMED:
+      run->known.liveness = GST_WHEP_LIVENESS_TRUSTED;
+      break;
+    case GST_WHEP_SESSION_EVENT_LIVENESS_UNSUPPORTED:
+      if (run->known.liveness != GST_WHEP_LIVENESS_TRUSTED)
+        run->known.liveness = GST_WHEP_LIVENESS_OFF;
+      break;
+    case GST_WHEP_SESSION_EVENT_GONE:
+      handle_session_gone (self, session, failure);
       break;
     case GST_WHEP_SESSION_EVENT_FIRST_FRAME:
       if (gst_whep_session_get_state (session) == GST_WHEP_SESSION_PLAYING)
@@ -933,6 +987,7 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.first_frame_us = gst_whep_session_get_first_frame_time (current);
   facts.playing_since_us = run->playing_since_us;
   facts.ice_restart_since_us = gst_whep_session_get_ice_restart_time (current);
+  facts.last_rtcp_us = gst_whep_session_get_last_rtcp_time (current);
   facts.media_timeout_ms = run->settings.media_timeout_ms;
   facts.ice_restart_timeout_ms = run->settings.ice_restart_timeout_ms;
   facts.server_inactive = run->server_inactive;
@@ -953,7 +1008,10 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
       return;
     }
     case GST_WHEP_SILENCE_RESTART_FAILED:
-      msg = g_strdup_printf ("An ICE restart did not bring the media back "
+      msg = facts.last_rtcp_us > facts.ice_restart_since_us ?
+          g_strdup ("An ICE restart restored the path but not the media: "
+          "the WHEP server stopped sending") :
+          g_strdup_printf ("An ICE restart did not bring the media back "
           "within %u ms", facts.ice_restart_timeout_ms);
       failure.message = msg;
       run->ice_restarts_failed++;
@@ -968,6 +1026,14 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
       }
       msg = g_strdup_printf ("No media from the WHEP server for %u ms",
           facts.media_timeout_ms);
+      failure.message = msg;
+      handle_current_failed (self, current, &failure,
+          MAX (MAX (facts.first_frame_us, facts.on_air_until_us),
+              facts.playing_since_us));
+      return;
+    case GST_WHEP_SILENCE_SENDER_STOPPED:
+      msg = g_strdup_printf ("The WHEP server stopped sending media (none "
+          "for %u ms while its RTCP still arrives)", facts.media_timeout_ms);
       failure.message = msg;
       handle_current_failed (self, current, &failure,
           MAX (MAX (facts.first_frame_us, facts.on_air_until_us),
@@ -1050,6 +1116,8 @@ fill_session_config (GstWhepSupervisor * self, GstWhepSessionConfig * config)
   }
   /* Once refused, never again: every PATCH would only cost a round trip. */
   config->trickle = config->trickle && !run->known.no_trickle;
+  config->liveness = run->known.liveness;
+  run->settings_allow_link_servers = use_link_headers;
   config->ice_restart = config->ice_restart && !run->known.no_ice_restart;
   if (use_link_headers)
     add_link_ice_servers (run, config);
@@ -1342,6 +1410,9 @@ build_statistics (RunState * run)
       "learned-session-lifetime", G_TYPE_DOUBLE,
       run->known.learned_lifetime_s,
       "one-session-only", G_TYPE_BOOLEAN, run->known.one_session_only,
+      "server-liveness", G_TYPE_STRING,
+      run->known.liveness == GST_WHEP_LIVENESS_TRUSTED ? "yes" :
+      run->known.liveness == GST_WHEP_LIVENESS_OFF ? "no" : "unknown",
       "first-frame-ms", G_TYPE_DOUBLE, run->first_frame_ms,
       "last-error", G_TYPE_STRING, run->last_error,
       "session-lifetime", G_TYPE_DOUBLE, lifetime,

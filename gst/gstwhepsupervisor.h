@@ -43,6 +43,8 @@ typedef struct
   gdouble learned_lifetime_s;   /* the session limit it enforces, 0: none */
   gdouble last_loss_age_s;      /* age of the last session it ended */
   gdouble slowest_setup_ms;     /* slowest recent set-up, decaying */
+  GstWhepLiveness liveness;     /* what its answers to GET on a session
+                                 * mean (ask / trusted / off) */
 } GstWhepServerKnowledge;
 
 /* The run-time settings the supervisor acts on (the properties that are

@@ -278,6 +278,44 @@ GST_START_TEST (test_ice_restart_judged_by_the_media)
 
 GST_END_TEST;
 
+GST_START_TEST (test_silence_with_rtcp_means_the_sender_stopped)
+{
+  GstWhepSilenceFacts f = playing_facts (11000, 9500);
+
+  /* RTCP after the last media: the path works. */
+  f.last_rtcp_us = S (10200);
+  fail_unless_equals_int (gst_whep_judge_silence (&f),
+      GST_WHEP_SILENCE_SENDER_STOPPED);
+  /* RTCP only from before the media stopped: the path may be gone. */
+  f.last_rtcp_us = S (9400);
+  fail_unless_equals_int (gst_whep_judge_silence (&f),
+      GST_WHEP_SILENCE_TOO_LONG);
+  /* Within media-timeout, RTCP or not, all is well. */
+  f.now_us = S (10400);
+  f.last_rtcp_us = S (10200);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ice_restart_with_rtcp_but_no_media_fails_early)
+{
+  GstWhepSilenceFacts f = playing_facts (10500, 9000);
+
+  f.ice_restart_since_us = S (10000);
+  f.last_rtcp_us = S (10300);
+  /* The path is back: give the media a second. */
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
+  f.now_us = S (11001);
+  fail_unless_equals_int (gst_whep_judge_silence (&f),
+      GST_WHEP_SILENCE_RESTART_FAILED);
+  /* Without RTCP on the new path, the full ice-restart-timeout applies. */
+  f.last_rtcp_us = S (9900);
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
+}
+
+GST_END_TEST;
+
 static Suite *
 policy_suite (void)
 {
@@ -313,6 +351,8 @@ policy_suite (void)
   tcase_add_test (silence, test_silence_counts_from_the_resume);
   tcase_add_test (silence, test_silence_of_a_session_off_air_is_not_judged);
   tcase_add_test (silence, test_ice_restart_judged_by_the_media);
+  tcase_add_test (silence, test_silence_with_rtcp_means_the_sender_stopped);
+  tcase_add_test (silence, test_ice_restart_with_rtcp_but_no_media_fails_early);
   return s;
 }
 

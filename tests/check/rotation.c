@@ -501,8 +501,40 @@ GST_START_TEST (test_server_forgetting_the_session_is_noticed)
   reason = stats_last_error (p);
   fail_unless (reason && strstr (reason, "no longer knows"),
       "lost because: %s", GST_STR_NULL (reason));
+  {
+    GstStructure *stats = NULL;
+
+    g_object_get (p->src, "statistics", &stats, NULL);
+    fail_unless_equals_string (gst_structure_get_string (stats,
+            "server-liveness"), "yes");
+    gst_structure_free (stats);
+  }
   /* …and a new session replaces it at once. */
   fail_unless (server_wait (server, "EVENT created", 2, 5000));
+
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* A Node/Express server answers 404 to GET on a live session (it never
+ * routed GET): that must not end a healthy session — only a server whose
+ * sessions answered GET with 2xx is believed when it says 404. */
+GST_START_TEST (test_get_404_from_a_server_that_never_answers_get_is_no_loss)
+{
+  TestServer *server = server_start ("--get-status", "404", NULL);
+  Player *p = player_new (server->endpoint);
+  GstStructure *stats = NULL;
+
+  /* Three liveness periods. */
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (200), 20000);
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 1);
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  g_object_get (p->src, "statistics", &stats, NULL);
+  fail_unless_equals_string (gst_structure_get_string (stats,
+          "server-liveness"), "no");
+  gst_structure_free (stats);
+  assert_continuous (p);
 
   stop_and_check_no_leak (server, p);
 }
@@ -575,6 +607,8 @@ rotation_suite (void)
   tcase_add_test (tc, test_inactive_event_means_waiting);
   tcase_add_test (tc, test_rtcp_bye_ends_session_at_once);
   tcase_add_test (tc, test_server_forgetting_the_session_is_noticed);
+  tcase_add_test (tc,
+      test_get_404_from_a_server_that_never_answers_get_is_no_loss);
   tcase_add_test (tc, test_early_kill_holds_audio_with_silence);
   tcase_add_test (tc, test_standby_connects_before_a_quick_handshake_timeout);
   return s;

@@ -776,7 +776,8 @@ http_session_resource (WhepServer * server, SoupServerMessage * msg,
     http_delete (server, msg, id, query);
   } else if (strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0) {
     if (whep_server_find_session (server, id) != NULL)
-      reply_empty (msg, SOUP_STATUS_OK);
+      reply_empty (msg, server->opts->get_status ? server->opts->get_status :
+          SOUP_STATUS_OK);
     else
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
   } else if (strcmp (method, "OPTIONS") == 0) {

@@ -394,6 +394,9 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
         "201 with no body", NULL},
     {"answer-mismatch", 0, 0, G_OPTION_ARG_NONE, &opts->answer_mismatch,
         "201 with fewer m-lines than the offer", NULL},
+    {"get-status", 0, 0, G_OPTION_ARG_INT, &opts->get_status,
+          "Answer GET on a live session with this status (a Node/Express "
+          "server that does not route GET answers 404)", "CODE"},
     {"wrong-fingerprint", 0, 0, G_OPTION_ARG_NONE, &opts->wrong_fingerprint,
         "201 whose a=fingerprint matches no certificate (DTLS must fail)",
         NULL},

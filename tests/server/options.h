@@ -101,6 +101,7 @@ typedef struct
   gboolean answer_empty;
   gboolean answer_mismatch;
   gboolean wrong_fingerprint;
+  gint get_status;              /* GET on a live session: this status (0: 200) */
   gchar *pem;                   /* contents of --pem, not the file name */
   gboolean unique_certificate;
   gdouble handshake_timeout;    /* seconds, 0 = none */
