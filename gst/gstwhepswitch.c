@@ -55,10 +55,44 @@ enum
 };
 static guint signals[N_SIGNALS];
 
+/* Content signatures (video): the mean luma of a grid of cells.  The same
+ * camera frame decoded from two sessions gives nearly the same means (the
+ * same bitstream relayed: the very same), two different frames do not. */
+#define SIG_GRID 16
+#define SIG_CELLS (SIG_GRID * SIG_GRID)
+/* Frames shown whose signatures are kept, to find a new session's frames
+ * among them (a standby is at most about a second away). */
+#define SIG_HISTORY 64
+/* Distances are sums of squared cell differences: two decodings of one
+ * frame (two encoders at a few hundred kbit/s) differ by a level or two
+ * in every cell, two frames of a scene by a lot in a few.  A match is at
+ * most an rms of 8 levels a cell, and clearly closer than the runner-up. */
+#define SIG_MATCH_MAX (64 * SIG_CELLS)
+#define SIG_UNIQUE_FACTOR 2
+#define SIG_UNIQUE_MARGIN (4 * SIG_CELLS)
+/* Pending frames tried without a content match before the takeover aligns
+ * by time (capture time, else running time). */
+#define ALIGN_MAX_UNMATCHED 45
+
+typedef struct
+{
+  guint8 cells[SIG_CELLS];
+} Signature;
+
+typedef enum
+{
+  ALIGN_UNDECIDED,              /* looking for the same picture in both */
+  ALIGN_CONTENT,                /* found: align_delta maps the new session's
+                                 * running times onto the old one's */
+  ALIGN_TIME,                   /* by capture time, else running time */
+} AlignMethod;
+
 typedef struct
 {
   GstBuffer *buffer;            /* timestamps already in running time */
   GstClockTime ref;             /* capture time, or NONE */
+  gboolean has_sig;
+  Signature sig;
 } QueuedFrame;
 
 struct _GstWhepSwitch
@@ -84,6 +118,7 @@ struct _GstWhepSwitch
   GstClockTime pending_since;   /* timer clock, when the pending pad was set */
   GstClockTime pending_last;    /* timer clock, last buffer from pending */
   gboolean gap_mode;
+  gboolean align_reset;         /* a new pending pad: forget the alignment */
   guint next_pad_id;
   gint64 last_input_us;         /* monotonic, last buffer out (watchdog) */
   GstClockTime last_input;      /* timer clock, the same moment (hold) */
@@ -107,12 +142,25 @@ struct _GstWhepSwitch
   GstClockTime hold_start;      /* timer clock */
   gboolean retime_next;         /* audio: align the next buffer to the last */
   GstClockTimeDiff audio_offset;        /* added to the active pad's audio */
+  /* Signatures of the last frames shown (ring; video only). */
+  Signature history[SIG_HISTORY];
+  GstClockTime history_pts[SIG_HISTORY];
+  guint history_len, history_next;
+  /* The takeover under way: how its frames are matched with the old ones.
+   * Reset when a pending pad is set. */
+  AlignMethod align;
+  GstClockTimeDiff align_delta; /* old running time − new, same picture */
+  guint align_unmatched;
+  GstClockTime skip_until;      /* after such a takeover: the active input's
+                                 * frames up to this are repeats */
 
   /* Stats, protected by lock. */
   guint64 buffers_out;
   guint64 held_frames;
   guint64 holds;
   guint64 takeovers;
+  guint64 takeovers_by[3];      /* indexed by AlignMethod (undecided: the
+                                 * old input was gone) */
   GstClockTime longest_hold;
 };
 
@@ -224,6 +272,9 @@ end_hold (GstWhepSwitch * self)
   return TRUE;
 }
 
+static void remember_shown (GstWhepSwitch * self, GstPad * pad,
+    GstBuffer * buffer);
+
 /* Pushes a real buffer from @sinkpad.  Called with the stream lock. */
 static GstFlowReturn
 push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
@@ -281,6 +332,7 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
       && GST_BUFFER_DURATION (buffer) > 0 && !self->sent_caps)
     self->frame_duration = GST_BUFFER_DURATION (buffer);
   gst_buffer_replace (&self->last_buffer, buffer);
+  remember_shown (self, sinkpad, buffer);
   *hold_ended |= end_hold (self);
 
   /* A hold repeats this buffer, so it looks as often as it lasts: audio
@@ -323,6 +375,116 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
   return self->frame_duration / 2;
 }
 
+/* --- content signatures (video) --- */
+
+/* The signature of a raw YUV picture from @pad (its current caps); FALSE
+ * for anything else.  Every other row and column is enough for cell
+ * means, and keeps this cheap (a 640x360 picture: 57,600 additions). */
+static gboolean
+frame_signature (GstPad * pad, GstBuffer * buffer, Signature * sig)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  guint32 sums[SIG_CELLS] = { 0, }, counts[SIG_CELLS] = { 0, };
+  guint width, height, stride, x, y, i;
+  const guint8 *luma;
+
+  if (!caps || !gst_video_info_from_caps (&info, caps)
+      || !GST_VIDEO_INFO_IS_YUV (&info)
+      || GST_VIDEO_INFO_WIDTH (&info) < SIG_GRID
+      || GST_VIDEO_INFO_HEIGHT (&info) < SIG_GRID)
+    return FALSE;
+  if (!gst_video_frame_map (&frame, &info, buffer, GST_MAP_READ))
+    return FALSE;
+  width = GST_VIDEO_FRAME_COMP_WIDTH (&frame, 0);
+  height = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, 0);
+  stride = GST_VIDEO_FRAME_COMP_STRIDE (&frame, 0);
+  luma = GST_VIDEO_FRAME_COMP_DATA (&frame, 0);
+  for (y = 0; y < height; y += 2) {
+    const guint8 *row = luma + (gsize) y * stride;
+    guint cy = y * SIG_GRID / height;
+
+    for (x = 0; x < width; x += 2) {
+      /* Packed formats (YUY2…) have a pixel stride of 2 for luma. */
+      guint cell = cy * SIG_GRID + x * SIG_GRID / width;
+
+      sums[cell] += row[x * GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, 0)];
+      counts[cell]++;
+    }
+  }
+  gst_video_frame_unmap (&frame);
+  for (i = 0; i < SIG_CELLS; i++)
+    sig->cells[i] = counts[i] ? sums[i] / counts[i] : 0;
+  return TRUE;
+}
+
+static guint
+signature_distance (const Signature * a, const Signature * b)
+{
+  guint i, d = 0;
+
+  for (i = 0; i < SIG_CELLS; i++) {
+    gint diff = (gint) a->cells[i] - (gint) b->cells[i];
+
+    d += diff * diff;
+  }
+  return d;
+}
+
+/* Output side: a frame was shown. */
+static void
+remember_shown (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer)
+{
+  guint slot = self->history_next;
+
+  if (self->is_audio || !GST_BUFFER_PTS_IS_VALID (buffer)
+      || !frame_signature (pad, buffer, &self->history[slot]))
+    return;
+  self->history_pts[slot] = GST_BUFFER_PTS (buffer);
+  self->history_next = (slot + 1) % SIG_HISTORY;
+  self->history_len = MIN (self->history_len + 1, SIG_HISTORY);
+}
+
+/* The running time at which the picture @sig was shown, when exactly one
+ * frame shown lately is that picture (a still scene matches many: no
+ * answer then). */
+static gboolean
+find_shown (GstWhepSwitch * self, const Signature * sig, GstClockTime * pts)
+{
+  guint i, best = G_MAXUINT, second = G_MAXUINT, best_slot = 0;
+
+  for (i = 0; i < self->history_len; i++) {
+    guint d = signature_distance (&self->history[i], sig);
+
+    if (d < best) {
+      second = best;
+      best = d;
+      best_slot = i;
+    } else if (d < second) {
+      second = d;
+    }
+  }
+  if (best > SIG_MATCH_MAX || (second != G_MAXUINT
+          && second < SIG_UNIQUE_FACTOR * best + SIG_UNIQUE_MARGIN))
+    return FALSE;
+  *pts = self->history_pts[best_slot];
+  return TRUE;
+}
+
+/* The new session's frame @pending_pts is the old one's @shown_pts: from
+ * now on its frames are compared on the old one's timeline. */
+static void
+align_by_content (GstWhepSwitch * self, GstClockTime shown_pts,
+    GstClockTime pending_pts)
+{
+  self->align = ALIGN_CONTENT;
+  self->align_delta = GST_CLOCK_DIFF (pending_pts, shown_pts);
+  GST_INFO_OBJECT (self, "takeover aligned by content: the new session's "
+      "running times are %" GST_STIME_FORMAT " off the old one's",
+      GST_STIME_ARGS (-self->align_delta));
+}
+
 /* Capture times of two sessions can be compared only when the sender
  * maps both to one clock; some senders (GStreamer's rtpbin among them)
  * give every session its own NTP offset.  Frames compared during a
@@ -338,7 +500,8 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
  * frames shown: a new session's frame in the slot of a repeat has not
  * been seen (capture times, which a hold does not advance, agree). */
 static gint
-compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
+compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref,
+    gboolean from_pending)
 {
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime tol = tolerance (self, buffer);
@@ -351,6 +514,16 @@ compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
   if (have_ref)
     have_ref = ABS (GST_CLOCK_DIFF (self->last_out_ref, ref)) <
         (GstClockTimeDiff) REFERENCE_PROXIMITY;
+
+  /* A takeover aligned by content: the new session's frame is where its
+   * running time lands on the old one's timeline (capture times of the two
+   * disagree, or they would have matched too). */
+  if (from_pending && self->align == ALIGN_CONTENT && have_pts) {
+    diff = GST_CLOCK_DIFF (self->last_real_pts, pts) + self->align_delta;
+    if (ABS (diff) <= (GstClockTimeDiff) tol)
+      return 0;
+    return diff < 0 ? -1 : 1;
+  }
 
   if (have_ref)
     diff = GST_CLOCK_DIFF (self->last_out_ref, ref);
@@ -378,9 +551,33 @@ take_over (GstWhepSwitch * self)
   self->behind = 0;
   self->freeze_active = FALSE;
   self->takeovers++;
+  self->takeovers_by[self->align]++;
   g_mutex_unlock (&self->lock);
   /* Called with the stream lock: the output side is ours. */
   self->retime_next = TRUE;
+  /* Aligned by content, the new session's frames up to the last one shown
+   * are known to be repeats, whatever path they come by. */
+  self->skip_until = GST_CLOCK_TIME_NONE;
+  if (self->align == ALIGN_CONTENT
+      && GST_CLOCK_TIME_IS_VALID (self->last_real_pts)
+      && (GstClockTimeDiff) self->last_real_pts > self->align_delta)
+    self->skip_until = self->last_real_pts - self->align_delta;
+}
+
+/* A frame of the active input that a content-aligned takeover knows was
+ * shown already (by the old session).  Called with the stream lock. */
+static gboolean
+already_shown (GstWhepSwitch * self, GstBuffer * buffer)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->skip_until)
+      || !GST_CLOCK_TIME_IS_VALID (pts))
+    return FALSE;
+  if (pts <= self->skip_until + tolerance (self, buffer))
+    return TRUE;
+  self->skip_until = GST_CLOCK_TIME_NONE;
+  return FALSE;
 }
 
 /* Pushes the queued frames of the (now active) pad that come after the
@@ -390,6 +587,7 @@ flush_queue (GstWhepSwitch * self, GstPad * pad, gboolean * hold_ended)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   QueuedFrame *frame;
+  gboolean passed = FALSE;
 
   for (;;) {
     g_mutex_lock (&self->lock);
@@ -397,8 +595,12 @@ flush_queue (GstWhepSwitch * self, GstPad * pad, gboolean * hold_ended)
     g_mutex_unlock (&self->lock);
     if (!frame)
       break;
-    if (ret == GST_FLOW_OK
-        && compare_with_last (self, frame->buffer, frame->ref) > 0)
+    /* Queued frames are in order: once one is newer than what was shown,
+     * so are all after it (comparing them with the new session's own
+     * last frame would mix two timelines). */
+    passed = passed
+        || compare_with_last (self, frame->buffer, frame->ref, TRUE) > 0;
+    if (ret == GST_FLOW_OK && passed)
       ret = push_real (self, pad, gst_buffer_ref (frame->buffer), frame->ref,
           hold_ended);
     queued_frame_free (frame);
@@ -424,19 +626,54 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
   g_mutex_lock (&self->lock);
   nothing_on_air = self->active == NULL || self->holding || self->freeze_active;
   pending_since = self->pending_since;
+  if (self->align_reset) {
+    self->align_reset = FALSE;
+    self->align = self->is_audio ? ALIGN_TIME : ALIGN_UNDECIDED;
+    self->align_delta = 0;
+    self->align_unmatched = 0;
+  }
   g_mutex_unlock (&self->lock);
+
+  /* Video: look for this very picture among the frames shown.  The
+   * senders' capture times cannot be trusted across sessions (a relaying
+   * server's sessions each have their own RTCP clock), the pictures can. */
+  if (self->align == ALIGN_UNDECIDED && !nothing_on_air) {
+    QueuedFrame *frame = g_new0 (QueuedFrame, 1);
+    GstClockTime shown_pts;
+
+    frame->has_sig = frame_signature (pad, buffer, &frame->sig);
+    if (frame->has_sig && find_shown (self, &frame->sig, &shown_pts))
+      align_by_content (self, shown_pts, GST_BUFFER_PTS (buffer));
+    else if (!frame->has_sig || ++self->align_unmatched > ALIGN_MAX_UNMATCHED) {
+      GST_INFO_OBJECT (self, "no picture of the new session matches one "
+          "shown: aligning by time");
+      self->align = ALIGN_TIME;
+    } else {
+      /* Not shown yet, maybe: the old session may show it next. */
+      frame->buffer = buffer;
+      frame->ref = ref;
+      g_mutex_lock (&self->lock);
+      if (g_queue_get_length (&self->queue) >= MAX_PENDING_QUEUE)
+        queued_frame_free (g_queue_pop_head (&self->queue));
+      g_queue_push_tail (&self->queue, frame);
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_OK;
+    }
+    g_free (frame);
+  }
 
   /* Running times of a jitterbuffer that just started can be off by a
    * frame or more; capture times are exact.  While the old session still
    * plays, wait (bounded) for the new one's first sender report. */
-  if (!nothing_on_air && !GST_CLOCK_TIME_IS_VALID (ref)
+  if (!nothing_on_air && self->align != ALIGN_CONTENT
+      && !GST_CLOCK_TIME_IS_VALID (ref)
       && GST_CLOCK_TIME_IS_VALID (self->last_out_ref)
       && elapsed (pending_since, now) < (GstClockTimeDiff) WAIT_FOR_REFERENCE) {
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
 
-  order = compare_with_last (self, buffer, ref);
+  order = compare_with_last (self, buffer, ref, TRUE);
   if (order <= 0) {
     gboolean give_in;
 
@@ -466,13 +703,22 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
       gst_buffer_unref (buffer);
       return GST_FLOW_OK;
     }
+    take_over (self);
+    *switched = TRUE;
+    if (self->align == ALIGN_CONTENT) {
+      /* The new session is known to be behind: its frames up to the last
+       * one shown are dropped as they come (skip_until), no repeat. */
+      GST_INFO_OBJECT (self, "the new session lags by more than %"
+          GST_TIME_FORMAT ": switching, its frames already shown dropped",
+          GST_TIME_ARGS (MAX_FROZEN));
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
     GST_WARNING_OBJECT (self, "could not align the new session's frames "
         "with the old one's (last shown %" GST_TIME_FORMAT ", new %"
         GST_TIME_FORMAT "): switching anyway",
         GST_TIME_ARGS (self->last_real_pts),
         GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
-    take_over (self);
-    *switched = TRUE;
     return push_real (self, pad, buffer, ref, hold_ended);
   }
 
@@ -483,7 +729,8 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     take_over (self);
     *switched = TRUE;
     ret = flush_queue (self, pad, hold_ended);
-    if (ret == GST_FLOW_OK && compare_with_last (self, buffer, ref) > 0)
+    if (ret == GST_FLOW_OK && !already_shown (self, buffer)
+        && compare_with_last (self, buffer, ref, TRUE) > 0)
       return push_real (self, pad, buffer, ref, hold_ended);
     gst_buffer_unref (buffer);
     return ret;
@@ -504,6 +751,50 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
   return GST_FLOW_OK;
 }
 
+/* Aligns the takeover when exactly one queued frame of the new session is
+ * the picture @buffer of the old one.  Called with the stream lock. */
+static void
+match_queue_with (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer)
+{
+  Signature shown;
+  guint best = G_MAXUINT, second = G_MAXUINT, i;
+  GstClockTime best_pts = GST_CLOCK_TIME_NONE;
+  GList *l;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buffer)
+      || !frame_signature (pad, buffer, &shown))
+    return;
+  g_mutex_lock (&self->lock);
+  for (l = self->queue.head; l; l = l->next) {
+    QueuedFrame *frame = l->data;
+    guint d;
+
+    if (!frame->has_sig)
+      continue;
+    d = signature_distance (&frame->sig, &shown);
+    if (d < best) {
+      second = best;
+      best = d;
+      best_pts = GST_BUFFER_PTS (frame->buffer);
+    } else if (d < second) {
+      second = d;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  /* The old session's picture must be distinct too: in a still scene it
+   * is also its own predecessor, and a lone queued frame would match it
+   * by chance. */
+  for (i = 0; i < MIN (self->history_len, 2); i++) {
+    guint slot = (self->history_next + SIG_HISTORY - 1 - i) % SIG_HISTORY;
+
+    second = MIN (second, signature_distance (&self->history[slot], &shown));
+  }
+  if (best <= SIG_MATCH_MAX && GST_CLOCK_TIME_IS_VALID (best_pts)
+      && (second == G_MAXUINT || second >= SIG_UNIQUE_FACTOR * best
+          + SIG_UNIQUE_MARGIN))
+    align_by_content (self, GST_BUFFER_PTS (buffer), best_pts);
+}
+
 /* A buffer from the active pad while another one is pending.  Called with
  * the stream lock. */
 static GstFlowReturn
@@ -521,6 +812,17 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
   pending = self->pending ? gst_object_ref (self->pending) : NULL;
   g_mutex_unlock (&self->lock);
 
+  /* The new session's frames wait in the queue for this picture: is one
+   * of them the frame the old session shows now? */
+  if (head && self->align == ALIGN_UNDECIDED)
+    match_queue_with (self, pad, buffer);
+  if (self->align == ALIGN_UNDECIDED) {
+    /* Nothing decided yet: the old session goes on, the queue waits. */
+    if (pending)
+      gst_object_unref (pending);
+    return push_real (self, pad, buffer, ref, hold_ended);
+  }
+
   if (head) {
     /* Does the pending session already have this frame (or the next)? */
     GstClockTime saved_pts = self->last_real_pts, saved_ref =
@@ -532,7 +834,7 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
     if (GST_CLOCK_TIME_IS_VALID (pts))
       self->last_real_pts = pts;
     self->last_out_ref = ref;
-    head_reached = compare_with_last (self, head->buffer, head->ref) <= 0;
+    head_reached = compare_with_last (self, head->buffer, head->ref, TRUE) <= 0;
     self->last_real_pts = saved_pts;
     self->last_out_ref = saved_ref;
   }
@@ -554,7 +856,7 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
   /* Queued frames up to what was just shown are no longer needed. */
   g_mutex_lock (&self->lock);
   while ((head = g_queue_peek_head (&self->queue))
-      && compare_with_last (self, head->buffer, head->ref) <= 0)
+      && compare_with_last (self, head->buffer, head->ref, TRUE) <= 0)
     queued_frame_free (g_queue_pop_head (&self->queue));
   g_mutex_unlock (&self->lock);
   return ret;
@@ -640,7 +942,10 @@ gst_whep_switch_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   else if (is_active && self->pending)
     ret = handle_active_buffer_during_takeover (self, pad, buffer, ref,
         &switched, &hold_ended);
-  else if (is_active)
+  else if (is_active && already_shown (self, buffer)) {
+    gst_buffer_unref (buffer);
+    ret = GST_FLOW_OK;
+  } else if (is_active)
     ret = push_real (self, pad, buffer, ref, &hold_ended);
   else {
     gst_buffer_unref (buffer);
@@ -984,6 +1289,8 @@ gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
   self->behind = 0;
   self->freeze_active = FALSE;
   self->pending_since = self->pending_last = now;
+  /* The output side owns the alignment: it starts afresh there. */
+  self->align_reset = TRUE;
   g_mutex_unlock (&self->lock);
   GST_INFO_OBJECT (self, "pending input: %s",
       sinkpad ? GST_PAD_NAME (sinkpad) : "none");
@@ -1039,6 +1346,11 @@ gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
   g_autofree gchar *holds = g_strconcat (prefix, "holds", NULL);
   g_autofree gchar *longest = g_strconcat (prefix, "longest-hold-ms", NULL);
   g_autofree gchar *takeovers = g_strconcat (prefix, "takeovers", NULL);
+  g_autofree gchar *by_content = g_strconcat (prefix, "takeovers-by-content",
+      NULL);
+  g_autofree gchar *by_time = g_strconcat (prefix, "takeovers-by-time", NULL);
+  g_autofree gchar *at_once = g_strconcat (prefix, "takeovers-at-once",
+      NULL);
   GstClockTime longest_hold, current = 0, now = timer_now (self);
 
   g_mutex_lock (&self->lock);
@@ -1049,7 +1361,10 @@ gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
       held, G_TYPE_UINT64, self->held_frames,
       holds, G_TYPE_UINT64, self->holds,
       longest, G_TYPE_DOUBLE, MAX (longest_hold, current) / 1e6,
-      takeovers, G_TYPE_UINT64, self->takeovers, NULL);
+      takeovers, G_TYPE_UINT64, self->takeovers,
+      by_content, G_TYPE_UINT64, self->takeovers_by[ALIGN_CONTENT],
+      by_time, G_TYPE_UINT64, self->takeovers_by[ALIGN_TIME],
+      at_once, G_TYPE_UINT64, self->takeovers_by[ALIGN_UNDECIDED], NULL);
   g_mutex_unlock (&self->lock);
 }
 
@@ -1171,6 +1486,7 @@ gst_whep_switch_init (GstWhepSwitch * self)
       "whep-switch-timer", "clock-type", GST_CLOCK_TYPE_MONOTONIC, NULL);
   gst_object_ref_sink (self->timer_clock);
   self->last_input = GST_CLOCK_TIME_NONE;
+  self->skip_until = GST_CLOCK_TIME_NONE;
   self->frame_duration = DEFAULT_FRAME_DURATION;
   self->last_out_pts = GST_CLOCK_TIME_NONE;
   self->last_real_pts = GST_CLOCK_TIME_NONE;

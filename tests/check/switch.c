@@ -32,6 +32,12 @@
 #define VIDEO_CAPS "video/x-raw, format=(string)RGBA, width=(int)4, " \
     "height=(int)4, framerate=(fraction)25/1"
 #define VIDEO_FRAME_SIZE (4 * 4 * 4)
+/* Pictures with content of their own (for the content signature): luma
+ * that depends on the frame number only, the label in the chroma. */
+#define YUV_CAPS "video/x-raw, format=(string)I420, width=(int)32, " \
+    "height=(int)32, framerate=(fraction)25/1"
+#define YUV_LUMA_SIZE (32 * 32)
+#define YUV_FRAME_SIZE (YUV_LUMA_SIZE * 3 / 2)
 #define AUDIO_RATE 48000
 #define AUDIO_BUFFER (20 * GST_MSECOND)
 #define AUDIO_CAPS "audio/x-raw, format=(string)S16LE, " \
@@ -88,6 +94,8 @@ typedef struct
   GstTestClock *clock;
   gboolean live;
   gboolean audio;
+  gboolean yuv;                 /* I420 pictures with content */
+  gboolean still;               /* yuv: every picture the same */
   GstClockTime period;          /* a frame, or an audio buffer */
   GstCaps *ntp_caps;
 
@@ -186,6 +194,7 @@ fixture_new (gboolean live, const gchar * caps, GstClockTime period,
 
   f->live = live;
   f->audio = g_str_has_prefix (caps, "audio/");
+  f->yuv = strstr (caps, "I420") != NULL;
   f->period = period;
   f->n_inputs = n_inputs;
   f->ntp_caps = gst_caps_new_empty_simple ("timestamp/x-ntp");
@@ -343,6 +352,17 @@ make_buffer (Fixture * f, guint i, gint64 n)
     /* Never 0: silence is the switch's. */
     for (s = 0; s < samples; s++)
       data[s] = (i + 1) * 1000;
+  } else if (f->yuv) {
+    guint32 label[2] = { i, n };
+    guint p;
+
+    /* The same frame number is the same picture on every input. */
+    buffer = gst_buffer_new_allocate (NULL, YUV_FRAME_SIZE, NULL);
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    memset (map.data, 0x80, map.size);
+    for (p = 0; p < YUV_LUMA_SIZE; p++)
+      map.data[p] = 16 + ((f->still ? 0 : n) * 37 + p * 13) % 200;
+    memcpy (map.data + YUV_LUMA_SIZE, label, sizeof label);
   } else {
     guint32 label[2] = { i, n };
 
@@ -430,8 +450,10 @@ pull_output (Fixture * f)
     } else {
       guint32 label[2];
 
-      fail_unless (map.size >= sizeof label);
-      memcpy (label, map.data, sizeof label);
+      gsize at = f->yuv ? YUV_LUMA_SIZE : 0;
+
+      fail_unless (map.size >= at + sizeof label);
+      memcpy (label, map.data + at, sizeof label);
       frame.input = 'A' + label[0];
       frame.number = label[1];
       fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buffer), frame.number);
@@ -974,6 +996,88 @@ GST_END_TEST;
 /* Only the old session's frames carry capture times: with frames on air
  * that have one, the new session's frames wait for its first sender
  * report rather than be matched by running time. */
+/* A relaying server: each session's sender reports come from its own
+ * transport, so capture times are close (600 ms here) yet wrong across
+ * sessions.  The pictures themselves say which frame is which: no frame
+ * lost, none shown twice — where capture times would have put B 15 frames
+ * off. */
+GST_START_TEST (test_content_aligns_when_capture_times_disagree)
+{
+  Fixture *f = fixture_new (LIVE, YUV_CAPS, FRAME, 2);
+
+  f->in[0].capture_base = NTP_BASE;
+  f->in[1].capture_base = NTP_BASE + 600 * GST_MSECOND;
+  f->in[1].pts_offset = 60 * GST_MSECOND;
+  f->in[1].lead = 2;
+  set_pending (f, 0);
+  run (f, 0, 10, IN_A);
+  set_pending (f, 1);
+  run (f, 10, 20, IN_A | IN_B);
+  assert_output (f, "A0-11 B12-21");
+  assert_running_times (f);
+  assert_signals (f, "sink_0 sink_1", "");
+  fail_unless_equals_uint64 (stat_uint64 (f, "takeovers-by-content"), 1);
+
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
+/* The new session behind the old one, its capture times off as well: its
+ * pictures already shown are found among those shown and dropped. */
+GST_START_TEST (test_content_aligns_a_new_session_that_lags)
+{
+  Fixture *f = fixture_new (LIVE, YUV_CAPS, FRAME, 2);
+
+  f->in[0].capture_base = NTP_BASE;
+  f->in[1].capture_base = NTP_BASE - 700 * GST_MSECOND;
+  f->in[1].pts_offset = 30 * GST_MSECOND;
+  f->in[1].lead = -2;
+  set_pending (f, 0);
+  run (f, 0, 10, IN_A);
+  set_pending (f, 1);
+  run (f, 10, 24, IN_A | IN_B);
+  assert_output (f, "A0-12 B13-21");
+  fail_unless_equals_uint64 (stat_uint64 (f, "takeovers-by-content"), 1);
+
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
+/* A still picture matches every frame shown: no content alignment, the
+ * takeover falls back to time (here capture times that agree). */
+GST_START_TEST (test_still_pictures_fall_back_to_time)
+{
+  Fixture *f = fixture_new (LIVE, YUV_CAPS, FRAME, 2);
+
+  f->still = TRUE;
+  f->in[0].capture_base = NTP_BASE;
+  f->in[1].capture_base = NTP_BASE;
+  f->in[1].pts_offset = 60 * GST_MSECOND;
+  f->in[1].lead = 2;
+  set_pending (f, 0);
+  run (f, 0, 10, IN_A);
+  set_pending (f, 1);
+  run (f, 10, 80, IN_A | IN_B);
+  fail_unless_equals_uint64 (stat_uint64 (f, "takeovers-by-content"), 0);
+  fail_unless_equals_uint64 (stat_uint64 (f, "takeovers-by-time"), 1);
+  /* Frame-exact all the same. */
+  {
+    g_autofree gchar *got = NULL;
+    guint i;
+
+    pull_output (f);
+    for (i = 1; i < f->frames->len; i++)
+      fail_unless_equals_uint64 (out_frame (f, i)->number,
+          out_frame (f, i - 1)->number + 1);
+  }
+
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_takeover_waits_for_the_first_capture_time)
 {
   Fixture *f = fixture_new (LIVE, VIDEO_CAPS, FRAME, 2);
@@ -1428,6 +1532,10 @@ whep_switch_suite (void)
   tcase_add_loop_test (tc, test_releasing_the_pending_pad_cancels_the_takeover,
       0, 2);
   tcase_add_loop_test (tc, test_capture_times_match_frames, 0, 2);
+  tcase_add_loop_test (tc, test_content_aligns_when_capture_times_disagree,
+      0, 2);
+  tcase_add_loop_test (tc, test_content_aligns_a_new_session_that_lags, 0, 2);
+  tcase_add_loop_test (tc, test_still_pictures_fall_back_to_time, 0, 2);
   tcase_add_loop_test (tc,
       test_running_times_match_frames_without_capture_times, 0, 2);
   tcase_add_loop_test (tc,
