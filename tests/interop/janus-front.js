@@ -62,6 +62,7 @@ const VIDEO_PT = 96;
 const AUDIO_PT = 111;
 const START_TIMEOUT_MS = 15000;
 const EXIT_SKIP = 77;
+const JANUS_REQUEST_TIMEOUT_MS = 1000;
 
 const opts = parseOptions(process.argv.slice(2), [
   ...COMMON,
@@ -78,6 +79,8 @@ const opts = parseOptions(process.argv.slice(2), [
   { name: 'key-interval', type: 'int', default: 2, help: 'seconds between the camera\'s key frames' },
 ]);
 opts.noIceRestart = true;
+// lib/options.js camel-cases letters only: --offer-in-201 is 'offerIn-201'.
+const offerIn201 = opts['offerIn-201'] === true || opts.offerIn201 === true;
 if (opts.video !== 'vp8' && opts.video !== 'none') {
   log(`--video ${opts.video}: the camera sends VP8 only`);
   process.exit(2);
@@ -198,18 +201,30 @@ function freeUdpPort() {
 
 // --- the WHEP backend -------------------------------------------------------
 
+const releasing = new Set();   // release() promises under way
+
+// @promise, or a rejection after @ms: Janus does not answer every request
+// (a `stop` on a handle whose PeerConnection never started, say), and a
+// front that waits for ever does not stop on SIGTERM.
+function within(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from Janus in ${ms} ms`)), ms);
+  })]).finally(() => clearTimeout(timer));
+}
+
 async function release(session) {
   const b = session.backend;
   if (!b.handle || b.released)
     return;
   b.released = true;
   try {
-    await b.handle.stop();
+    await within(b.handle.stop(), JANUS_REQUEST_TIMEOUT_MS, 'stop');
   } catch (e) {
     debug(`session ${session.id}: stop: ${e.message}`);
   }
   try {
-    await b.handle.detach();
+    await within(b.handle.detach(), JANUS_REQUEST_TIMEOUT_MS, 'detach');
   } catch (e) {
     debug(`session ${session.id}: detach: ${e.message}`);
   }
@@ -264,7 +279,7 @@ const backend = {
     debug(`session ${session.id}: Janus's offer with ${kept} candidates (${dropped} dropped)`);
     if (kept === 0)
       log(`session ${session.id}: no candidate on ${opts.iceAddress.join(', ')} in Janus's offer`);
-    return { type: 'offer', sdp: text, status: opts.offerIn201 ? 201 : 406 };
+    return { type: 'offer', sdp: text, status: offerIn201 ? 201 : 406 };
   },
 
   async setAnswer(session, answer) {
@@ -308,21 +323,18 @@ const backend = {
   },
 
   close(session) {
-    release(session);
+    const done = release(session);
+    releasing.add(done);
+    done.finally(() => releasing.delete(done));
   },
 
+  // Bounded (the harness waits 5 s): the viewers' handles are stopped, then
+  // Janus, which is this front's own, goes with its mountpoint and session.
   async shutdown() {
     stopping = true;
-    try {
-      if (manager && mountpoint)
-        await manager.message({ request: 'destroy', id: mountpoint.id, permanent: false });
-      if (janusSession)
-        await janusSession.destroy();
-      if (connection)
-        await connection.close();
-    } catch (e) {
-      debug(`shutdown: ${e.message}`);
-    }
+    await Promise.allSettled([...releasing]);
+    if (connection)
+      await within(connection.close(), 500, 'close').catch((e) => debug(`shutdown: ${e.message}`));
     for (const child of [camera, janusProcess])
       if (child && child.exitCode === null && child.signalCode === null)
         child.kill('SIGTERM');
