@@ -64,10 +64,11 @@ static guint signals[N_SIGNALS];
  * among them (a standby is at most about a second away). */
 #define SIG_HISTORY 64
 /* Distances are sums of squared cell differences: two decodings of one
- * frame (two encoders at a few hundred kbit/s) differ by a level or two
- * in every cell, two frames of a scene by a lot in a few.  A match is at
- * most an rms of 8 levels a cell, and clearly closer than the runner-up. */
-#define SIG_MATCH_MAX (64 * SIG_CELLS)
+ * frame differ by a level or so in every cell (nothing at all when a
+ * server relays one encoding), two frames of a scene by a lot in a few
+ * (a frame counter's one changed bit: 4,000 and more).  A match is at most
+ * an rms of 2 levels a cell, and clearly closer than the runner-up. */
+#define SIG_MATCH_MAX (4 * SIG_CELLS)
 #define SIG_UNIQUE_FACTOR 2
 #define SIG_UNIQUE_MARGIN (4 * SIG_CELLS)
 /* Pending frames tried without a content match before the takeover aligns
@@ -381,9 +382,8 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
  * for anything else.  Every other row and column is enough for cell
  * means, and keeps this cheap (a 640x360 picture: 57,600 additions). */
 static gboolean
-frame_signature (GstPad * pad, GstBuffer * buffer, Signature * sig)
+caps_signature (GstCaps * caps, GstBuffer * buffer, Signature * sig)
 {
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstVideoInfo info;
   GstVideoFrame frame;
   guint32 sums[SIG_CELLS] = { 0, }, counts[SIG_CELLS] = { 0, };
@@ -417,6 +417,14 @@ frame_signature (GstPad * pad, GstBuffer * buffer, Signature * sig)
   for (i = 0; i < SIG_CELLS; i++)
     sig->cells[i] = counts[i] ? sums[i] / counts[i] : 0;
   return TRUE;
+}
+
+static gboolean
+frame_signature (GstPad * pad, GstBuffer * buffer, Signature * sig)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+
+  return caps_signature (caps, buffer, sig);
 }
 
 static guint
@@ -519,7 +527,22 @@ compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref,
    * running time lands on the old one's timeline (capture times of the two
    * disagree, or they would have matched too). */
   if (from_pending && self->align == ALIGN_CONTENT && have_pts) {
+    Signature sig;
+    GstClockTime shown;
+
     diff = GST_CLOCK_DIFF (self->last_real_pts, pts) + self->align_delta;
+    /* The picture itself says whether it was shown: running times of two
+     * sessions jitter by more than half a frame now and then, pictures do
+     * not.  One not among the last shown is new — unless the timeline
+     * puts it before all of them. */
+    if (caps_signature (self->sent_caps, buffer, &sig)) {
+      if (find_shown (self, &sig, &shown))
+        return shown == self->last_real_pts ? 0 : -1;
+      /* A picture not shown lately, about where the timeline expects the
+       * next ones: new, even if its running time jittered onto the last. */
+      if (diff > -(GstClockTimeDiff) (2 * self->frame_duration))
+        return 1;
+    }
     if (ABS (diff) <= (GstClockTimeDiff) tol)
       return 0;
     return diff < 0 ? -1 : 1;
@@ -738,13 +761,16 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
 
   /* Newer than what is on air: the old session will show the frames up to
    * this one, then we continue from the queue. */
-  g_mutex_lock (&self->lock);
-  if (g_queue_get_length (&self->queue) >= MAX_PENDING_QUEUE)
-    queued_frame_free (g_queue_pop_head (&self->queue));
   {
     QueuedFrame *frame = g_new0 (QueuedFrame, 1);
+
     frame->buffer = buffer;
     frame->ref = ref;
+    if (self->align == ALIGN_CONTENT)
+      frame->has_sig = frame_signature (pad, buffer, &frame->sig);
+    g_mutex_lock (&self->lock);
+    if (g_queue_get_length (&self->queue) >= MAX_PENDING_QUEUE)
+      queued_frame_free (g_queue_pop_head (&self->queue));
     g_queue_push_tail (&self->queue, frame);
   }
   g_mutex_unlock (&self->lock);
@@ -831,12 +857,23 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
 
     /* Compare the queued head with this buffer, reusing the "last shown"
      * comparison: temporarily treat this buffer as the last shown. */
-    if (GST_CLOCK_TIME_IS_VALID (pts))
-      self->last_real_pts = pts;
-    self->last_out_ref = ref;
-    head_reached = compare_with_last (self, head->buffer, head->ref, TRUE) <= 0;
-    self->last_real_pts = saved_pts;
-    self->last_out_ref = saved_ref;
+    Signature sig;
+    GstClockTime shown;
+
+    if (self->align == ALIGN_CONTENT && head->has_sig
+        && frame_signature (pad, buffer, &sig)) {
+      /* By the pictures: the head is this very frame, or one shown. */
+      head_reached = signature_distance (&head->sig, &sig) <= SIG_MATCH_MAX
+          || find_shown (self, &head->sig, &shown);
+    } else {
+      if (GST_CLOCK_TIME_IS_VALID (pts))
+        self->last_real_pts = pts;
+      self->last_out_ref = ref;
+      head_reached =
+          compare_with_last (self, head->buffer, head->ref, TRUE) <= 0;
+      self->last_real_pts = saved_pts;
+      self->last_out_ref = saved_ref;
+    }
   }
 
   if (head_reached && pending) {
