@@ -138,8 +138,13 @@ function diesWithUs(child, what) {
 }
 
 async function startJanus() {
+  // A process group of its own: GstCheck SIGKILLs the test's whole group
+  // when a case ends, which would leave the script no time to stop Janus
+  // and remove its folder.  It still goes when this front does (it watches
+  // its parent), and Janus with it.
   janusProcess = spawn(opts.startJanus, ['--loopback-ice', opts.loopbackIce,
-    '--debug-level', String(opts.janusDebugLevel)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--debug-level', String(opts.janusDebugLevel)],
+  { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   let url;
   try {
     url = await lineStarting(janusProcess, 'JANUS ', 'start-janus.sh');
@@ -335,9 +340,15 @@ const backend = {
     await Promise.allSettled([...releasing]);
     if (connection)
       await within(connection.close(), 500, 'close').catch((e) => debug(`shutdown: ${e.message}`));
-    for (const child of [camera, janusProcess])
-      if (child && child.exitCode === null && child.signalCode === null)
+    const exited = [];
+    for (const child of [camera, janusProcess]) {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        exited.push(new Promise((resolve) => child.once('exit', resolve)));
         child.kill('SIGTERM');
+      }
+    }
+    // start-janus.sh stops Janus and removes its folder: at most ~2 s.
+    await within(Promise.all(exited), 3000, 'children').catch((e) => log(`shutdown: ${e.message}`));
   },
 };
 

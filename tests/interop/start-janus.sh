@@ -60,8 +60,9 @@ janus_pid=
 cleanup() {
   if [ -n "$janus_pid" ] && kill -0 "$janus_pid" 2>/dev/null; then
     kill -TERM "$janus_pid" 2>/dev/null
-    # Janus takes a moment to close its sessions; then it is killed.
-    for _ in $(seq 50); do
+    # Janus takes a moment to close its sessions; then it is killed (its
+    # sessions are the tests', long gone by now).
+    for _ in $(seq 20); do
       kill -0 "$janus_pid" 2>/dev/null || break
       sleep 0.1
     done
