@@ -513,6 +513,10 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
     case 406:
       remember_resource (self, resp);
       handle_counter_offer (self, resp);
+      /* The 406 made the session as a 201 would have: its extensions
+       * (server-sent events) are announced there. */
+      if (resp->location)
+        subscribe_server_events (self, resp);
       return;
     default:
       if (success) {
