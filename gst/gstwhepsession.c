@@ -41,6 +41,9 @@ GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 #define GST_CAT_DEFAULT whep_session_debug
 
 #define KEY_FRAME_REQUEST_INTERVAL_MS 400
+/* How long a candidate-pair request may stay unanswered before a new one
+ * replaces it. */
+#define PAIR_REQUEST_PATIENCE_US (1000 * G_TIME_SPAN_MILLISECOND)
 /* How often a connected session asks the server whether it still exists
  * (WHEP: sessions answer GET with 2xx). */
 #define LIVENESS_INTERVAL_MS 2000
@@ -86,6 +89,7 @@ struct _GstWhepSession
   GstStructure *candidate_pair; /* the last one webrtcbin's statistics
                                  * named, or NULL */
   GstPromise *pair_request;     /* get-stats under way (ref), or NULL */
+  gint64 pair_request_time;
 
   /* Monotonic µs; 0 = not reached.  The answer's time is the
    * signalling's. */
@@ -1618,6 +1622,7 @@ on_pair_stats (GstPromise * promise, gpointer data)
 void
 gst_whep_session_refresh_candidate_pair (GstWhepSession * self)
 {
+  GstPromise *stale = NULL;
   g_autoptr (GstElement) webrtcbin = NULL;
   GWeakRef *ref;
   GstPromise *promise;
@@ -1632,16 +1637,26 @@ gst_whep_session_refresh_candidate_pair (GstWhepSession * self)
    * interrupts ours (a promise freed unanswered is a critical — so is one
    * made and never sent: nothing is made before this check). */
   g_mutex_lock (&self->lock);
-  if (self->closing || self->pair_request) {
+  if (self->closing || (self->pair_request
+          && g_get_monotonic_time () - self->pair_request_time <
+          PAIR_REQUEST_PATIENCE_US)) {
     g_mutex_unlock (&self->lock);
     return;
   }
+  /* One unanswered for long is given up (interrupted below), so that the
+   * pair never stays unknown. */
+  stale = g_steal_pointer (&self->pair_request);
   ref = g_new0 (GWeakRef, 1);
   g_weak_ref_init (ref, self);
   promise = gst_promise_new_with_change_func (on_pair_stats, ref,
       weak_ref_free);
   self->pair_request = gst_promise_ref (promise);
+  self->pair_request_time = g_get_monotonic_time ();
   g_mutex_unlock (&self->lock);
+  if (stale) {
+    gst_promise_interrupt (stale);
+    gst_promise_unref (stale);
+  }
   g_signal_emit_by_name (webrtcbin, "get-stats", NULL, promise);
   gst_promise_unref (promise);
 }

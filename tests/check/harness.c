@@ -600,19 +600,30 @@ stop_and_check_no_leak (TestServer * server, Player * p)
 GstStructure *
 stats_candidate_pair (Player * p)
 {
-  GstStructure *stats = NULL;
-  const GstStructure *pair = NULL;
+  gint64 end =
+      g_get_monotonic_time () + scaled (3000) * G_TIME_SPAN_MILLISECOND;
   GstStructure *copy = NULL;
 
-  g_object_get (p->src, "statistics", &stats, NULL);
-  fail_unless (stats != NULL);
-  if (gst_structure_has_field_typed (stats, "candidate-pair",
-          GST_TYPE_STRUCTURE))
-    pair = gst_value_get_structure (gst_structure_get_value (stats,
-            "candidate-pair"));
-  if (pair)
-    copy = gst_structure_copy (pair);
-  gst_structure_free (stats);
+  /* The statistics show the pair webrtcbin last reported: asked for at
+   * connection, at the first frame and every 2 s, answered a moment
+   * later (reading them never waits). */
+  while (!copy) {
+    GstStructure *stats = NULL;
+    const GstStructure *pair = NULL;
+
+    g_object_get (p->src, "statistics", &stats, NULL);
+    fail_unless (stats != NULL);
+    if (gst_structure_has_field_typed (stats, "candidate-pair",
+            GST_TYPE_STRUCTURE))
+      pair = gst_value_get_structure (gst_structure_get_value (stats,
+              "candidate-pair"));
+    if (pair)
+      copy = gst_structure_copy (pair);
+    gst_structure_free (stats);
+    if (copy || g_get_monotonic_time () > end)
+      break;
+    g_usleep (50 * G_TIME_SPAN_MILLISECOND);
+  }
   return copy;
 }
 
