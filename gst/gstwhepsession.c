@@ -184,16 +184,6 @@ add_timeout (GstWhepSession * self, guint ms, GSourceFunc func)
   return source;
 }
 
-static void
-clear_source (GSource ** source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = NULL;
-  }
-}
-
 /* Marks the session failed (once) and tells the listener. */
 static void
 fail_session (GstWhepSession * self, GstWhepFailure * failure)
@@ -204,8 +194,8 @@ fail_session (GstWhepSession * self, GstWhepFailure * failure)
   first = !self->closing && self->state != GST_WHEP_SESSION_FAILED;
   if (first)
     self->state = GST_WHEP_SESSION_FAILED;
-  clear_source (&self->gather_timeout);
-  clear_source (&self->key_frame_timer);
+  gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->key_frame_timer);
   g_mutex_unlock (&self->lock);
   gst_whep_signalling_stop_liveness (self->signalling);
 
@@ -416,7 +406,7 @@ decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     self->first_frame[kind] = TRUE;
     first_of_kind = TRUE;
     if (kind == GST_WHEP_MEDIA_VIDEO)
-      clear_source (&self->key_frame_timer);
+      gst_whep_clear_source (&self->key_frame_timer);
     else
       self->t_first_audio = now;
   }
@@ -765,7 +755,7 @@ send_local_description (GstWhepSession * self)
   }
   self->posted = TRUE;
   counter = self->counter_offer;
-  clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->gather_timeout);
   g_mutex_unlock (&self->lock);
 
   g_object_get (webrtcbin, "local-description", &desc, NULL);
@@ -1414,8 +1404,8 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   g_mutex_lock (&self->lock);
   was_closing = self->closing;
   self->closing = TRUE;
-  clear_source (&self->gather_timeout);
-  clear_source (&self->key_frame_timer);
+  gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->key_frame_timer);
   if (!was_closing && self->state != GST_WHEP_SESSION_FAILED)
     self->state = GST_WHEP_SESSION_CLOSED;
   g_mutex_unlock (&self->lock);
@@ -1704,8 +1694,8 @@ gst_whep_session_dispose (GObject * object)
   GstWhepSession *self = GST_WHEP_SESSION (object);
 
   g_mutex_lock (&self->lock);
-  clear_source (&self->gather_timeout);
-  clear_source (&self->key_frame_timer);
+  gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->key_frame_timer);
   g_mutex_unlock (&self->lock);
   cancel_pair_request (self);
   if (self->signalling) {

@@ -122,16 +122,6 @@ emit (GstWhepSignalling * self, GstWhepSignallingEvent event,
   gst_object_unref (owner);
 }
 
-static void
-clear_source (GSource ** source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = NULL;
-  }
-}
-
 /* Reports @failure (taken) once; the liveness checks stop. */
 static void
 fail (GstWhepSignalling * self, GstWhepFailure * failure)
@@ -139,7 +129,7 @@ fail (GstWhepSignalling * self, GstWhepFailure * failure)
   g_mutex_lock (&self->lock);
   if (!self->closing)
     self->state = GST_WHEP_SIGNALLING_FAILED;
-  clear_source (&self->liveness_timer);
+  gst_whep_clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
 
   GST_DEBUG_OBJECT (self, "failed: %s (%s)", failure->message,
@@ -753,7 +743,7 @@ gst_whep_signalling_stop_liveness (GstWhepSignalling * self)
   g_return_if_fail (GST_IS_WHEP_SIGNALLING (self));
 
   g_mutex_lock (&self->lock);
-  clear_source (&self->liveness_timer);
+  gst_whep_clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
 }
 
@@ -773,7 +763,7 @@ gst_whep_signalling_close (GstWhepSignalling * self, gboolean wait)
   g_mutex_lock (&self->lock);
   was_closing = self->closing;
   self->closing = TRUE;
-  clear_source (&self->liveness_timer);
+  gst_whep_clear_source (&self->liveness_timer);
   if (was_closing) {
     g_mutex_unlock (&self->lock);
     return;
@@ -937,7 +927,7 @@ gst_whep_signalling_dispose (GObject * object)
   GstWhepSignalling *self = GST_WHEP_SIGNALLING (object);
 
   g_mutex_lock (&self->lock);
-  clear_source (&self->liveness_timer);
+  gst_whep_clear_source (&self->liveness_timer);
   g_mutex_unlock (&self->lock);
 
   G_OBJECT_CLASS (gst_whep_signalling_parent_class)->dispose (object);

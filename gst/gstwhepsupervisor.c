@@ -163,22 +163,12 @@ post_error (GstWhepSupervisor * self, const GstWhepFailure * failure)
 
 /* --- timers (supervisor thread) --- */
 
-static void
-clear_timer (GSource ** slot)
-{
-  if (*slot) {
-    g_source_destroy (*slot);
-    g_source_unref (*slot);
-    *slot = NULL;
-  }
-}
-
 /* Replaces the timer in @slot; @func NULL only clears it. */
 static void
 replace_timer (GstWhepSupervisor * self, GSource ** slot, guint delay_ms,
     GSourceFunc func)
 {
-  clear_timer (slot);
+  gst_whep_clear_source (slot);
   if (func)
     *slot = gst_whep_worker_add_timeout (self->worker, delay_ms, func, self,
         NULL);
@@ -464,7 +454,7 @@ schedule_rotation (GstWhepSupervisor * self)
   due = gst_whep_rotation_due_us (gst_whep_session_get_post_time
       (run->current), lifetime_s, lead_ms);
   if (!due) {
-    clear_timer (&run->rotation_timer);
+    gst_whep_clear_source (&run->rotation_timer);
     return;
   }
   GST_INFO_OBJECT (self, "next rotation in %.1f s (lifetime %.1f s, lead "
@@ -622,7 +612,7 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
     standby = g_steal_pointer (&run->next);
     run->current = gst_object_ref (standby);
   }
-  clear_timer (&run->rotation_timer);
+  gst_whep_clear_source (&run->rotation_timer);
 
   remove_session (self, session, FALSE);
 
@@ -1533,9 +1523,9 @@ run_teardown (gpointer state)
   RunState *run = self->run;
   GList *sessions = NULL, *l;
 
-  clear_timer (&run->retry_timer);
-  clear_timer (&run->rotation_timer);
-  clear_timer (&run->watchdog);
+  gst_whep_clear_source (&run->retry_timer);
+  gst_whep_clear_source (&run->rotation_timer);
+  gst_whep_clear_source (&run->watchdog);
   gst_clear_object (&run->current);
   gst_clear_object (&run->next);
 

@@ -1099,3 +1099,13 @@ gst_whep_sse_reconnect_url (const gchar * data, const gchar * base)
   /* The event may name a relative URL: it is relative to the stream. */
   return gst_whep_resolve_location (base, url, NULL);
 }
+
+void
+gst_whep_clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}

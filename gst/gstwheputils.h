@@ -199,4 +199,8 @@ gboolean gst_whep_sse_parser_pop (GstWhepSseParser * parser, gchar ** event,
  * resolve. */
 gchar *gst_whep_sse_reconnect_url (const gchar * data, const gchar * base);
 
+/* Destroys and drops the attached source in @source (if any) and clears
+ * it: cancels a timer whose slot holds our reference. */
+void gst_whep_clear_source (GSource ** source);
+
 G_END_DECLS

@@ -641,6 +641,18 @@ run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
 }
 
 gboolean
+rotations_at_least (Player * p, gpointer data)
+{
+  return stats_uint64 (p, "rotations") >= GPOINTER_TO_UINT (data);
+}
+
+gboolean
+early_losses_at_least (Player * p, gpointer data)
+{
+  return stats_uint64 (p, "early-losses") >= GPOINTER_TO_UINT (data);
+}
+
+gboolean
 stats_boolean (Player * p, const gchar * field)
 {
   GstStructure *stats = NULL;

@@ -92,6 +92,10 @@ gboolean status_is (Player * p, gpointer data);
 gint status_value (const gchar * nick);
 guint64 stats_uint64 (Player * p, const gchar * field);
 gboolean stats_boolean (Player * p, const gchar * field);
+/* player_run() conditions: at least N (GUINT_TO_POINTER) rotations, or
+ * early losses, in whepsrc's statistics. */
+gboolean rotations_at_least (Player * p, gpointer data);
+gboolean early_losses_at_least (Player * p, gpointer data);
 /* player_run() that fails the test on an error message. */
 void run_without_error (Player * p, gboolean (*done) (Player *, gpointer),
     gpointer data, guint timeout_ms);

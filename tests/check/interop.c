@@ -176,18 +176,6 @@ last_counter (Player * p)
   return last;
 }
 
-static gboolean
-rotations_at_least (Player * p, gpointer data)
-{
-  return stats_uint64 (p, "rotations") >= GPOINTER_TO_UINT (data);
-}
-
-static gboolean
-early_losses_at_least (Player * p, gpointer data)
-{
-  return stats_uint64 (p, "early-losses") >= GPOINTER_TO_UINT (data);
-}
-
 /* Frames @p has shown, and the counter in them, on stderr (the report). */
 static void
 report (const gchar * test, Player * p, TestServer * server)

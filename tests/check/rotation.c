@@ -36,18 +36,6 @@ stats_session_id (Player * p)
   return id;
 }
 
-static gboolean
-rotations_at_least (Player * p, gpointer data)
-{
-  return stats_uint64 (p, "rotations") >= GPOINTER_TO_UINT (data);
-}
-
-static gboolean
-early_losses_at_least (Player * p, gpointer data)
-{
-  return stats_uint64 (p, "early-losses") >= GPOINTER_TO_UINT (data);
-}
-
 /* The counter of what was played has no hole and no repeat. */
 static void
 assert_continuous (Player * p)
