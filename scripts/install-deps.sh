@@ -8,6 +8,8 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev libnice-dev
+  # tests: libcrypto, told not to clean up at exit (tests/check/harness.h)
+  libssl-dev
   # run: webrtcbin, libnice, depayloaders and decoders (VP8/VP9/H.264/H.265/AV1/Opus)
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav

@@ -14,6 +14,8 @@
 
 #include "framecode.h"
 
+#include <openssl/crypto.h>
+
 /* Timeouts are multiplied by WHEP_TEST_TIMEOUT_SCALE (e.g. 10 under
  * valgrind); they bound waiting, they do not measure speed. */
 guint
@@ -247,6 +249,15 @@ server_stop (TestServer * server)
   g_free (server->endpoint);
   g_free (server);
   fail_unless (exited, "the test server did not exit on SIGTERM within 5 s");
+}
+
+void
+harness_init_before_gst (void)
+{
+  /* See harness.h.  The first initialisation decides: DTLS's later ones
+   * (libssl through gst-plugins-bad's dtls) keep this setting. */
+  if (!OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL))
+    g_printerr ("harness: OpenSSL did not initialise\n");
 }
 
 /* --- the pipeline under test --- */

@@ -50,6 +50,27 @@ typedef struct
   gint64 max_arrival_gap_us;    /* longest wait between two frames */
 } Player;
 
+/* Call before gst_check_init(), in every test program that plays through
+ * webrtcbin (WHEP_CHECK_MAIN does).  GstCheck joins GStreamer's pooled
+ * streaming threads in an atexit handler (gst_deinit); OpenSSL 3 frees
+ * its global state in an atexit handler of its own, registered when DTLS
+ * first runs, so later, so it runs first.  A DTLS thread that then ends
+ * runs OpenSSL's thread-local destructor on freed memory: the "(after
+ * this point) Received signal 11/6" crashes of test processes as they
+ * exit, with MALLOC_PERTURB_ set (as meson does).  OpenSSL is told not to
+ * clean up at exit: the process is ending, the kernel frees its memory. */
+void harness_init_before_gst (void);
+
+/* GST_CHECK_MAIN, with harness_init_before_gst() first. */
+#define WHEP_CHECK_MAIN(name)                                   \
+int                                                             \
+main (int argc, char **argv)                                    \
+{                                                               \
+  harness_init_before_gst ();                                   \
+  gst_check_init (&argc, &argv);                                \
+  return gst_check_run_suite (name##_suite (), #name, __FILE__);\
+}
+
 guint scaled (guint timeout_ms);
 
 TestServer *server_start (const gchar * first_arg, ...);

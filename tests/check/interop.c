@@ -997,6 +997,7 @@ main (int argc, char **argv)
     return 77;
   }
   g_mutex_init (&order.lock);
+  harness_init_before_gst ();
   gst_check_init (&argc, &argv);
   s = interop_suite ();
   failed = gst_check_run_suite (s, "interop", __FILE__);

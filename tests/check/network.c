@@ -782,6 +782,7 @@ main (int argc, char **argv)
         "cannot run here: %s\n", reason);
     return 77;
   }
+  harness_init_before_gst ();
   gst_check_init (&argc, &argv);
   s = network_suite ();
   failed = gst_check_run_suite (s, "network", __FILE__);

@@ -602,4 +602,4 @@ rotation_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (rotation);
+WHEP_CHECK_MAIN (rotation);

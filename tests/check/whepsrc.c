@@ -926,4 +926,4 @@ whepsrc_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (whepsrc);
+WHEP_CHECK_MAIN (whepsrc);

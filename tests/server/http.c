@@ -302,6 +302,7 @@ post_reply_flush (PostReply * reply)
 
   if (session != NULL && (status == SOUP_STATUS_CREATED || status == 406)) {
     reply->server->stats.created++;
+    whep_session_mark_answered (session);
     whep_server_event ("created id=%s", whep_session_get_id (session));
   }
   whep_server_event ("post status=%u", status);

@@ -18,6 +18,9 @@
  *   EVENT failed id=ID reason=REASON     negotiation failed (the POST got
  *                                        a 4xx/5xx) or the player left
  *   EVENT closed id=ID                   SIGINT/SIGTERM
+ *   EVENT unanswered id=ID reason=REASON it ended (expired, killed, closed)
+ *                                        before its 201/406 went out: no
+ *                                        player knew it, none is counted
  *
  * With --sse (WHEP server-sent events, draft webrtc-http-egress-events)
  * the 201/406 carries

@@ -93,6 +93,7 @@ struct _WhepSession
   SessionState state;
   gboolean local_set;           /* set-local-description has completed */
   gboolean connected;
+  gboolean answered;            /* its 201 (or 406) has gone out */
   guint patches;
   gchar *remote_ufrag;          /* the player's ICE ufrag */
   gint64 last_restart;          /* monotonic µs of the last ICE restart */
@@ -312,6 +313,12 @@ gboolean
 whep_session_is_connected (WhepSession * session)
 {
   return session->connected;
+}
+
+void
+whep_session_mark_answered (WhepSession * session)
+{
+  session->answered = TRUE;
 }
 
 gboolean
@@ -1377,6 +1384,14 @@ session_log_end (WhepSession * session, WhepSessionEnd kind,
     const gchar * reason)
 {
   WhepServerStats *stats = &session->server->stats;
+
+  /* A session that ended before its answer went out was never handed to
+   * a player: no player can leak it, so it is not counted as gone. */
+  if (!session->answered && kind != WHEP_SESSION_END_FAILED) {
+    whep_server_event ("unanswered id=%s reason=%s", session->id,
+        reason ? reason : "ended before it was answered");
+    return;
+  }
 
   switch (kind) {
     case WHEP_SESSION_END_DELETED:

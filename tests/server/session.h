@@ -54,6 +54,8 @@ const gchar *whep_session_get_id (WhepSession * session);
 const gchar *whep_session_get_etag (WhepSession * session);
 gboolean whep_session_is_connected (WhepSession * session);
 gboolean whep_session_has_ended (WhepSession * session);
+/* Its 201 (or 406) went out: from now on a player knows it. */
+void whep_session_mark_answered (WhepSession * session);
 gdouble whep_session_get_age (WhepSession * session);
 guint whep_session_get_patches (WhepSession * session);
 void whep_session_count_patch (WhepSession * session);
