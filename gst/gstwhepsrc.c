@@ -242,6 +242,19 @@ on_holding (GstElement * sw, gboolean holding, GstWhepSrc * self)
     gst_whep_supervisor_output_holding (sup, switch_kind (self, sw), holding);
 }
 
+/* The audio switch lines up takeovers the way the video switch found the
+ * same session's pictures to line up (gst_whep_switch_follow).  Called
+ * with output_lock, whenever a switch is made. */
+static void
+link_audio_to_video (GstWhepSrc * self)
+{
+  GstElement *video = self->switches[GST_WHEP_MEDIA_VIDEO];
+  GstElement *audio = self->switches[GST_WHEP_MEDIA_AUDIO];
+
+  if (video && audio)
+    gst_whep_switch_follow (GST_WHEP_SWITCH (audio), GST_WHEP_SWITCH (video));
+}
+
 /* Returns the switch for @kind, making it and its src pad the first time
  * (supervisor host function; any thread). */
 static GstElement *
@@ -269,6 +282,7 @@ ensure_output (GstElement * element, GstWhepMediaKind kind)
     stream_id = g_strdup_printf ("whepsrc-%s/%s", uuid, kind_name (kind));
     sw = gst_whep_switch_new (name, stream_id);
     self->switches[kind] = gst_object_ref (sw);
+    link_audio_to_video (self);
     g_signal_connect (sw, "switched", G_CALLBACK (on_switched), self);
     g_signal_connect (sw, "holding", G_CALLBACK (on_holding), self);
     gst_bin_add (GST_BIN (self), sw);

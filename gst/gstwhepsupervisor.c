@@ -213,7 +213,8 @@ make_pending (GstWhepSupervisor * self, GstWhepSession * session)
     g_autoptr (GstPad) sinkpad = session_switch_pad (session, kind);
 
     if (sw && sinkpad)
-      gst_whep_switch_set_pending_pad (GST_WHEP_SWITCH (sw), sinkpad);
+      gst_whep_switch_set_pending_pad (GST_WHEP_SWITCH (sw), sinkpad,
+          gst_whep_session_get_id (session));
   }
 }
 

@@ -43,6 +43,10 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 #define WAIT_FOR_REFERENCE (1500 * GST_MSECOND)
 /* How long a frozen takeover waits for the new session to catch up. */
 #define MAX_FROZEN (250 * GST_MSECOND)
+/* How long an audio takeover waits for the video switch it follows to
+ * decide how the same session's pictures line up with the old one's (it
+ * looks for a matching picture for up to ALIGN_MAX_UNMATCHED frames). */
+#define WAIT_FOR_LEADER (2000 * GST_MSECOND)
 /* How often the hold thread looks at an audio output whose buffers have no
  * duration. */
 #define AUDIO_HOLD_INTERVAL (20 * GST_MSECOND)
@@ -106,12 +110,23 @@ struct _GstWhepSwitch
   /* Ref held; replaced only in the NULL state (set_timer_clock), before
    * any thread uses it, immutable otherwise. */
   GstClock *timer_clock;
+  /* The (video) switch whose alignment this one adopts, ref held, or
+   * NULL.  Set once, under lock, by gst_whep_switch_follow(); the output
+   * side reads it without the lock once `following` (set under the lock
+   * after it) says so. */
+  GstWhepSwitch *leader;
 
   GMutex lock;
 
   /* Protected by lock. */
   GstPad *active;               /* ref held; one of our sink pads, or NULL */
   GstPad *pending;              /* ref held; the pad that takes over next */
+  guint pending_origin;         /* the session it belongs to, 0 unknown */
+  /* What this switch decided for the takeover to decided_origin, for
+   * followers: ALIGN_UNDECIDED until it knows. */
+  guint decided_origin;
+  AlignMethod decided_align;
+  GstClockTimeDiff decided_delta;
   GQueue queue;                 /* QueuedFrame*: pending frames ahead of us */
   guint behind;                 /* pending frames dropped as already shown */
   gboolean freeze_active;       /* drop the active input: pending catches up */
@@ -151,6 +166,7 @@ struct _GstWhepSwitch
    * Reset when a pending pad is set. */
   AlignMethod align;
   GstClockTimeDiff align_delta; /* old running time − new, same picture */
+  gboolean following;           /* waiting for the leader's alignment */
   guint align_unmatched;
   GstClockTime skip_until;      /* after such a takeover: the active input's
                                  * frames up to this are repeats */
@@ -390,7 +406,10 @@ caps_signature (GstCaps * caps, GstBuffer * buffer, Signature * sig)
   guint width, height, stride, x, y, i;
   const guint8 *luma;
 
-  if (!caps || !gst_video_info_from_caps (&info, caps)
+  if (!caps || gst_caps_is_empty (caps)
+      || !gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/x-raw")
+      || !gst_video_info_from_caps (&info, caps)
       || !GST_VIDEO_INFO_IS_YUV (&info)
       || GST_VIDEO_INFO_WIDTH (&info) < SIG_GRID
       || GST_VIDEO_INFO_HEIGHT (&info) < SIG_GRID)
@@ -454,6 +473,70 @@ remember_shown (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer)
   self->history_len = MIN (self->history_len + 1, SIG_HISTORY);
 }
 
+/* Tells followers how the takeover under way was aligned (or that it was
+ * done without alignment).  Called with the stream lock. */
+static void
+publish_alignment (GstWhepSwitch * self)
+{
+  g_mutex_lock (&self->lock);
+  self->decided_origin = self->pending_origin;
+  self->decided_align = self->align == ALIGN_UNDECIDED ? ALIGN_TIME :
+      self->align;
+  self->decided_delta = self->align_delta;
+  g_mutex_unlock (&self->lock);
+}
+
+/* How the leader aligned the takeover to @origin: ALIGN_UNDECIDED while it
+ * does not know yet.  Takes the leader's lock (a leaf). */
+static AlignMethod
+leader_alignment (GstWhepSwitch * leader, guint origin,
+    GstClockTimeDiff * delta)
+{
+  AlignMethod method = ALIGN_UNDECIDED;
+
+  g_mutex_lock (&leader->lock);
+  if (origin != 0 && leader->decided_origin == origin) {
+    method = leader->decided_align;
+    *delta = leader->decided_delta;
+  }
+  g_mutex_unlock (&leader->lock);
+  return method;
+}
+
+/* An audio takeover following the video's: adopts the video's alignment
+ * once known — a session's audio and video running times are synchronised
+ * by its sender reports, so the same offset maps both onto the old
+ * session's.  Returns FALSE while the buffer must wait (dropped: the old
+ * session still plays).  Called with the stream lock. */
+static gboolean
+follow_leader (GstWhepSwitch * self, GstClockTime pending_since,
+    GstClockTime now)
+{
+  GstClockTimeDiff delta = 0;
+  guint origin;
+  AlignMethod method;
+
+  g_mutex_lock (&self->lock);
+  origin = self->pending_origin;
+  g_mutex_unlock (&self->lock);
+  method = leader_alignment (self->leader, origin, &delta);
+  if (method == ALIGN_UNDECIDED
+      && elapsed (pending_since, now) < (GstClockTimeDiff) WAIT_FOR_LEADER)
+    return FALSE;
+  self->following = FALSE;
+  if (method == ALIGN_CONTENT) {
+    self->align = ALIGN_CONTENT;
+    self->align_delta = delta;
+    GST_INFO_OBJECT (self, "takeover follows the video's alignment: the "
+        "new session's running times are %" GST_STIME_FORMAT " off",
+        GST_STIME_ARGS (-delta));
+  } else {
+    GST_DEBUG_OBJECT (self, "takeover by time (the video's was %s)",
+        method == ALIGN_TIME ? "by time too" : "not decided in time");
+  }
+  return TRUE;
+}
+
 /* The running time at which the picture @sig was shown, when exactly one
  * frame shown lately is that picture (a still scene matches many: no
  * answer then). */
@@ -491,6 +574,7 @@ align_by_content (GstWhepSwitch * self, GstClockTime shown_pts,
   GST_INFO_OBJECT (self, "takeover aligned by content: the new session's "
       "running times are %" GST_STIME_FORMAT " off the old one's",
       GST_STIME_ARGS (-self->align_delta));
+  publish_alignment (self);
 }
 
 /* Capture times of two sessions can be compared only when the sender
@@ -571,6 +655,13 @@ take_over (GstWhepSwitch * self)
   gst_object_replace ((GstObject **) & self->active,
       GST_OBJECT (self->pending));
   gst_clear_object (&self->pending);
+  /* Switched without aligning (nothing was on air): followers need not
+   * wait for a decision that will not come. */
+  if (self->decided_origin != self->pending_origin) {
+    self->decided_origin = self->pending_origin;
+    self->decided_align = ALIGN_TIME;
+    self->decided_delta = 0;
+  }
   self->behind = 0;
   self->freeze_active = FALSE;
   self->takeovers++;
@@ -654,8 +745,16 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     self->align = self->is_audio ? ALIGN_TIME : ALIGN_UNDECIDED;
     self->align_delta = 0;
     self->align_unmatched = 0;
+    self->following = self->leader != NULL && self->pending_origin != 0;
   }
   g_mutex_unlock (&self->lock);
+
+  /* Audio: the video decides how the two sessions line up. */
+  if (self->following && !nothing_on_air
+      && !follow_leader (self, pending_since, now)) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
 
   /* Video: look for this very picture among the frames shown.  The
    * senders' capture times cannot be trusted across sessions (a relaying
@@ -671,6 +770,7 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
       GST_INFO_OBJECT (self, "no picture of the new session matches one "
           "shown: aligning by time");
       self->align = ALIGN_TIME;
+      publish_alignment (self);
     } else {
       /* Not shown yet, maybe: the old session may show it next. */
       frame->buffer = buffer;
@@ -1309,7 +1409,8 @@ gst_whep_switch_set_active_pad (GstWhepSwitch * self, GstPad * sinkpad)
 }
 
 void
-gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
+gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad,
+    guint origin)
 {
   GstClockTime now;
 
@@ -1322,6 +1423,7 @@ gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
     return;
   }
   gst_object_replace ((GstObject **) & self->pending, GST_OBJECT (sinkpad));
+  self->pending_origin = origin;
   clear_queue (self);
   self->behind = 0;
   self->freeze_active = FALSE;
@@ -1331,6 +1433,18 @@ gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad)
   g_mutex_unlock (&self->lock);
   GST_INFO_OBJECT (self, "pending input: %s",
       sinkpad ? GST_PAD_NAME (sinkpad) : "none");
+}
+
+void
+gst_whep_switch_follow (GstWhepSwitch * self, GstWhepSwitch * leader)
+{
+  g_return_if_fail (GST_IS_WHEP_SWITCH (self));
+  g_return_if_fail (GST_IS_WHEP_SWITCH (leader) && leader != self);
+
+  g_mutex_lock (&self->lock);
+  if (self->leader == NULL)
+    self->leader = gst_object_ref (leader);
+  g_mutex_unlock (&self->lock);
 }
 
 gboolean
@@ -1506,6 +1620,7 @@ gst_whep_switch_finalize (GObject * object)
   gst_caps_replace (&self->ntp_caps, NULL);
   gst_buffer_replace (&self->last_buffer, NULL);
   gst_clear_object (&self->timer_clock);
+  gst_clear_object (&self->leader);
   g_free (self->stream_id);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_whep_switch_parent_class)->finalize (object);

@@ -12,9 +12,11 @@
  *
  * Takeover: a *pending* pad (the next session) replaces the active one at a
  * frame boundary: frames the old session already showed are dropped, the
- * first frame after the last one shown goes out next.  Frames are matched
- * by the sender's capture time (GstReferenceTimestampMeta, from RTCP sender
- * reports) when both have it, else by running time.
+ * first frame after the last one shown goes out next.  Video frames are
+ * matched by their pictures (a luma signature of each) when those decide,
+ * else by the sender's capture time (GstReferenceTimestampMeta, from RTCP
+ * sender reports) when both have it, else by running time; audio follows
+ * the video's alignment (gst_whep_switch_follow).
  *
  * Hold: when the active input delivers nothing for `hold-after`, the last
  * video frame is repeated at the stream's frame rate (or GAP events are
@@ -41,8 +43,18 @@ void gst_whep_switch_set_active_pad (GstWhepSwitch * self, GstPad * sinkpad);
 
 /* Asks @sinkpad to take over from the active pad at the next frame
  * boundary (at once when nothing is active or the output is held).  The
- * "switched" signal tells when it happened. */
-void gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad);
+ * "switched" signal tells when it happened.  @origin names the session the
+ * pad belongs to (any number but 0, the same for every kind of that
+ * session): a follower adopts its leader's alignment for the same origin. */
+void gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad,
+    guint origin);
+
+/* Makes @self (the audio switch) follow @leader (the video switch): at a
+ * takeover, once the leader has found how the new session's pictures line
+ * up with the old one's (by content), @self lines up that session's audio
+ * the same way instead of by time; it waits for that decision (bounded,
+ * the old session still on air).  Any time; the first leader stays. */
+void gst_whep_switch_follow (GstWhepSwitch * self, GstWhepSwitch * leader);
 
 /* TRUE when @sinkpad is the active pad. */
 gboolean gst_whep_switch_is_active_pad (GstWhepSwitch * self, GstPad * sinkpad);

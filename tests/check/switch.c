@@ -276,7 +276,7 @@ sw (Fixture * f)
 static void
 set_pending (Fixture * f, guint i)
 {
-  gst_whep_switch_set_pending_pad (sw (f), f->in[i].pad);
+  gst_whep_switch_set_pending_pad (sw (f), f->in[i].pad, i + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1278,6 +1278,77 @@ assert_audio_continuous (Fixture * f)
   }
 }
 
+/* Audio follows the video: the new session's running times are 30 ms
+ * later for the same content (audio and video alike, as its sender reports
+ * synchronise them), and the video finds that by the pictures.  The audio
+ * takeover waits for that decision (the old session plays on meanwhile),
+ * then continues with the buffer after the last one played — by running
+ * time it would have repeated one — re-timed to continue the old one's. */
+GST_START_TEST (test_audio_follows_the_video_alignment)
+{
+  Fixture *v = fixture_new (LIVE, YUV_CAPS, FRAME, 2);
+  Fixture *a = fixture_new (LIVE, AUDIO_CAPS, AUDIO_BUFFER, 2);
+
+  gst_whep_switch_follow (sw (a), sw (v));
+  v->in[1].pts_offset = a->in[1].pts_offset = 30 * GST_MSECOND;
+  v->in[1].lead = 2;
+  a->in[1].lead = 4;
+  set_pending (v, 0);
+  set_pending (a, 0);
+  run (v, 0, 10, IN_A);
+  run (a, 0, 20, IN_A);
+  set_pending (v, 1);
+  set_pending (a, 1);
+  /* Before the video knows: the audio waits. */
+  run (a, 20, 24, IN_A | IN_B);
+  assert_output (a, "A0-23");
+  run (v, 10, 20, IN_A | IN_B);
+  assert_output (v, "A0-11 B12-21");
+  fail_unless_equals_uint64 (stat_uint64 (v, "takeovers-by-content"), 1);
+  run (a, 24, 40, IN_A | IN_B);
+  assert_output (a, "A0-27 B28-43");
+  assert_audio_continuous (a);
+  fail_unless_equals_uint64 (stat_uint64 (a, "takeovers-by-content"), 1);
+
+  fixture_free (a);
+  fixture_free (v);
+}
+
+GST_END_TEST;
+
+/* A video switch that never decides (its new session sends no pictures)
+ * holds the audio takeover back for two seconds at most: then the audio
+ * goes by time. */
+GST_START_TEST (test_audio_waits_for_the_video_boundedly)
+{
+  Fixture *v = fixture_new (LIVE, YUV_CAPS, FRAME, 2);
+  Fixture *a = fixture_new (LIVE, AUDIO_CAPS, AUDIO_BUFFER, 2);
+
+  gst_whep_switch_follow (sw (a), sw (v));
+  a->in[1].lead = 4;
+  set_pending (v, 0);
+  set_pending (a, 0);
+  run (v, 0, 10, IN_A);
+  run (a, 0, 20, IN_A);
+  set_pending (v, 1);
+  set_pending (a, 1);
+  /* 1.9 s after the pending pad was set: still waiting. */
+  run (a, 20, 115, IN_A | IN_B);
+  assert_output (a, "A0-114");
+  /* 2 s (step 119): by time (the same running times here), from the next
+   * buffer of the new session (those that came while waiting are gone:
+   * the old session played them). */
+  run (a, 115, 125, IN_A | IN_B);
+  assert_output (a, "A0-122 B123-128");
+  assert_audio_continuous (a);
+  fail_unless_equals_uint64 (stat_uint64 (a, "takeovers-by-time"), 1);
+
+  fixture_free (a);
+  fixture_free (v);
+}
+
+GST_END_TEST;
+
 /* Sessions' audio buffers start at other times (B ±7 ms, C 5 ms after B:
  * within half a buffer of each other, so that running times tell the
  * buffers apart): after each takeover the new session's audio is re-timed
@@ -1481,7 +1552,7 @@ GST_START_TEST (test_switched_fires_once_per_takeover_with_its_pad)
    * pad. */
   set_pending (f, 1);
   set_pending (f, 0);
-  gst_whep_switch_set_pending_pad (sw (f), NULL);
+  gst_whep_switch_set_pending_pad (sw (f), NULL, 0);
   run (f, 40, 45, IN_A | IN_B);
   assert_output (f, "A0-12 B13-25 A26-38 B39-53");
   assert_signals (f, "sink_0 sink_1 sink_0 sink_1", "");
@@ -1535,6 +1606,8 @@ whep_switch_suite (void)
   tcase_add_loop_test (tc, test_content_aligns_when_capture_times_disagree,
       0, 2);
   tcase_add_loop_test (tc, test_content_aligns_a_new_session_that_lags, 0, 2);
+  tcase_add_test (tc, test_audio_follows_the_video_alignment);
+  tcase_add_test (tc, test_audio_waits_for_the_video_boundedly);
   tcase_add_loop_test (tc, test_still_pictures_fall_back_to_time, 0, 2);
   tcase_add_loop_test (tc,
       test_running_times_match_frames_without_capture_times, 0, 2);

@@ -12,7 +12,9 @@
 #
 # Prints one line on stdout once Janus accepts connections:
 #   JANUS ws+unix://<tmp>/janus.sock
-# Janus's own log goes to stderr.  Stops Janus and removes the folder on
+# Janus's own log goes to stderr, or is appended to $WHEP_JANUS_LOG when
+# that is set (the interop tests: a log of a few hundred lines per case
+# would bury the test's own output; the file is named on stderr).  Stops Janus and removes the folder on
 # SIGTERM/SIGINT, when Janus exits, and when the process that started this
 # script goes away (Janus itself also gets SIGTERM if this script is killed).
 # Exits 77 when Janus is not installed.
@@ -85,11 +87,19 @@ for file in "$here"/janus/*.jcfg; do
     "$file" >"$tmp/conf/$(basename "$file")"
 done
 
-# Janus's log to stderr; SIGTERM to Janus should this script die.
+# Janus's log to stderr (or $WHEP_JANUS_LOG); SIGTERM to Janus should
+# this script die.
+if [ -n "${WHEP_JANUS_LOG:-}" ]; then
+  exec 3>>"$WHEP_JANUS_LOG"
+  echo "start-janus: Janus's log is appended to $WHEP_JANUS_LOG" >&2
+else
+  exec 3>&2
+fi
 LD_PRELOAD=$loopback_ice setpriv --pdeathsig TERM "$janus" --config="$tmp/conf/janus.jcfg" \
   --configs-folder="$tmp/conf" --debug-level="$debug_level" \
-  --disable-colors --debug-timestamps >&2 </dev/null &
+  --disable-colors --debug-timestamps >&3 2>&3 </dev/null &
 janus_pid=$!
+exec 3>&-
 
 for _ in $(seq 200); do
   [ -S "$socket" ] && break
