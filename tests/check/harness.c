@@ -39,8 +39,11 @@ server_reader (gpointer data)
   gchar *line;
 
   while ((line = g_data_input_stream_read_line (lines, NULL, NULL, NULL))) {
+    gint64 now = g_get_monotonic_time ();
+
     g_mutex_lock (&server->lock);
     g_ptr_array_add (server->lines, line);
+    g_array_append_val (server->line_times, now);
     g_cond_broadcast (&server->cond);
     g_mutex_unlock (&server->lock);
   }
@@ -63,6 +66,20 @@ server_count (TestServer * server, const gchar * prefix)
       n++;
   g_mutex_unlock (&server->lock);
   return n;
+}
+
+gint64
+server_line_time (TestServer * server, const gchar * prefix)
+{
+  gint64 when = 0;
+  guint i;
+
+  g_mutex_lock (&server->lock);
+  for (i = 0; i < server->lines->len && !when; i++)
+    if (g_str_has_prefix (g_ptr_array_index (server->lines, i), prefix))
+      when = g_array_index (server->line_times, gint64, i);
+  g_mutex_unlock (&server->lock);
+  return when;
 }
 
 /* Waits until at least @n lines start with @prefix. */
@@ -134,6 +151,7 @@ server_spawn (const gchar * netns, const gchar * address,
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
   server->lines = g_ptr_array_new_with_free_func (g_free);
+  server->line_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
       GINT_TO_POINTER (getpid ()), NULL);
@@ -243,6 +261,7 @@ server_stop (TestServer * server)
   g_thread_join (server->reader);
   g_object_unref (server->process);
   g_ptr_array_unref (server->lines);
+  g_array_unref (server->line_times);
   g_mutex_clear (&server->lock);
   g_cond_clear (&server->cond);
   g_free (server->base_url);
@@ -316,6 +335,13 @@ player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
           p->repeats++;
         else if ((gint64) counter > p->last_counter + 1)
           p->gaps += counter - p->last_counter - 1;
+      }
+      if ((gint64) counter != p->last_counter) {
+        if (p->last_new_us && now - p->last_new_us > p->max_freeze_us) {
+          p->max_freeze_us = now - p->last_new_us;
+          p->max_freeze_end_us = now;
+        }
+        p->last_new_us = now;
       }
       p->last_counter = counter;
     }
@@ -543,6 +569,9 @@ player_reset_tracking (Player * p)
   p->last_pts = GST_CLOCK_TIME_NONE;
   p->last_arrival_us = 0;
   p->max_arrival_gap_us = 0;
+  p->last_new_us = 0;
+  p->max_freeze_us = 0;
+  p->max_freeze_end_us = 0;
   p->gaps = 0;
   p->repeats = 0;
   g_mutex_unlock (&p->lock);
@@ -693,6 +722,7 @@ server_start_program (const gchar * const *argv, guint listen_timeout_ms)
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
   server->lines = g_ptr_array_new_with_free_func (g_free);
+  server->line_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
       GINT_TO_POINTER (getpid ()), NULL);

@@ -20,6 +20,7 @@ typedef struct
   gboolean eof;
   gchar *base_url;              /* http://127.0.0.1:PORT */
   gchar *endpoint;              /* base_url + /whep/cam */
+  GArray *line_times;           /* gint64: monotonic µs each line was read */
 } TestServer;
 
 /* A pipeline: whepsrc ! fakesink per pad, counting frames and reading the
@@ -48,6 +49,10 @@ typedef struct
   GstClockTimeDiff audio_max_jump;      /* largest |gap or overlap| seen */
   gint64 last_arrival_us;       /* monotonic, last video frame */
   gint64 max_arrival_gap_us;    /* longest wait between two frames */
+  /* The picture itself (the counter in it), repeats of a hold aside. */
+  gint64 last_new_us;           /* monotonic, last frame with a new counter */
+  gint64 max_freeze_us;         /* longest time without a new counter */
+  gint64 max_freeze_end_us;     /* when that freeze ended */
 } Player;
 
 /* Call before gst_check_init(), in every test program that plays through
@@ -90,6 +95,9 @@ TestServer *server_start_in_netns_argv (const gchar * netns,
 TestServer *server_start_program (const gchar * const *argv,
     guint listen_timeout_ms);
 guint server_count (TestServer * server, const gchar * prefix);
+/* Monotonic µs at which the first line starting with @prefix was read, or
+ * 0 if none has been. */
+gint64 server_line_time (TestServer * server, const gchar * prefix);
 gboolean server_wait (TestServer * server, const gchar * prefix, guint n,
     guint timeout_ms);
 void server_assert_no_leak (TestServer * server);

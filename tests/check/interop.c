@@ -927,6 +927,210 @@ janus_werift_tcases (Suite * s)
 
 /* --- end of werift and Janus --- */
 
+/* --- the benchmark (bench/interop.sh): only with WHEP_BENCH_SECONDS ---
+ *
+ * Not tests: each case runs one stack through four scenarios and prints
+ * one "BENCH stack=… case=… key=value…" line per scenario, which
+ * bench/interop.sh turns into the table in docs/benchmarks.md.  Nothing
+ * here asserts a figure; a case fails only when whepsrc posts an error.
+ *
+ * "freeze" is the picture standing still on the output: the longest time
+ * between two frames with a new counter (the hold's repeats do not count
+ * as new), measured where the sink gets them. */
+
+static guint bench_seconds;
+
+static gboolean
+elapsed_at_least (Player * p, gpointer data)
+{
+  return g_get_monotonic_time () >= *(gint64 *) data;
+}
+
+/* The stack's server ("wrtc", "werift" or "janus") with the options given
+ * (NULL-terminated), or NULL (after a SKIP line) when it cannot run. */
+static TestServer *
+bench_start (const gchar * stack, const gchar * first_arg, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autofree gchar *name = g_strdup_printf ("bench %s", stack);
+  gboolean wrtc = g_str_equal (stack, "wrtc");
+  const gchar *arg;
+  va_list ap;
+
+  if (!wrtc && !jw_can_run (name, stack))
+    return NULL;
+  if (!wrtc) {
+    g_ptr_array_add (args, (gpointer) "--camera");
+    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_RTP_CAMERA"));
+  }
+  if (g_str_equal (stack, "janus")) {
+    g_ptr_array_add (args, (gpointer) "--loopback-ice");
+    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_JANUS_LOOPBACK_ICE"));
+  }
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return interop_start_argv (wrtc ? "wrtc-server.js" : g_str_equal (stack,
+          "janus") ? "janus-front.js" : "werift-server.js",
+      (const gchar * const *) args->pdata);
+}
+
+/* One BENCH line: what the player saw, whepsrc's statistics (read before
+ * the stop), what the server counted (after it). */
+static void
+bench_report (const gchar * stack, const gchar * scenario, Player * p,
+    TestServer * server, gdouble seconds)
+{
+  GstStructure *stats = NULL;
+  gdouble first_frame_ms = -1;
+  guint64 rotations = 0, sessions = 0, early = 0, holds = 0;
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  g_object_get (p->src, "statistics", &stats, NULL);
+  gst_structure_get_double (stats, "first-frame-ms", &first_frame_ms);
+  gst_structure_get_uint64 (stats, "rotations", &rotations);
+  gst_structure_get_uint64 (stats, "sessions-created", &sessions);
+  gst_structure_get_uint64 (stats, "early-losses", &early);
+  gst_structure_get_uint64 (stats, "video-holds", &holds);
+  gst_structure_free (stats);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  /* The DELETEs are answered before NULL returns; the server's log line
+   * comes a moment later. */
+  server_wait (server, "EVENT deleted", server_count (server,
+          "EVENT created"), 2000);
+
+  g_mutex_lock (&p->lock);
+  g_string_append_printf (line, "BENCH stack=%s case=%s seconds=%.0f "
+      "first_frame_ms=%.0f sessions=%" G_GUINT64_FORMAT " rotations=%"
+      G_GUINT64_FORMAT " early_losses=%" G_GUINT64_FORMAT " holds=%"
+      G_GUINT64_FORMAT " frames=%u counted=%u lost=%u repeated=%u",
+      stack, scenario, seconds, first_frame_ms, sessions, rotations, early,
+      holds, p->video_frames, p->counted, p->gaps, p->repeats);
+  g_string_append_printf (line, " longest_stall_ms=%.1f longest_freeze_ms=%.1f"
+      " audio_buffers=%u audio_max_jump_ms=%.2f", p->max_arrival_gap_us / 1e3,
+      p->max_freeze_us / 1e3, p->audio_buffers,
+      p->audio_max_jump / (gdouble) GST_MSECOND);
+  g_mutex_unlock (&p->lock);
+  g_mutex_lock (&order.lock);
+  g_string_append_printf (line, " backwards=%u", order.backwards);
+  g_mutex_unlock (&order.lock);
+  g_string_append_printf (line, " created=%u deleted=%u expired=%u "
+      "killed=%u", server_count (server, "EVENT created"),
+      server_count (server, "EVENT deleted"), server_count (server,
+          "EVENT expired"), server_count (server, "EVENT killed"));
+  /* stdout: the check summary stays readable on stderr's side. */
+  g_print ("%s\n", line->str);
+}
+
+/* Plays @seconds after the first frame and reports. */
+static void
+bench_play (const gchar * stack, const gchar * scenario, TestServer * server,
+    Player * p, guint seconds)
+{
+  gint64 start, end;
+
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (1), 20000);
+  player_reset_tracking (p);
+  start = g_get_monotonic_time ();
+  end = start + seconds * G_TIME_SPAN_SECOND;
+  run_without_error (p, elapsed_at_least, &end, (seconds + 10) * 1000);
+  bench_report (stack, scenario, p, server,
+      (g_get_monotonic_time () - start) / 1e6);
+  player_free (p);
+  server_stop (server);
+}
+
+/* Sessions that end early (killed, or silent with their transport kept):
+ * plays until @losses of them were lost and a second more, then reports
+ * (the longest freeze is the worst loss). */
+static void
+bench_losses (const gchar * stack, const gchar * scenario,
+    TestServer * server, Player * p, guint losses)
+{
+  gint64 start, end;
+
+  g_object_set (p->src, "media-timeout", 1000, NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (1), 20000);
+  player_reset_tracking (p);
+  start = g_get_monotonic_time ();
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (losses),
+      losses * 10000);
+  end = g_get_monotonic_time () + G_TIME_SPAN_SECOND;
+  run_without_error (p, elapsed_at_least, &end, 5000);
+  bench_report (stack, scenario, p, server,
+      (g_get_monotonic_time () - start) / 1e6);
+  player_free (p);
+  server_stop (server);
+}
+
+static void
+bench_stack (const gchar * stack)
+{
+  TestServer *server;
+  Player *p;
+
+  /* A 6 s session limit, audio and video. */
+  if (!(server = bench_start (stack, "--session-limit", "6", "--audio",
+              "opus", NULL)))
+    return;
+  p = interop_player (server);
+  g_object_set (p->src, "session-lifetime", 6, NULL);
+  bench_play (stack, "limit-6s", server, p, bench_seconds);
+
+  /* No limit: one session. */
+  server = bench_start (stack, "--session-limit", "0", "--audio", "opus", NULL);
+  bench_play (stack, "no-limit", server, interop_player (server),
+      bench_seconds);
+
+  /* Each session killed 3 s after its POST: five losses. */
+  server = bench_start (stack, "--session-limit", "0", "--kill-after", "3",
+      NULL);
+  bench_losses (stack, "kill-3s", server, interop_player (server), 5);
+
+  /* Each session silent after 3 s: five losses. */
+  server = bench_start (stack, "--session-limit", "0", "--silent-after", "3",
+      NULL);
+  bench_losses (stack, "silent-3s", server, interop_player (server), 5);
+}
+
+GST_START_TEST (test_bench_wrtc)
+{
+  bench_stack ("wrtc");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bench_werift)
+{
+  bench_stack ("werift");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bench_janus)
+{
+  bench_stack ("janus");
+}
+
+GST_END_TEST;
+
+static void
+bench_tcase (Suite * s)
+{
+  TCase *bench = tcase_create ("bench");
+
+  suite_add_tcase (s, bench);
+  /* Two plays of bench_seconds, ten losses, four server starts. */
+  tcase_set_timeout (bench, 2 * bench_seconds + 240);
+  tcase_add_test (bench, test_bench_wrtc);
+  tcase_add_test (bench, test_bench_werift);
+  tcase_add_test (bench, test_bench_janus);
+}
+
+/* --- end of the benchmark --- */
+
 static Suite *
 interop_suite (void)
 {
@@ -951,6 +1155,8 @@ interop_suite (void)
   tcase_add_test (wrtc, test_wrtc_strict_etag);
   tcase_add_test (wrtc, test_wrtc_sse_reconnect_rotates_seamlessly);
   janus_werift_tcases (s);
+  if (bench_seconds > 0)
+    bench_tcase (s);
 
   return s;
 }
@@ -997,6 +1203,8 @@ main (int argc, char **argv)
     return 77;
   }
   g_mutex_init (&order.lock);
+  if (g_getenv ("WHEP_BENCH_SECONDS"))
+    bench_seconds = atoi (g_getenv ("WHEP_BENCH_SECONDS"));
   harness_init_before_gst ();
   gst_check_init (&argc, &argv);
   s = interop_suite ();
