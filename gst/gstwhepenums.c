@@ -21,6 +21,8 @@ gst_whep_src_status_get_type (void)
           "Session lost: holding the last picture while reconnecting",
         "disconnected"},
     {GST_WHEP_SRC_STATUS_ERROR, "Gave up (error posted)", "error"},
+    {GST_WHEP_SRC_STATUS_ENDED, "Ended (EOS sent, sessions closed)",
+        "ended"},
     {0, NULL, NULL},
   };
 

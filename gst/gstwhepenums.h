@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  * @GST_WHEP_SRC_STATUS_DISCONNECTED: the session was lost: the last picture is
  *   held while a new session is set up
  * @GST_WHEP_SRC_STATUS_ERROR: gave up; an error message was posted
+ * @GST_WHEP_SRC_STATUS_ENDED: the application sent EOS: every pad has
+ *   pushed EOS and the sessions were DELETEd
  */
 typedef enum
 {
@@ -26,6 +28,7 @@ typedef enum
   GST_WHEP_SRC_STATUS_PLAYING,
   GST_WHEP_SRC_STATUS_DISCONNECTED,
   GST_WHEP_SRC_STATUS_ERROR,
+  GST_WHEP_SRC_STATUS_ENDED,
 } GstWhepSrcStatus;
 
 #define GST_TYPE_WHEP_SRC_STATUS (gst_whep_src_status_get_type ())

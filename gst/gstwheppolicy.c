@@ -16,6 +16,8 @@ gst_whep_status_from_facts (const GstWhepStatusFacts * facts)
     return GST_WHEP_SRC_STATUS_STOPPED;
   if (facts->gave_up)
     return GST_WHEP_SRC_STATUS_ERROR;
+  if (facts->ended)
+    return GST_WHEP_SRC_STATUS_ENDED;
   /* The server said nothing is published for now: the held picture is
    * not a lost session. */
   if (facts->server_inactive)

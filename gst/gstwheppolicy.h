@@ -26,6 +26,7 @@ typedef struct
 {
   gboolean running;             /* between start and stop */
   gboolean gave_up;             /* an error was posted */
+  gboolean ended;               /* EOS was asked for and sent */
   gboolean server_inactive;     /* the server said nothing is published */
   gboolean holding;             /* an output holds the last frame */
   gboolean ever_played;         /* a session put media on air this run */

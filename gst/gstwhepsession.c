@@ -83,6 +83,7 @@ struct _GstWhepSession
   gboolean expects_video;       /* the server's SDP accepted video: the
                                  * first picture, not the first audio,
                                  * makes the session "playing" */
+  gboolean expects_audio;       /* the same for audio */
   gboolean announced;           /* FIRST_FRAME was emitted */
   gint64 t_last_rtcp;           /* monotonic µs of the last one */
   gint64 t_first_audio;
@@ -1133,6 +1134,8 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
       g_mutex_lock (&self->lock);
       self->expects_video =
           gst_whep_sdp_count_media (sdp, GST_WHEP_MEDIA_VIDEO) > 0;
+      self->expects_audio =
+          gst_whep_sdp_count_media (sdp, GST_WHEP_MEDIA_AUDIO) > 0;
       g_mutex_unlock (&self->lock);
       break;
     default:
@@ -1418,6 +1421,18 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   gst_whep_ice_close (self->ice);
   gst_whep_signalling_close (self->signalling, wait);
   cancel_pair_request (self);
+}
+
+gboolean
+gst_whep_session_expects_kind (GstWhepSession * self, GstWhepMediaKind kind)
+{
+  gboolean expects;
+
+  g_mutex_lock (&self->lock);
+  expects = kind == GST_WHEP_MEDIA_VIDEO ? self->expects_video :
+      self->expects_audio;
+  g_mutex_unlock (&self->lock);
+  return expects;
 }
 
 guint

@@ -124,6 +124,9 @@ void gst_whep_session_fail_from_message (GstWhepSession * session,
     GstMessage * message);
 
 guint gst_whep_session_get_id (GstWhepSession * session);
+/* TRUE once the server's SDP has a stream of @kind for us (any thread). */
+gboolean gst_whep_session_expects_kind (GstWhepSession * session,
+    GstWhepMediaKind kind);
 GstWhepSessionState gst_whep_session_get_state (GstWhepSession * session);
 /* The session resource URL (Location), or NULL. */
 gchar *gst_whep_session_dup_resource_url (GstWhepSession * session);

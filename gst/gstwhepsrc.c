@@ -417,6 +417,14 @@ gst_whep_src_handle_message (GstBin * bin, GstMessage * message)
 {
   GstWhepSrc *self = GST_WHEP_SRC (bin);
 
+  /* A session's inside ending is not the stream ending (our pads end
+   * only with gst_whep_switch_end_stream). */
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
+    GST_DEBUG_OBJECT (self, "dropping EOS from %s",
+        GST_MESSAGE_SRC_NAME (message));
+    gst_message_unref (message);
+    return;
+  }
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR
       || GST_MESSAGE_TYPE (message) == GST_MESSAGE_WARNING) {
     g_autoptr (GstWhepSession) session = session_of (self,
@@ -904,28 +912,80 @@ gst_whep_src_uri_get_uri (GstURIHandler * handler)
   return uri;
 }
 
+/* The URI's options (its fragment) applied as properties: any writable
+ * property of whepsrc but the endpoint and the token, which the URI itself
+ * carries.  Nothing is set unless every option is valid. */
+static gboolean
+apply_uri_options (GstWhepSrc * self, const GstStructure * options,
+    GError ** error)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (self);
+  guint i, n = gst_structure_n_fields (options);
+
+  for (i = 0; i < n; i++) {
+    const gchar *name = gst_structure_nth_field_name (options, i);
+    GParamSpec *pspec = g_object_class_find_property (klass, name);
+
+    if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE)
+        || (pspec->flags & G_PARAM_CONSTRUCT_ONLY)
+        || g_str_equal (pspec->name, "whep-endpoint")
+        || g_str_equal (pspec->name, "auth-token")
+        || pspec->owner_type != GST_TYPE_WHEP_SRC) {
+      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+          "The URI's option '%s' is not a property whepsrc takes from a URI "
+          "(see gst-inspect-1.0 whepsrc)", name);
+      return FALSE;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    const gchar *name = gst_structure_nth_field_name (options, i);
+
+    /* Strings are parsed as gst-launch-1.0 parses property values. */
+    gst_util_set_object_arg (G_OBJECT (self), name,
+        gst_structure_get_string (options, name));
+  }
+  return TRUE;
+}
+
 static gboolean
 gst_whep_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
     GError ** error)
 {
   GstWhepSrc *self = GST_WHEP_SRC (handler);
-  gchar *endpoint;
+  g_autoptr (GError) err = NULL;
+  GstStructure *options = NULL;
+  gchar *endpoint = NULL, *token = NULL;
+  gboolean ok;
 
   if (GST_STATE (self) >= GST_STATE_PAUSED) {
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
         "Changing the URI of whepsrc while it runs is not supported");
     return FALSE;
   }
-  endpoint = gst_whep_uri_to_http (uri);
-  if (!endpoint) {
-    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-        "'%s' is not a whep://, wheps://, http:// or https:// URI", uri);
+  if (!gst_whep_uri_split (uri, &endpoint, &token, &options, &err)) {
+    /* The URI may hold a token: only the parser's own words. */
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "%s",
+        err->message);
+    return FALSE;
+  }
+  ok = options == NULL || apply_uri_options (self, options, error);
+  if (options)
+    gst_structure_free (options);
+  if (!ok) {
+    g_free (endpoint);
+    g_free (token);
     return FALSE;
   }
   GST_OBJECT_LOCK (self);
   set_endpoint (self, endpoint);
+  if (token) {
+    g_free (self->auth_token);
+    self->auth_token = token;
+  }
   GST_OBJECT_UNLOCK (self);
   g_object_notify (G_OBJECT (self), "whep-endpoint");
+  if (token)
+    g_object_notify (G_OBJECT (self), "auth-token");
   return TRUE;
 }
 
@@ -970,11 +1030,75 @@ gst_whep_src_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+/* EOS from the application (gst-launch-1.0 -e, a recording that ends):
+ * the sessions must not see it — inside webrtcbin it would look like a
+ * lost session — and every pad ends with EOS once they are closed. */
+static gboolean
+gst_whep_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstWhepSrc *self = GST_WHEP_SRC (element);
+  GstWhepSupervisor *sup;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (gst_whep_src_parent_class)->send_event (element,
+        event);
+
+  gst_event_unref (event);
+  g_mutex_lock (&self->run_lock);
+  sup = self->supervisor ? gst_object_ref (self->supervisor) : NULL;
+  g_mutex_unlock (&self->run_lock);
+  if (!sup) {
+    GST_DEBUG_OBJECT (self, "EOS while not running: nothing to end");
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "EOS from the application");
+  gst_whep_supervisor_end_of_stream (sup);
+  gst_object_unref (sup);
+  return TRUE;
+}
+
+/* To the pipeline whepsrc is a source, and only that, whatever its
+ * children are: GstBin takes the sink flag from a child (webrtcbin's
+ * nicesink) — the pipeline would then wait for an EOS from whepsrc's
+ * inside before it posts its own — and drops the source flag with the
+ * last source child (a session).  Both are put right after every change. */
+static void
+keep_source_flags (GstBin * bin)
+{
+  GST_OBJECT_LOCK (bin);
+  GST_OBJECT_FLAG_SET (bin, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_FLAG_UNSET (bin, GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_UNLOCK (bin);
+}
+
+static gboolean
+gst_whep_src_add_element (GstBin * bin, GstElement * element)
+{
+  gboolean added = GST_BIN_CLASS (gst_whep_src_parent_class)->add_element
+      (bin, element);
+
+  keep_source_flags (bin);
+  return added;
+}
+
+static gboolean
+gst_whep_src_remove_element (GstBin * bin, GstElement * element)
+{
+  gboolean removed = GST_BIN_CLASS (gst_whep_src_parent_class)->remove_element
+      (bin, element);
+
+  keep_source_flags (bin);
+  return removed;
+}
+
 static void
 gst_whep_src_init (GstWhepSrc * self)
 {
   g_mutex_init (&self->output_lock);
   g_mutex_init (&self->run_lock);
+  /* A source for the pipeline, sessions or not: an EOS sent to the
+   * pipeline reaches the bin's sources only (see remove_element). */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
   self->timeout_s = DEFAULT_TIMEOUT;
   self->ice_transport_policy = DEFAULT_ICE_TRANSPORT_POLICY;
   self->use_link_headers = DEFAULT_USE_LINK_HEADERS;
@@ -1004,7 +1128,10 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
   gobject_class->get_property = gst_whep_src_get_property;
   gobject_class->finalize = gst_whep_src_finalize;
   element_class->change_state = gst_whep_src_change_state;
+  element_class->send_event = gst_whep_src_send_event;
   bin_class->handle_message = gst_whep_src_handle_message;
+  bin_class->add_element = gst_whep_src_add_element;
+  bin_class->remove_element = gst_whep_src_remove_element;
 
   /**
    * GstWhepSrc:whep-endpoint:

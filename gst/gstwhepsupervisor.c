@@ -63,6 +63,9 @@ typedef struct
   guint next_session_id;
   guint attempt;                /* consecutive failed sessions */
   gboolean gave_up;
+  gboolean ended;               /* EOS was asked for: the outputs ended,
+                                 * the sessions are gone, nothing starts */
+  gboolean pads_complete;       /* no-more-pads was signalled */
   gboolean ever_played;
   gboolean waiting_for_server;  /* the last failure said "not yet" */
   gboolean server_inactive;     /* the server said the publication stopped */
@@ -671,6 +674,12 @@ handle_first_frame (GstWhepSupervisor * self, GstWhepSession * session)
 
   url = dup_redacted_resource_url (session);
   gst_structure_get_double (timings, "total-ms", &total_ms);
+  /* Playing, with what pads there are (a stream without a decoder never
+   * gets one; the first picture does not wait for it). */
+  if (!run->pads_complete) {
+    run->pads_complete = TRUE;
+    gst_element_no_more_pads (self->element);
+  }
   if (!run->ever_played)
     run->first_frame_ms = (g_get_monotonic_time () - run->t_start) / 1000.0;
   run->ever_played = TRUE;
@@ -905,6 +914,30 @@ handle_switched (GstWhepSupervisor * self, GstPad * sinkpad)
     complete_rotation (self);
 }
 
+/* Once the first session's every stream has its output pad: playbin,
+ * uridecodebin and gst-discoverer wait for no-more-pads before they
+ * link anything.  The pads stay for the element's life (sessions come and
+ * go behind them), so it is said once per run.  A stream of the answer
+ * that never gets a pad (no decoder) is covered at the first frame. */
+static void
+announce_pads_if_complete (GstWhepSupervisor * self, GstWhepSession * session)
+{
+  RunState *run = self->run;
+  GstWhepMediaKind kind;
+
+  if (run->pads_complete)
+    return;
+  for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+    g_autoptr (GstPad) pad = session_switch_pad (session, kind);
+
+    if (gst_whep_session_expects_kind (session, kind) && pad == NULL)
+      return;
+  }
+  run->pads_complete = TRUE;
+  GST_INFO_OBJECT (self, "every stream has its pad: no more pads");
+  gst_element_no_more_pads (self->element);
+}
+
 /* A session's output pad was linked to a switch: the session being set up
  * to go on air takes over as soon as it has a frame newer than what was
  * shown last; a standby waits for its turn (make_pending at its first
@@ -917,6 +950,8 @@ handle_pad_linked (GstWhepSupervisor * self, GstWhepSession * session)
   if (session == run->current || (session == run->next
           && run->next_first_frame_us != 0))
     make_pending (self, session);
+  if (session == run->current)
+    announce_pads_if_complete (self, session);
 }
 
 /* An element inside a session posted an error or a warning: an error is
@@ -1184,6 +1219,7 @@ typedef enum
   EVENT_CHILD_MESSAGE,          /* ERROR/WARNING from inside a session */
   EVENT_PLAYING,                /* the pipeline went to PLAYING (flag) */
   EVENT_SETTINGS,               /* a run-time property changed */
+  EVENT_END_OF_STREAM,          /* the application sent EOS */
 } EventKind;
 
 typedef struct
@@ -1241,6 +1277,61 @@ handle_settings (GstWhepSupervisor * self)
     schedule_rotation (self);
 }
 
+/* An EOS the application sent (gst-launch-1.0 -e, a recording that
+ * ends): every output ends with EOS, then every session is DELETEd
+ * (bounded); nothing starts again in this run. */
+static void
+handle_end_of_stream (GstWhepSupervisor * self)
+{
+  RunState *run = self->run;
+  GList *sessions = NULL, *l;
+  GstWhepMediaKind kind;
+  gboolean any_output = FALSE;
+
+  if (run->ended)
+    return;
+  run->ended = TRUE;
+  GST_INFO_OBJECT (self, "end of stream: ending the outputs, closing the "
+      "sessions");
+  gst_whep_clear_source (&run->retry_timer);
+  gst_whep_clear_source (&run->rotation_timer);
+  gst_whep_clear_source (&run->watchdog);
+
+  for (kind = GST_WHEP_MEDIA_VIDEO; kind <= GST_WHEP_MEDIA_AUDIO; kind++) {
+    g_autoptr (GstElement) sw = dup_output (self, kind);
+
+    if (sw) {
+      gst_whep_switch_end_stream (GST_WHEP_SWITCH (sw));
+      any_output = TRUE;
+    }
+  }
+  if (!any_output) {
+    /* Nothing played yet: a pad that only ends lets the pipeline's sinks
+     * see the EOS (gst-launch-1.0 -e waits for it). */
+    g_autoptr (GstElement) sw = self->host.ensure_output (self->element,
+        GST_WHEP_MEDIA_VIDEO);
+
+    gst_whep_switch_end_stream (GST_WHEP_SWITCH (sw));
+  }
+  if (!run->pads_complete) {
+    run->pads_complete = TRUE;
+    gst_element_no_more_pads (self->element);
+  }
+  /* "ended" from now on, before the (bounded) DELETEs. */
+  publish (self);
+
+  gst_clear_object (&run->current);
+  gst_clear_object (&run->next);
+  GST_OBJECT_LOCK (self->element);
+  for (l = GST_BIN_CHILDREN (self->element); l; l = l->next)
+    if (GST_IS_WHEP_SESSION (l->data))
+      sessions = g_list_prepend (sessions, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self->element);
+  for (l = sessions; l; l = l->next)
+    remove_session (self, l->data, TRUE);
+  g_list_free_full (sessions, gst_object_unref);
+}
+
 static gboolean
 event_cb (gpointer data)
 {
@@ -1248,6 +1339,9 @@ event_cb (gpointer data)
   GstWhepSupervisor *self = ev->self;
 
   if (is_stopping (self))
+    return G_SOURCE_REMOVE;
+  /* After the end of stream only settings still matter. */
+  if (self->run->ended && ev->kind != EVENT_SETTINGS)
     return G_SOURCE_REMOVE;
 
   switch (ev->kind) {
@@ -1271,6 +1365,9 @@ event_cb (gpointer data)
       break;
     case EVENT_SETTINGS:
       handle_settings (self);
+      break;
+    case EVENT_END_OF_STREAM:
+      handle_end_of_stream (self);
       break;
   }
   publish (self);
@@ -1327,6 +1424,12 @@ gst_whep_supervisor_set_playing (GstWhepSupervisor * self, gboolean playing)
 }
 
 void
+gst_whep_supervisor_end_of_stream (GstWhepSupervisor * self)
+{
+  post_event (self, event_new (self, EVENT_END_OF_STREAM));
+}
+
+void
 gst_whep_supervisor_settings_changed (GstWhepSupervisor * self)
 {
   post_event (self, event_new (self, EVENT_SETTINGS));
@@ -1373,6 +1476,7 @@ compute_status (RunState * run, gboolean running)
   GstWhepStatusFacts facts = {
     .running = running,
     .gave_up = run->gave_up,
+    .ended = run->ended,
     .server_inactive = run->server_inactive,
     .holding = run->holding[0] || run->holding[1],
     .ever_played = run->ever_played,

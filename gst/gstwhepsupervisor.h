@@ -90,6 +90,10 @@ GstWhepSupervisor *gst_whep_supervisor_new (GstElement * element,
 void gst_whep_supervisor_set_playing (GstWhepSupervisor * sup,
     gboolean playing);
 
+/* The application sent EOS: the outputs end with EOS and the sessions
+ * are DELETEd; nothing starts again until the next run. */
+void gst_whep_supervisor_end_of_stream (GstWhepSupervisor * sup);
+
 /* A run-time property changed: the settings are read again. */
 void gst_whep_supervisor_settings_changed (GstWhepSupervisor * sup);
 

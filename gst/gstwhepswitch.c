@@ -155,6 +155,10 @@ struct _GstWhepSwitch
   GstClockTime last_real_pts;   /* the same, of the last real one */
   GstClockTime last_out_ref;    /* capture time of the last real frame */
   gboolean holding;
+  gboolean ended;               /* EOS sent (gst_whep_switch_end_stream):
+                                 * nothing goes out any more; written with
+                                 * the stream lock and lock, read with
+                                 * either */
   GstClockTime hold_start;      /* timer clock */
   gboolean retime_next;         /* audio: align the next buffer to the last */
   GstClockTimeDiff audio_offset;        /* added to the active pad's audio */
@@ -1034,6 +1038,13 @@ gst_whep_switch_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GstFlowReturn ret;
 
   g_mutex_lock (&self->lock);
+  if (self->ended) {
+    /* The stream has ended (EOS sent): sessions still closing are not
+     * told to stop with GST_FLOW_EOS, which their elements would act on. */
+    g_mutex_unlock (&self->lock);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
   is_active = self->active == pad;
   is_pending = self->pending == pad;
   frozen = self->freeze_active;
@@ -1138,7 +1149,7 @@ push_hold_item (GstWhepSwitch * self)
   gboolean began = FALSE, gap_mode;
   GstBuffer *item = NULL;
 
-  if (!self->last_buffer || !self->sent_segment)
+  if (!self->last_buffer || !self->sent_segment || self->ended)
     return FALSE;
 
   duration = (self->is_audio && GST_BUFFER_DURATION_IS_VALID
@@ -1436,6 +1447,27 @@ gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad,
 }
 
 void
+gst_whep_switch_end_stream (GstWhepSwitch * self)
+{
+  gboolean ended;
+
+  g_return_if_fail (GST_IS_WHEP_SWITCH (self));
+
+  GST_PAD_STREAM_LOCK (self->srcpad);
+  g_mutex_lock (&self->lock);
+  ended = self->ended;
+  self->ended = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (!ended) {
+    /* A stream that never had data still starts before it ends. */
+    prepare_output (self, NULL);
+    GST_INFO_OBJECT (self, "end of stream");
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  }
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+}
+
+void
 gst_whep_switch_follow (GstWhepSwitch * self, GstWhepSwitch * leader)
 {
   g_return_if_fail (GST_IS_WHEP_SWITCH (self));
@@ -1599,6 +1631,7 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     self->retime_next = FALSE;
     self->audio_offset = 0;
     g_mutex_lock (&self->lock);
+    self->ended = FALSE;
     self->last_input_us = 0;
     self->last_input = GST_CLOCK_TIME_NONE;
     clear_queue (self);

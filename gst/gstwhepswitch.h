@@ -56,6 +56,12 @@ void gst_whep_switch_set_pending_pad (GstWhepSwitch * self, GstPad * sinkpad,
  * the old session still on air).  Any time; the first leader stays. */
 void gst_whep_switch_follow (GstWhepSwitch * self, GstWhepSwitch * leader);
 
+/* Ends the output stream: EOS on the src pad (after a stream-start and a
+ * segment if nothing went out yet), and from then on nothing at all — no
+ * session data, no hold — until the switch goes back to READY.  For an
+ * EOS the application sent to whepsrc.  Idempotent. */
+void gst_whep_switch_end_stream (GstWhepSwitch * self);
+
 /* TRUE when @sinkpad is the active pad. */
 gboolean gst_whep_switch_is_active_pad (GstWhepSwitch * self, GstPad * sinkpad);
 

@@ -709,6 +709,85 @@ gst_whep_uri_to_http (const gchar * uri)
   return g_strconcat (http_scheme, uri + strlen (scheme), NULL);
 }
 
+/* The fragment's pairs (percent-encoded) as a structure of strings. */
+static GstStructure *
+parse_uri_options (const gchar * fragment, GError ** error)
+{
+  g_auto (GStrv) pairs = g_strsplit (fragment, "&", -1);
+  GstStructure *options = gst_structure_new_empty ("options");
+  gchar **pair;
+
+  for (pair = pairs; *pair; pair++) {
+    const gchar *eq = strchr (*pair, '=');
+    g_autofree gchar *name = NULL;
+    g_autofree gchar *value = NULL;
+
+    if (**pair == '\0')
+      continue;
+    if (eq != NULL) {
+      name = g_uri_unescape_segment (*pair, eq, NULL);
+      value = g_uri_unescape_string (eq + 1, NULL);
+    }
+    if (name == NULL || value == NULL || *name == '\0'
+        || !g_ascii_isalpha (*name)
+        || strspn (name, "abcdefghijklmnopqrstuvwxyz"
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen (name)) {
+      g_set_error (error, G_URI_ERROR, G_URI_ERROR_FAILED,
+          "the URI's option '%s' is not name=value (a property name)", *pair);
+      gst_structure_free (options);
+      return NULL;
+    }
+    gst_structure_set (options, name, G_TYPE_STRING, value, NULL);
+  }
+  return options;
+}
+
+gboolean
+gst_whep_uri_split (const gchar * uri, gchar ** endpoint, gchar ** token,
+    GstStructure ** options, GError ** error)
+{
+  g_autofree gchar *http = gst_whep_uri_to_http (uri);
+  const gchar *authority, *authority_end, *at, *hash;
+  g_autofree gchar *userinfo = NULL;
+  GString *out;
+
+  *endpoint = *token = NULL;
+  *options = NULL;
+  if (http == NULL) {
+    g_set_error (error, G_URI_ERROR, G_URI_ERROR_BAD_SCHEME,
+        "'%s' is not a whep://, wheps://, http:// or https:// URI with a "
+        "host", uri);
+    return FALSE;
+  }
+  /* Textual surgery, so that the rest stays byte-exact. */
+  authority = strstr (http, "://") + 3;
+  authority_end = authority + strcspn (authority, "/?#");
+  at = g_strstr_len (authority, authority_end - authority, "@");
+  /* The last '@' of the authority ends the user-info. */
+  while (at && g_strstr_len (at + 1, authority_end - at - 1, "@"))
+    at = g_strstr_len (at + 1, authority_end - at - 1, "@");
+  hash = strchr (authority_end, '#');
+
+  if (hash && hash[1] != '\0') {
+    *options = parse_uri_options (hash + 1, error);
+    if (*options == NULL)
+      return FALSE;
+  }
+  if (at)
+    userinfo = g_strndup (authority, at - authority);
+  out = g_string_new_len (http, authority - http);
+  if (userinfo && strchr (userinfo, ':') == NULL && *userinfo != '\0') {
+    *token = g_uri_unescape_string (userinfo, NULL);
+    g_string_append_len (out, at + 1, hash ? hash - (at + 1) :
+        (gssize) strlen (at + 1));
+  } else {
+    g_string_append_len (out, authority, hash ? hash - authority :
+        (gssize) strlen (authority));
+  }
+  *endpoint = g_string_free (out, FALSE);
+  return TRUE;
+}
+
 gboolean
 gst_whep_content_type_is (const gchar * content_type, const gchar * expected)
 {

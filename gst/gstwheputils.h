@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <gio/gio.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
@@ -125,6 +126,19 @@ gchar *gst_whep_error_body_summary (const gchar * content_type,
 /* whep://h/p → http://h/p, wheps://h/p → https://h/p; http(s) URIs are
  * returned unchanged; anything else → NULL. */
 gchar *gst_whep_uri_to_http (const gchar * uri);
+
+/* A URI given to whepsrc's URI handler, taken apart:
+ *   whep[s]://[TOKEN@]host[:port]/path[?query][#name=value[&name=value…]]
+ * (http:// and https:// alike).  @endpoint: the http(s) URL to POST to,
+ * byte-exact, without the token and the fragment; @token: the user-info
+ * when it has no ':' (percent-decoded) — a bearer token; "user:password"
+ * stays in the URL, for HTTP authentication — else NULL; @options: the
+ * fragment's name=value pairs, percent-decoded, in order (string fields),
+ * or NULL without a fragment.  The fragment never goes to the server.
+ * FALSE, with @error, for another scheme, no host, or a pair without '='
+ * or a name that cannot be a property's. */
+gboolean gst_whep_uri_split (const gchar * uri, gchar ** endpoint,
+    gchar ** token, GstStructure ** options, GError ** error);
 
 /* TRUE when @content_type (a full header value, parameters allowed) names
  * the media type @expected, case-insensitively. */

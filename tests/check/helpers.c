@@ -1155,6 +1155,69 @@ GST_START_TEST (test_uri_http_unchanged)
 
 GST_END_TEST;
 
+/* wheps://TOKEN@host/path#options: the token leaves the URL, the options
+ * (never sent) come back as strings; a user:password stays for HTTP
+ * authentication. */
+GST_START_TEST (test_uri_split_token_and_options)
+{
+  g_autofree gchar *endpoint = NULL, *token = NULL;
+  GstStructure *options = NULL;
+
+  fail_unless (gst_whep_uri_split ("wheps://ab%2Bc@h.example:8443/w/cam"
+          "?q=1#latency=100&ice-local-addresses=127.0.0.1%2C%3A%3A1",
+          &endpoint, &token, &options, NULL));
+  fail_unless_equals_string (endpoint, "https://h.example:8443/w/cam?q=1");
+  fail_unless_equals_string (token, "ab+c");
+  fail_unless (options != NULL);
+  fail_unless_equals_int (gst_structure_n_fields (options), 2);
+  fail_unless_equals_string (gst_structure_nth_field_name (options, 0),
+      "latency");
+  fail_unless_equals_string (gst_structure_get_string (options, "latency"),
+      "100");
+  fail_unless_equals_string (gst_structure_get_string (options,
+          "ice-local-addresses"), "127.0.0.1,::1");
+  gst_structure_free (options);
+  g_clear_pointer (&endpoint, g_free);
+  g_clear_pointer (&token, g_free);
+
+  fail_unless (gst_whep_uri_split ("whep://user:p%40ss@[::1]:8889/cam",
+          &endpoint, &token, &options, NULL));
+  fail_unless_equals_string (endpoint, "http://user:p%40ss@[::1]:8889/cam");
+  fail_unless (token == NULL);
+  fail_unless (options == NULL);
+  g_clear_pointer (&endpoint, g_free);
+
+  /* No user-info, an '@' in the path, an empty fragment. */
+  fail_unless (gst_whep_uri_split ("whep://h.example/a@b#", &endpoint,
+          &token, &options, NULL));
+  fail_unless_equals_string (endpoint, "http://h.example/a@b");
+  fail_unless (token == NULL && options == NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_uri_split_refuses_bad_options)
+{
+  const gchar *bad[] = { "whep://h.example/w#latency",
+    "whep://h.example/w#=3", "whep://h.example/w#a b=1",
+    "whep://h.example/w#9lives=1", "rtsp://h.example/w#latency=1"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *endpoint = NULL, *token = NULL;
+    GstStructure *options = NULL;
+
+    fail_if (gst_whep_uri_split (bad[i], &endpoint, &token, &options, &err),
+        "%s accepted", bad[i]);
+    fail_unless (err != NULL);
+    fail_unless (endpoint == NULL && token == NULL && options == NULL);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_uri_other_schemes_rejected)
 {
   const gchar *bad[] = { "rtsp://h.example/cam", "ftp://h/", "whep:",
@@ -3065,6 +3128,8 @@ helpers_suite (void)
   tcase_add_test (http, test_uri_wheps_to_https);
   tcase_add_test (http, test_uri_http_unchanged);
   tcase_add_test (http, test_uri_other_schemes_rejected);
+  tcase_add_test (http, test_uri_split_token_and_options);
+  tcase_add_test (http, test_uri_split_refuses_bad_options);
   tcase_add_test (http, test_content_type_ignores_params_and_case);
   tcase_add_test (http, test_content_type_mismatch);
 

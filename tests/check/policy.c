@@ -37,6 +37,27 @@ GST_START_TEST (test_status_error_after_giving_up)
 
 GST_END_TEST;
 
+/* After an EOS from the application: "ended", whatever else is true —
+ * but an error posted before stays the last word. */
+GST_START_TEST (test_status_ended_after_eos)
+{
+  GstWhepStatusFacts facts = {
+    .running = TRUE,.ended = TRUE,.holding = TRUE,.ever_played = TRUE,
+    .server_inactive = TRUE,
+  };
+
+  fail_unless_equals_int (gst_whep_status_from_facts (&facts),
+      GST_WHEP_SRC_STATUS_ENDED);
+  facts.gave_up = TRUE;
+  fail_unless_equals_int (gst_whep_status_from_facts (&facts),
+      GST_WHEP_SRC_STATUS_ERROR);
+  facts.running = FALSE;
+  fail_unless_equals_int (gst_whep_status_from_facts (&facts),
+      GST_WHEP_SRC_STATUS_STOPPED);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_status_connecting_then_playing)
 {
   fail_unless_equals_int (status_of (TRUE, FALSE, FALSE, FALSE, FALSE,
@@ -328,6 +349,7 @@ policy_suite (void)
   suite_add_tcase (s, status);
   tcase_add_test (status, test_status_stopped_wins);
   tcase_add_test (status, test_status_error_after_giving_up);
+  tcase_add_test (status, test_status_ended_after_eos);
   tcase_add_test (status, test_status_connecting_then_playing);
   tcase_add_test (status, test_status_waiting_for_a_server_that_says_not_yet);
   tcase_add_test (status, test_status_disconnected_only_while_holding);

@@ -1,0 +1,427 @@
+/* whepsrc tests — the ways GStreamer users run an element, against the
+ * project's WHEP test server: playbin, playbin3, uridecodebin and
+ * gst-discoverer with a whep:// URI (options in the URI), an EOS from the
+ * application, and gst-launch-1.0 -e recording to an MP4 file that is
+ * then read back.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "harness.h"
+
+#include <gst/pbutils/pbutils.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+/* whep://127.0.0.1:PORT/whep/cam, with whepsrc's loopback ICE as a URI
+ * option (the fragment) and @extra options after it. */
+static gchar *
+whep_uri (TestServer * server, const gchar * extra)
+{
+  const gchar *rest = server->endpoint + strlen ("http://");
+
+  return g_strdup_printf ("whep://%s#ice-local-addresses=127.0.0.1&timeout=5"
+      "%s%s", rest, extra ? "&" : "", extra ? extra : "");
+}
+
+/* --- an EOS from the application --- */
+
+static GstMessage *
+wait_for_eos (Player * p, guint timeout_ms)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (p->pipeline);
+
+  return gst_bus_timed_pop_filtered (bus, scaled (timeout_ms) * GST_MSECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+}
+
+/* The recording case: EOS sent to the pipeline ends every pad with EOS
+ * (the pipeline posts EOS), the session is DELETEd before the application
+ * even stops, and nothing starts again. */
+GST_START_TEST (test_eos_from_the_application_ends_every_pad)
+{
+  TestServer *server = server_start ("--audio", "opus", NULL);
+  Player *p = player_new (server->endpoint);
+  GstMessage *msg;
+
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  fail_unless_equals_int (p->pads->len, 2);
+  fail_unless (gst_element_send_event (p->pipeline, gst_event_new_eos ()));
+  msg = wait_for_eos (p, 5000);
+  fail_unless (msg != NULL, "no EOS from the pipeline within 5 s");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 2);
+  g_mutex_unlock (&p->lock);
+  fail_unless (server_wait (server, "EVENT deleted", 1, 3000),
+      "the session was not DELETEd at the end of the stream");
+  player_run (p, status_is, GINT_TO_POINTER (status_value ("ended")), 2000);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("ended"))));
+  /* Nothing starts again while the pipeline stays in PLAYING. */
+  g_usleep (G_USEC_PER_SEC);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 1);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* EOS before anything played (the answer still on its way): the pipeline
+ * ends at once on a pad that carries only the end, and the session the
+ * server makes meanwhile is DELETEd once the application stops. */
+GST_START_TEST (test_eos_before_the_first_frame_ends_at_once)
+{
+  TestServer *server = server_start ("--answer-delay", "1500", NULL);
+  Player *p = player_new (server->endpoint);
+  GstMessage *msg;
+
+  player_run (p, NULL, NULL, 300);
+  fail_unless (gst_element_send_event (p->pipeline, gst_event_new_eos ()));
+  msg = wait_for_eos (p, 3000);
+  fail_unless (msg != NULL, "no EOS from the pipeline within 3 s");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  fail_unless_equals_int (p->pads->len, 1);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  g_usleep (2 * G_USEC_PER_SEC);
+  server_assert_no_leak (server);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* --- no-more-pads --- */
+
+typedef struct
+{
+  Player *p;
+  gint signals;                 /* atomic */
+  gint pads_at_first;           /* pads exposed at the first signal */
+} PadsWatch;
+
+static void
+no_more_pads_cb (GstElement * src, PadsWatch * w)
+{
+  if (g_atomic_int_add (&w->signals, 1) == 0) {
+    g_mutex_lock (&w->p->lock);
+    w->pads_at_first = w->p->pads->len;
+    g_mutex_unlock (&w->p->lock);
+  }
+}
+
+/* Once per run, when the first session's streams (video and audio here)
+ * all have their pad: decodebin, playbin and gst-discoverer wait for it.
+ * Rotations add no pad and say nothing more. */
+GST_START_TEST (test_no_more_pads_once_every_stream_has_its_pad)
+{
+  TestServer *server = server_start ("--audio", "opus", "--session-limit",
+      "3", NULL);
+  Player *p = player_new (server->endpoint);
+  PadsWatch w = { p, 0, 0 };
+
+  g_signal_connect (p->src, "no-more-pads", G_CALLBACK (no_more_pads_cb), &w);
+  g_object_set (p->src, "session-lifetime", 3, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (2), 20000);
+  fail_unless_equals_int (p->pads->len, 2);
+  fail_unless_equals_int (g_atomic_int_get (&w.signals), 1);
+  fail_unless_equals_int (w.pads_at_first, 2);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* --- playbin, playbin3, uridecodebin --- */
+
+typedef struct
+{
+  GMutex lock;
+  guint video;
+  guint audio;
+} Counts;
+
+static void
+count_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
+    guint * counter)
+{
+  g_atomic_int_inc ((gint *) counter);
+}
+
+static GstElement *
+counting_sink (guint * counter)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+  g_object_set (sink, "sync", TRUE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (count_handoff), counter);
+  return sink;
+}
+
+/* Runs @pipeline until both counters reach @frames / @audio (or an error,
+ * or the timeout), then stops it.  Returns the error, if any. */
+static gchar *
+play_until (GstElement * pipeline, guint * video, guint * audio,
+    guint frames, guint audio_buffers, guint timeout_ms)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  gint64 end = g_get_monotonic_time () + scaled (timeout_ms) * 1000;
+  gchar *error = NULL;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while (g_get_monotonic_time () < end && error == NULL
+      && (g_atomic_int_get ((gint *) video) < (gint) frames
+          || g_atomic_int_get ((gint *) audio) < (gint) audio_buffers)) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 20 * GST_MSECOND,
+        GST_MESSAGE_ERROR);
+
+    if (msg) {
+      GError *err = NULL;
+
+      gst_message_parse_error (msg, &err, NULL);
+      error = g_strdup (err->message);
+      g_error_free (err);
+      gst_message_unref (msg);
+    }
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return error;
+}
+
+static void
+check_playbin (const gchar * factory)
+{
+  TestServer *server = server_start ("--audio", "opus", NULL);
+  g_autofree gchar *uri = whep_uri (server, NULL);
+  GstElement *playbin = gst_element_factory_make (factory, NULL);
+  guint video = 0, audio = 0;
+  g_autofree gchar *error = NULL;
+
+  fail_unless (playbin != NULL, "no %s", factory);
+  g_object_set (playbin, "uri", uri, "video-sink", counting_sink (&video),
+      "audio-sink", counting_sink (&audio), NULL);
+  error = play_until (playbin, &video, &audio, 30, 25, 15000);
+  fail_unless (error == NULL, "%s: %s", factory, error);
+  fail_unless (video >= 30 && audio >= 25, "%s: %u frames and %u audio "
+      "buffers reached the sinks", factory, video, audio);
+  gst_object_unref (playbin);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+/* playbin waits for no-more-pads before it links anything. */
+GST_START_TEST (test_playbin_plays_a_whep_uri)
+{
+  check_playbin ("playbin");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_playbin3_plays_a_whep_uri)
+{
+  check_playbin ("playbin3");
+}
+
+GST_END_TEST;
+
+static void
+uridecodebin_pad_added (GstElement * decodebin, GstPad * pad, guint * counts)
+{
+  g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
+  gboolean video = g_str_has_prefix (gst_structure_get_name
+      (gst_caps_get_structure (caps, 0)), "video/");
+  GstElement *pipeline = GST_ELEMENT (gst_element_get_parent (decodebin));
+  GstElement *sink = counting_sink (&counts[video ? 0 : 1]);
+  g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (sink, "sink");
+
+  g_object_set (sink, "sync", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_uridecodebin_plays_a_whep_uri)
+{
+  TestServer *server = server_start ("--audio", "opus", NULL);
+  g_autofree gchar *uri = whep_uri (server, NULL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *dec = gst_element_factory_make ("uridecodebin", NULL);
+  guint counts[2] = { 0, 0 };
+  g_autofree gchar *error = NULL;
+
+  g_object_set (dec, "uri", uri, NULL);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (uridecodebin_pad_added),
+      counts);
+  gst_bin_add (GST_BIN (pipeline), dec);
+  error = play_until (pipeline, &counts[0], &counts[1], 30, 25, 15000);
+  fail_unless (error == NULL, "%s", error);
+  fail_unless (counts[0] >= 30 && counts[1] >= 25, "%u frames, %u audio "
+      "buffers", counts[0], counts[1]);
+  gst_object_unref (pipeline);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* The token travels in the URI's user-info: the server sees it as a
+ * bearer token, the endpoint property does not hold it. */
+GST_START_TEST (test_playbin_token_in_the_uri)
+{
+  TestServer *server = server_start ("--token", "s3cr3t", NULL);
+  const gchar *rest = server->endpoint + strlen ("http://");
+  g_autofree gchar *uri = g_strdup_printf ("whep://s3cr3t@%s"
+      "#ice-local-addresses=127.0.0.1", rest);
+  GstElement *playbin = gst_element_factory_make ("playbin", NULL);
+  guint video = 0, audio = 0;
+  g_autofree gchar *error = NULL;
+
+  g_object_set (playbin, "uri", uri, "video-sink", counting_sink (&video),
+      "audio-sink", counting_sink (&audio), NULL);
+  error = play_until (playbin, &video, &audio, 30, 0, 15000);
+  fail_unless (error == NULL, "%s", error);
+  fail_unless (video >= 30, "%u frames", video);
+  gst_object_unref (playbin);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* --- gst-discoverer --- */
+
+static gboolean
+discover (const gchar * uri, GstDiscovererInfo ** out)
+{
+  g_autoptr (GError) err = NULL;
+  GstDiscoverer *d = gst_discoverer_new (scaled (15000) * GST_MSECOND, &err);
+
+  fail_unless (d != NULL, "%s", err ? err->message : "no discoverer");
+  *out = gst_discoverer_discover_uri (d, uri, &err);
+  g_object_unref (d);
+  return *out != NULL && gst_discoverer_info_get_result (*out) ==
+      GST_DISCOVERER_OK;
+}
+
+/* gst-discoverer (the library) finds the stream's video and audio. */
+GST_START_TEST (test_discoverer_reads_a_whep_uri)
+{
+  TestServer *server = server_start ("--audio", "opus", NULL);
+  g_autofree gchar *uri = whep_uri (server, NULL);
+  GstDiscovererInfo *info = NULL;
+  GList *video, *audio;
+
+  fail_unless (discover (uri, &info), "discoverer result %d",
+      info ? (gint) gst_discoverer_info_get_result (info) : -1);
+  video = gst_discoverer_info_get_video_streams (info);
+  audio = gst_discoverer_info_get_audio_streams (info);
+  fail_unless_equals_int (g_list_length (video), 1);
+  fail_unless_equals_int (g_list_length (audio), 1);
+  fail_unless (gst_discoverer_video_info_get_width (video->data) > 0);
+  gst_discoverer_stream_info_list_free (video);
+  gst_discoverer_stream_info_list_free (audio);
+  gst_discoverer_info_unref (info);
+  g_usleep (G_USEC_PER_SEC / 2);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* --- gst-launch-1.0 -e … ! mp4mux --- */
+
+/* The README's recording line: SIGINT (Ctrl-C) with -e sends EOS, the
+ * muxer finishes the file, gst-launch exits by itself, the session is
+ * DELETEd, and the file plays back (discovered: a video stream of more
+ * than a second). */
+GST_START_TEST (test_gst_launch_eos_writes_a_playable_mp4)
+{
+  TestServer *server = server_start (NULL);
+  g_autofree gchar *dir = g_dir_make_tmp ("whep-mp4-XXXXXX", NULL);
+  g_autofree gchar *file = g_build_filename (dir, "rec.mp4", NULL);
+  g_autofree gchar *location = g_strdup_printf ("location=%s", file);
+  g_autofree gchar *endpoint = g_strdup_printf ("whep-endpoint=%s",
+      server->endpoint);
+  g_autofree gchar *file_uri = gst_filename_to_uri (file, NULL);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSubprocess) launch = NULL;
+  GstDiscovererInfo *info = NULL;
+  gint64 end;
+
+  launch = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &err,
+      "gst-launch-1.0", "-e", "whepsrc", endpoint,
+      "ice-local-addresses=127.0.0.1", "!", "queue", "!", "videoconvert", "!",
+      "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "!", "mp4mux",
+      "!", "filesink", location, NULL);
+  fail_unless (launch != NULL, "%s", err ? err->message : "");
+  fail_unless (server_wait (server, "EVENT connected", 1, 15000),
+      "gst-launch-1.0 did not connect");
+  g_usleep (3 * G_USEC_PER_SEC);
+  g_subprocess_send_signal (launch, SIGINT);
+  end = g_get_monotonic_time () + scaled (10000) * 1000;
+  while (g_subprocess_get_identifier (launch) != NULL
+      && g_get_monotonic_time () < end) {
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (50 * 1000);
+  }
+  if (g_subprocess_get_identifier (launch) != NULL) {
+    g_subprocess_force_exit (launch);
+    fail ("gst-launch-1.0 -e did not end within 10 s of Ctrl-C");
+  }
+  fail_unless (g_subprocess_get_if_exited (launch)
+      && g_subprocess_get_exit_status (launch) == 0,
+      "gst-launch-1.0 failed");
+  server_assert_no_leak (server);
+
+  fail_unless (discover (file_uri, &info), "the recording does not play "
+      "(discoverer result %d)", info ? (gint)
+      gst_discoverer_info_get_result (info) : -1);
+  fail_unless (gst_discoverer_info_get_duration (info) > GST_SECOND,
+      "the recording lasts %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (gst_discoverer_info_get_duration (info)));
+  {
+    GList *video = gst_discoverer_info_get_video_streams (info);
+
+    fail_unless_equals_int (g_list_length (video), 1);
+    gst_discoverer_stream_info_list_free (video);
+  }
+  gst_discoverer_info_unref (info);
+  g_unlink (file);
+  g_rmdir (dir);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+static Suite *
+usage_suite (void)
+{
+  Suite *s = suite_create ("usage");
+  TCase *eos = tcase_create ("eos");
+  TCase *uri = tcase_create ("uri");
+  TCase *launch = tcase_create ("launch");
+
+  suite_add_tcase (s, eos);
+  tcase_add_test (eos, test_eos_from_the_application_ends_every_pad);
+  tcase_add_test (eos, test_eos_before_the_first_frame_ends_at_once);
+
+  suite_add_tcase (s, uri);
+  tcase_add_test (uri, test_no_more_pads_once_every_stream_has_its_pad);
+  tcase_add_test (uri, test_playbin_plays_a_whep_uri);
+  tcase_add_test (uri, test_playbin3_plays_a_whep_uri);
+  tcase_add_test (uri, test_uridecodebin_plays_a_whep_uri);
+  tcase_add_test (uri, test_playbin_token_in_the_uri);
+  tcase_add_test (uri, test_discoverer_reads_a_whep_uri);
+
+  suite_add_tcase (s, launch);
+  tcase_add_test (launch, test_gst_launch_eos_writes_a_playable_mp4);
+
+  return s;
+}
+
+WHEP_CHECK_MAIN (usage);
