@@ -7,15 +7,19 @@
 #   limit-6s   SECONDS of play, audio + video, the server ending every
 #              session 6 s after its POST (whepsrc: session-lifetime=6)
 #   no-limit   SECONDS of play with no session limit
-#   kill-3s    every session killed 3 s after its POST, five times
-#   silent-3s  every session silent after 3 s (transport kept), five times
+#   kill       five times, 2–3 s apart, the session on air killed by the
+#              server (POST /admin/kill: no word to whepsrc)
+#   silence    the same with the session silenced (media stop, transport
+#              and RTCP kept: POST /admin/silence)
 #
 # Every figure comes from one run and is measured where the sinks get the
 # buffers: frames lost / repeated / out of order by the frame counter the
 # servers paint into the picture before encoding; "stall" is the longest
 # wait between two buffers out of whepsrc, "freeze" the longest time
 # without a new picture (a hold's repeats are not new), "audio jump" the
-# largest gap or overlap between consecutive audio timestamps.
+# largest gap or overlap between consecutive audio timestamps; for kill
+# and silence, per loss (median / max of five): the freeze, and the time
+# from the server's word to the first new picture.
 #
 # Usage: bench/interop.sh [SECONDS (default 120)]
 # Output: the raw BENCH lines and a table on stdout and in
@@ -47,14 +51,15 @@ GST_CHECKS=test_bench_wrtc,test_bench_werift,test_bench_janus \
       return "?"
     }
     BEGIN {
-      printf "| stack | case | s | 1st frame ms | sessions | rotations | losses | lost | repeated | backwards | stall ms | freeze ms | audio jump ms | created/deleted/expired |\n"
-      printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+      printf "| stack | case | s | 1st frame ms | sessions | rotations | losses | lost | repeated | backwards | stall ms | freeze ms | to new frame ms (median/max) | audio jump ms | created/deleted/expired |\n"
+      printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     }
     {
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s/%s/%s |\n",
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s/%s/%s |\n",
         v("stack"), v("case"), v("seconds"), v("first_frame_ms"), v("sessions"),
         v("rotations"), v("early_losses"), v("lost"), v("repeated"), v("backwards"),
         v("longest_stall_ms"), v("longest_freeze_ms"),
+        (v("to_new_frame_median_ms") != "?" ? v("to_new_frame_median_ms") "/" v("to_new_frame_max_ms") : "-"),
         (v("audio_buffers") > 0 ? v("audio_max_jump_ms") : "-"),
         v("created"), v("deleted"), v("expired")
     }'

@@ -75,6 +75,18 @@ gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s, guint lead_ms)
  * media: the sender is silent. */
 #define SENDER_SILENT_AFTER_RESTART (1000 * G_TIME_SPAN_MILLISECOND)
 
+gboolean
+gst_whep_silence_wants_standby (const GstWhepSilenceFacts * f, guint after_ms)
+{
+  gint64 last;
+
+  if (!f->media_timeout_ms || !f->playing_since_us || f->server_inactive
+      || f->ice_restart_since_us || !f->on_air_until_us)
+    return FALSE;
+  last = MAX (MAX (f->first_frame_us, f->on_air_until_us), f->playing_since_us);
+  return f->now_us - last >= (gint64) after_ms *1000;
+}
+
 GstWhepSilenceVerdict
 gst_whep_judge_silence (const GstWhepSilenceFacts * f)
 {

@@ -86,6 +86,14 @@ typedef struct
   gboolean server_inactive;     /* silence is expected */
 } GstWhepSilenceFacts;
 
+/* A session on air that has been silent for @after_ms (not paused, not
+ * told the publication is inactive, no ICE restart under way, a media
+ * timeout set): time to set up a standby, so that if the session is really
+ * gone its successor is already on its way — a kill without a word is
+ * otherwise noticed only at the media timeout. */
+gboolean gst_whep_silence_wants_standby (const GstWhepSilenceFacts * facts,
+    guint after_ms);
+
 GstWhepSilenceVerdict gst_whep_judge_silence (const GstWhepSilenceFacts *
     facts);
 

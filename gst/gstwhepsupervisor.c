@@ -36,6 +36,11 @@ GST_DEBUG_CATEGORY_STATIC (whep_supervisor_debug);
  * has put no media on air for this long: an HTTP answer alone never ends a
  * session that delivers. */
 #define GONE_BUT_PLAYING_US (500 * G_TIME_SPAN_MILLISECOND)
+/* The session on air silent this long: a standby starts (see
+ * gst_whep_silence_wants_standby).  Longer than the hold's 200 ms and than
+ * a jitter spike; with a set-up of 0.3–0.6 s, a killed session's successor
+ * plays within about a second. */
+#define STANDBY_AFTER_SILENCE_MS 300
 /* A standby session that has not taken over after this long (from its
  * first frame) takes over by force. */
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -54,6 +59,8 @@ typedef struct
   gchar *next_endpoint;         /* where the next session POSTs, if not
                                  * whep-endpoint (server reconnect event) */
   const gchar *rotation_reason; /* why the standby was started */
+  gint64 silent_since_us;       /* the standby was started because the
+                                 * session on air fell silent then; 0 */
 
   GSource *retry_timer;
   GSource *rotation_timer;
@@ -467,6 +474,34 @@ schedule_rotation (GstWhepSupervisor * self)
       (guint) (MAX (due - now, 0) / 1000), rotation_timer_cb);
 }
 
+static void learn_from_loss (GstWhepSupervisor * self, gdouble age_s);
+
+/* The session on air fell silent, a standby replaced it: counted and
+ * announced as the loss it was. */
+static void
+count_silent_loss (GstWhepSupervisor * self, GstWhepSession * old)
+{
+  RunState *run = self->run;
+  gint64 posted = gst_whep_session_get_post_time (old);
+  gdouble age_s = posted ? (run->silent_since_us - posted) / 1e6 : 0;
+  gdouble silent_ms = (g_get_monotonic_time () - run->silent_since_us) / 1e3;
+  g_autofree gchar *reason = g_strdup_printf ("No media from the WHEP "
+      "server for %.0f ms: a standby session took over", silent_ms);
+
+  learn_from_loss (self, age_s);
+  run->early_losses++;
+  run->sessions_failed++;
+  g_free (run->last_error);
+  run->last_error = g_strdup (reason);
+  GST_INFO_OBJECT (self, "%s: %s", GST_ELEMENT_NAME (old), reason);
+  post_element_message (self, gst_structure_new ("whepsrc/session-lost",
+          "session-id", G_TYPE_UINT, gst_whep_session_get_id (old),
+          "reason", G_TYPE_STRING, reason,
+          "age-s", G_TYPE_DOUBLE, age_s,
+          "http-status-code", G_TYPE_UINT, 0,
+          "retry-in-ms", G_TYPE_INT, 0, NULL));
+}
+
 /* The standby took over the output: it becomes the current session and
  * the old one is deleted. */
 static void
@@ -485,8 +520,15 @@ complete_rotation (GstWhepSupervisor * self)
     return;
   }
   run->current = gst_object_ref (fresh);
-  run->rotations++;
   run->attempt = 0;
+  if (old && run->silent_since_us) {
+    /* The standby started on silence took over from a session that never
+     * spoke again: a loss, not a rotation. */
+    count_silent_loss (self, old);
+  } else {
+    run->rotations++;
+  }
+  run->silent_since_us = 0;
 
   /* Whatever kind the old session still feeds goes to the new one. */
   make_pending (self, fresh);
@@ -553,6 +595,7 @@ handle_standby_failed (GstWhepSupervisor * self, GstWhepSession * session,
 
   if (run->next == session)
     gst_clear_object (&run->next);
+  run->silent_since_us = 0;
   run->next_first_frame_us = 0;
   run->sessions_failed++;
   remove_session (self, session, FALSE);
@@ -612,6 +655,7 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
   run->waiting_for_server = failure->not_live || failure->http_status == 503
       || failure->http_status == 429;
   /* A standby on its way becomes the session to go on air. */
+  run->silent_since_us = 0;
   if (run->next) {
     standby = g_steal_pointer (&run->next);
     run->current = gst_object_ref (standby);
@@ -1017,6 +1061,18 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.media_timeout_ms = run->settings.media_timeout_ms;
   facts.ice_restart_timeout_ms = run->settings.ice_restart_timeout_ms;
   facts.server_inactive = run->server_inactive;
+
+  /* Spoke again before its standby took over: that is a rotation. */
+  if (run->silent_since_us && facts.on_air_until_us > run->silent_since_us)
+    run->silent_since_us = 0;
+  if (!run->next && !run->known.one_session_only && !run->gave_up
+      && gst_whep_silence_wants_standby (&facts, STANDBY_AFTER_SILENCE_MS)) {
+    GST_INFO_OBJECT (self, "%s silent for %u ms: starting a standby",
+        GST_ELEMENT_NAME (current), STANDBY_AFTER_SILENCE_MS);
+    run->silent_since_us = facts.on_air_until_us;
+    run->rotation_reason = "silence";
+    start_session (self, ROLE_NEXT);
+  }
 
   switch (gst_whep_judge_silence (&facts)) {
     case GST_WHEP_SILENCE_FINE:

@@ -572,6 +572,8 @@ player_reset_tracking (Player * p)
   p->last_new_us = 0;
   p->max_freeze_us = 0;
   p->max_freeze_end_us = 0;
+  p->audio_next_pts = GST_CLOCK_TIME_NONE;
+  p->audio_max_jump = 0;
   p->gaps = 0;
   p->repeats = 0;
   g_mutex_unlock (&p->lock);

@@ -259,6 +259,40 @@ GST_START_TEST (test_silence_expected_when_paused_inactive_or_off)
 
 GST_END_TEST;
 
+/* 300 ms of silence on air asks for a standby, long before the media
+ * timeout; not while paused, inactive, restarting ICE, off air, or with
+ * no timeout at all. */
+GST_START_TEST (test_silence_wants_a_standby_early)
+{
+  GstWhepSilenceFacts f = playing_facts (10000, 9750);
+
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  f.now_us = S (10050);
+  fail_unless (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
+
+  f.playing_since_us = 0;
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  f = playing_facts (10050, 9750);
+  f.server_inactive = TRUE;
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  f = playing_facts (10050, 9750);
+  f.ice_restart_since_us = S (10000);
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  f = playing_facts (10050, 9750);
+  f.on_air_until_us = 0;
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  f = playing_facts (10050, 9750);
+  f.media_timeout_ms = 0;
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  /* Resumed 100 ms ago after a long pause: not silent yet. */
+  f = playing_facts (10050, 2000);
+  f.playing_since_us = S (9950);
+  fail_if (gst_whep_silence_wants_standby (&f, 300));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_silence_counts_from_the_resume)
 {
   /* Paused for a long time, resumed 300 ms ago: not silent yet. */
@@ -370,6 +404,7 @@ policy_suite (void)
   suite_add_tcase (s, silence);
   tcase_add_test (silence, test_silence_within_media_timeout_is_fine);
   tcase_add_test (silence, test_silence_expected_when_paused_inactive_or_off);
+  tcase_add_test (silence, test_silence_wants_a_standby_early);
   tcase_add_test (silence, test_silence_counts_from_the_resume);
   tcase_add_test (silence, test_silence_of_a_session_off_air_is_not_judged);
   tcase_add_test (silence, test_ice_restart_judged_by_the_media);

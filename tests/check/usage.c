@@ -374,8 +374,7 @@ GST_START_TEST (test_gst_launch_eos_writes_a_playable_mp4)
     fail ("gst-launch-1.0 -e did not end within 10 s of Ctrl-C");
   }
   fail_unless (g_subprocess_get_if_exited (launch)
-      && g_subprocess_get_exit_status (launch) == 0,
-      "gst-launch-1.0 failed");
+      && g_subprocess_get_exit_status (launch) == 0, "gst-launch-1.0 failed");
   server_assert_no_leak (server);
 
   fail_unless (discover (file_uri, &info), "the recording does not play "
