@@ -370,6 +370,20 @@ next_attempt (GstWhepSupervisor * self, const GstWhepFailure * failure,
   return retry;
 }
 
+/* Nothing has played yet and the first session failed: the retries go on
+ * (max-retries), but the application hears the cause now rather than when
+ * they run out — for a wrong host or port, minutes later. */
+static void
+warn_first_failure (GstWhepSupervisor * self, const GstWhepFailure * failure,
+    guint delay_ms)
+{
+  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, RESOURCE, OPEN_READ,
+      ("%s (retrying in %u ms)", failure->message, delay_ms),
+      ("%s", GST_STR_NULL (failure->debug)),
+      ("http-status-code", G_TYPE_UINT, failure->http_status,
+          "retry-in-ms", G_TYPE_UINT, delay_ms, NULL));
+}
+
 static void
 give_up (GstWhepSupervisor * self, const GstWhepFailure * failure,
     guint attempts)
@@ -688,6 +702,8 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
     give_up (self, failure, attempt + 1);
     return;
   }
+  if (attempt == 0 && !played && !run->ever_played && !run->waiting_for_server)
+    warn_first_failure (self, failure, delay_ms);
   GST_INFO_OBJECT (self, "new session in %u ms (attempt %u): %s", delay_ms,
       attempt + 1, failure->message);
   if (delay_ms == 0)

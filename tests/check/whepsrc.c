@@ -282,6 +282,46 @@ GST_START_TEST (test_connection_refused_reports)
 
 GST_END_TEST;
 
+static gboolean
+warned (Player * p, gpointer data)
+{
+  gboolean any;
+
+  g_mutex_lock (&p->lock);
+  any = p->warnings->len > 0;
+  g_mutex_unlock (&p->lock);
+  return any;
+}
+
+/* A wrong port: the retries go on (status connecting), but the cause is
+ * on the bus as a warning at the first failure, not minutes later. */
+GST_START_TEST (test_first_failure_warns_while_retrying)
+{
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, NULL);
+  g_autofree gchar *url = NULL;
+  Player *p;
+  GstMessage *error;
+
+  g_socket_listener_close (listener);
+  url = g_strdup_printf ("http://127.0.0.1:%u/whep/cam", port);
+  p = player_new (url);
+  g_object_set (p->src, "max-retries", 3, NULL);
+  error = player_run (p, warned, NULL, 3000);
+  fail_unless (error == NULL, "an error before the retries ran out");
+  fail_unless (warned (p, NULL), "no warning within 3 s");
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->warnings->len, 1);
+  fail_unless (strstr (g_ptr_array_index (p->warnings, 0), "Could not reach")
+      && strstr (g_ptr_array_index (p->warnings, 0), "retrying in"),
+      "warning: %s", (gchar *) g_ptr_array_index (p->warnings, 0));
+  g_mutex_unlock (&p->lock);
+  fail_unless (status_is (p, GINT_TO_POINTER (status_value ("connecting"))));
+  player_free (p);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_answer_timeout_reports)
 {
   /* A trickled offer carries no candidates, so the orphaned session never
@@ -910,6 +950,7 @@ whepsrc_suite (void)
   tcase_add_test (errors, test_unknown_endpoint_is_not_found);
   tcase_add_test (errors, test_server_error_retries_then_reports);
   tcase_add_test (errors, test_connection_refused_reports);
+  tcase_add_test (errors, test_first_failure_warns_while_retrying);
   tcase_add_test (errors, test_answer_timeout_reports);
   tcase_add_test (errors, test_garbage_answer_reports);
   tcase_add_test (errors,
