@@ -36,11 +36,13 @@ GST_DEBUG_CATEGORY_STATIC (whep_supervisor_debug);
  * has put no media on air for this long: an HTTP answer alone never ends a
  * session that delivers. */
 #define GONE_BUT_PLAYING_US (500 * G_TIME_SPAN_MILLISECOND)
-/* The session on air silent this long: a standby starts (see
- * gst_whep_silence_wants_standby).  Longer than the hold's 200 ms and than
- * a jitter spike; with a set-up of 0.3–0.6 s, a killed session's successor
- * plays within about a second. */
-#define STANDBY_AFTER_SILENCE_MS 300
+/* The session on air silent this long, where ICE cannot be restarted
+ * over PATCH: a standby starts (see gst_whep_silence_wants_standby) and
+ * waits, playing, until the silent session is judged lost — after half
+ * the media timeout of silence now that a successor plays, or a BYE, a 404
+ * — and then goes on air at once, or until the silent session speaks
+ * again (an ordinary rotation).  As soon as the output holds (200 ms). */
+#define STANDBY_AFTER_SILENCE_MS 200
 /* A standby session that has not taken over after this long (from its
  * first frame) takes over by force. */
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -61,6 +63,9 @@ typedef struct
   const gchar *rotation_reason; /* why the standby was started */
   gint64 silent_since_us;       /* the standby was started because the
                                  * session on air fell silent then; 0 */
+  gboolean standby_waiting;     /* that standby plays, and waits for the
+                                 * session on air to be judged lost (or to
+                                 * speak again) before it goes on air */
 
   GSource *retry_timer;
   GSource *rotation_timer;
@@ -130,6 +135,7 @@ typedef enum
 } SessionRole;
 
 static void start_session (GstWhepSupervisor * self, SessionRole role);
+static void judge_current_session (GstWhepSupervisor * self, gint64 now);
 static void schedule_rotation (GstWhepSupervisor * self);
 static void publish (GstWhepSupervisor * self);
 
@@ -488,34 +494,6 @@ schedule_rotation (GstWhepSupervisor * self)
       (guint) (MAX (due - now, 0) / 1000), rotation_timer_cb);
 }
 
-static void learn_from_loss (GstWhepSupervisor * self, gdouble age_s);
-
-/* The session on air fell silent, a standby replaced it: counted and
- * announced as the loss it was. */
-static void
-count_silent_loss (GstWhepSupervisor * self, GstWhepSession * old)
-{
-  RunState *run = self->run;
-  gint64 posted = gst_whep_session_get_post_time (old);
-  gdouble age_s = posted ? (run->silent_since_us - posted) / 1e6 : 0;
-  gdouble silent_ms = (g_get_monotonic_time () - run->silent_since_us) / 1e3;
-  g_autofree gchar *reason = g_strdup_printf ("No media from the WHEP "
-      "server for %.0f ms: a standby session took over", silent_ms);
-
-  learn_from_loss (self, age_s);
-  run->early_losses++;
-  run->sessions_failed++;
-  g_free (run->last_error);
-  run->last_error = g_strdup (reason);
-  GST_INFO_OBJECT (self, "%s: %s", GST_ELEMENT_NAME (old), reason);
-  post_element_message (self, gst_structure_new ("whepsrc/session-lost",
-          "session-id", G_TYPE_UINT, gst_whep_session_get_id (old),
-          "reason", G_TYPE_STRING, reason,
-          "age-s", G_TYPE_DOUBLE, age_s,
-          "http-status-code", G_TYPE_UINT, 0,
-          "retry-in-ms", G_TYPE_INT, 0, NULL));
-}
-
 /* The standby took over the output: it becomes the current session and
  * the old one is deleted. */
 static void
@@ -535,14 +513,9 @@ complete_rotation (GstWhepSupervisor * self)
   }
   run->current = gst_object_ref (fresh);
   run->attempt = 0;
-  if (old && run->silent_since_us) {
-    /* The standby started on silence took over from a session that never
-     * spoke again: a loss, not a rotation. */
-    count_silent_loss (self, old);
-  } else {
-    run->rotations++;
-  }
+  run->rotations++;
   run->silent_since_us = 0;
+  run->standby_waiting = FALSE;
 
   /* Whatever kind the old session still feeds goes to the new one. */
   make_pending (self, fresh);
@@ -610,6 +583,7 @@ handle_standby_failed (GstWhepSupervisor * self, GstWhepSession * session,
   if (run->next == session)
     gst_clear_object (&run->next);
   run->silent_since_us = 0;
+  run->standby_waiting = FALSE;
   run->next_first_frame_us = 0;
   run->sessions_failed++;
   remove_session (self, session, FALSE);
@@ -670,6 +644,7 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
       || failure->http_status == 429;
   /* A standby on its way becomes the session to go on air. */
   run->silent_since_us = 0;
+  run->standby_waiting = FALSE;
   if (run->next) {
     standby = g_steal_pointer (&run->next);
     run->current = gst_object_ref (standby);
@@ -723,8 +698,20 @@ handle_first_frame (GstWhepSupervisor * self, GstWhepSession * session)
   timings = gst_whep_session_get_timings (session);
   remember_setup_time (run, timings);
   if (session == run->next) {
-    /* The standby is ready: it takes over at the next frame boundary. */
     run->next_first_frame_us = g_get_monotonic_time ();
+    if (run->silent_since_us) {
+      /* Started because the session on air fell silent: it is not lost
+       * before media-timeout says so (or a BYE, a 404…) — then this one
+       * goes on air at once. */
+      run->standby_waiting = TRUE;
+      GST_INFO_OBJECT (self, "%s ready: waiting for the silent session "
+          "to be judged", GST_ELEMENT_NAME (session));
+      gst_structure_free (timings);
+      /* Maybe it is due already. */
+      judge_current_session (self, g_get_monotonic_time ());
+      return;
+    }
+    /* The standby is ready: it takes over at the next frame boundary. */
     GST_INFO_OBJECT (self, "%s ready: switching over",
         GST_ELEMENT_NAME (session));
     make_pending (self, session);
@@ -960,6 +947,10 @@ handle_holding (GstWhepSupervisor * self, GstWhepMediaKind kind,
     gst_structure_set (s, "held-ms", G_TYPE_DOUBLE,
         (now - run->hold_since_us[kind]) / 1000.0, NULL);
   post_element_message (self, s);
+  /* The hold begins at 200 ms of silence: judged now, not at the next
+   * watchdog tick (a standby may be due). */
+  if (holding)
+    judge_current_session (self, now);
 }
 
 static void
@@ -1078,16 +1069,38 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.ice_restart_timeout_ms = run->settings.ice_restart_timeout_ms;
   facts.server_inactive = run->server_inactive;
 
-  /* Spoke again before its standby took over: that is a rotation. */
-  if (run->silent_since_us && facts.on_air_until_us > run->silent_since_us)
+  /* Spoke again before it was judged lost: its standby becomes an
+   * ordinary rotation. */
+  if (run->silent_since_us && facts.on_air_until_us > run->silent_since_us) {
     run->silent_since_us = 0;
+    if (run->standby_waiting && run->next) {
+      run->standby_waiting = FALSE;
+      GST_INFO_OBJECT (self, "%s speaks again: %s takes over as a rotation",
+          GST_ELEMENT_NAME (current), GST_ELEMENT_NAME (run->next));
+      make_pending (self, run->next);
+    }
+  }
+  /* Where ICE can be restarted over PATCH, that keeps the session: no
+   * standby then (it would be a POST for nothing). */
   if (!run->next && !run->known.one_session_only && !run->gave_up
+      && (run->known.no_ice_restart || !run->settings.ice_restart_timeout_ms)
       && gst_whep_silence_wants_standby (&facts, STANDBY_AFTER_SILENCE_MS)) {
     GST_INFO_OBJECT (self, "%s silent for %u ms: starting a standby",
         GST_ELEMENT_NAME (current), STANDBY_AFTER_SILENCE_MS);
     run->silent_since_us = facts.on_air_until_us;
     run->rotation_reason = "silence";
     start_session (self, ROLE_NEXT);
+  }
+
+  /* Its standby plays: half the media timeout of silence is enough to
+   * give up a session that nothing else would bring back sooner. */
+  if (run->standby_waiting && run->next
+      && gst_whep_silence_wants_standby (&facts, facts.media_timeout_ms / 2)) {
+    msg = g_strdup_printf ("No media from the WHEP server for %u ms (a "
+        "standby session plays)", facts.media_timeout_ms / 2);
+    failure.message = msg;
+    handle_current_failed (self, current, &failure, facts.on_air_until_us);
+    return;
   }
 
   switch (gst_whep_judge_silence (&facts)) {
@@ -1153,7 +1166,7 @@ watchdog_cb (gpointer data)
   if (is_stopping (self))
     return G_SOURCE_REMOVE;
 
-  if (run->next && run->next_first_frame_us
+  if (run->next && run->next_first_frame_us && !run->standby_waiting
       && now - run->next_first_frame_us > TAKEOVER_TIMEOUT_MS * 1000) {
     GST_WARNING_OBJECT (self, "standby did not take over in %u ms: forcing",
         TAKEOVER_TIMEOUT_MS);
