@@ -63,6 +63,9 @@ typedef struct
   const gchar *rotation_reason; /* why the standby was started */
   gint64 silent_since_us;       /* the standby was started because the
                                  * session on air fell silent then; 0 */
+  GstWhepFailure *gone;         /* the server said the session on air is
+                                 * gone while its media still flowed: it
+                                 * ends when the media stops; owned */
   gboolean standby_waiting;     /* that standby plays, and waits for the
                                  * session on air to be judged lost (or to
                                  * speak again) before it goes on air */
@@ -514,6 +517,7 @@ complete_rotation (GstWhepSupervisor * self)
   run->current = gst_object_ref (fresh);
   run->attempt = 0;
   run->rotations++;
+  g_clear_pointer (&run->gone, gst_whep_failure_free);
   run->silent_since_us = 0;
   run->standby_waiting = FALSE;
 
@@ -643,6 +647,7 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
   run->waiting_for_server = failure->not_live || failure->http_status == 503
       || failure->http_status == 429;
   /* A standby on its way becomes the session to go on air. */
+  g_clear_pointer (&run->gone, gst_whep_failure_free);
   run->silent_since_us = 0;
   run->standby_waiting = FALSE;
   if (run->next) {
@@ -832,10 +837,13 @@ handle_session_gone (GstWhepSupervisor * self, GstWhepSession * session,
   }
   last = last_media_time (self, session);
   if (last && g_get_monotonic_time () - last < GONE_BUT_PLAYING_US) {
-    /* Its media still flows: the media decides (the watchdog replaces
-     * the session as soon as it falls silent). */
-    GST_WARNING_OBJECT (self, "%s: %s, but its media still flows: kept",
-        GST_ELEMENT_NAME (session), failure->message);
+    /* Its media still flows: the media decides — the watchdog ends the
+     * session for this reason as soon as it falls silent (the server
+     * says it only once). */
+    GST_WARNING_OBJECT (self, "%s: %s, but its media still flows: kept "
+        "while it does", GST_ELEMENT_NAME (session), failure->message);
+    gst_whep_failure_free (run->gone);
+    run->gone = gst_whep_failure_copy (failure);
     return;
   }
   handle_current_failed (self, session, failure, 0);
@@ -1090,6 +1098,16 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
     run->silent_since_us = facts.on_air_until_us;
     run->rotation_reason = "silence";
     start_session (self, ROLE_NEXT);
+  }
+
+  /* The server said it is gone while its media still flowed: now that
+   * the media stopped too, it is. */
+  if (run->gone && facts.on_air_until_us
+      && now - facts.on_air_until_us >= GONE_BUT_PLAYING_US) {
+    g_autoptr (GstWhepFailure) gone = g_steal_pointer (&run->gone);
+
+    handle_current_failed (self, current, gone, facts.on_air_until_us);
+    return;
   }
 
   /* Its standby plays: half the media timeout of silence is enough to
@@ -1739,6 +1757,7 @@ run_teardown (gpointer state)
   if (run->last_timings)
     gst_structure_free (run->last_timings);
   g_free (run->last_error);
+  gst_whep_failure_free (run->gone);
   g_free (run);
   self->run = NULL;
   gst_object_unref (self);
