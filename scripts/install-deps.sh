@@ -11,7 +11,7 @@ packages=(
   # tests: libcrypto, told not to clean up at exit (tests/check/harness.h)
   libssl-dev
   # run: webrtcbin, libnice, depayloaders and decoders (VP8/VP9/H.264/H.265/AV1/Opus)
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-tools gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice glib-networking ca-certificates
   # tests: network namespaces (ip, ss), NAT (nft, sysctl), TURN, certificates

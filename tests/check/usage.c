@@ -293,6 +293,48 @@ GST_START_TEST (test_playbin_token_in_the_uri)
 
 GST_END_TEST;
 
+/* --- gst-play-1.0 --- */
+
+/* The README's gst-play-1.0 line, with the loopback option in the URI:
+ * the pictures reach its video sink (fakesink's chain messages, printed by
+ * -v), from one session. */
+GST_START_TEST (test_gst_play_plays_a_whep_uri)
+{
+  TestServer *server = server_start (NULL);
+  g_autofree gchar *uri = whep_uri (server, NULL);
+  g_autofree gchar *play = g_find_program_in_path ("gst-play-1.0");
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  gint64 end = g_get_monotonic_time () + scaled (15000) * 1000;
+  guint chains = 0;
+  gchar *line;
+
+  fail_unless (play != NULL, "no gst-play-1.0 (Debian: "
+      "gstreamer1.0-plugins-base-apps; scripts/install-deps.sh installs it)");
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &err, play, "-v", "--videosink",
+      "fakesink silent=false", "--audiosink", "fakesink", uri, NULL);
+  fail_unless (proc != NULL, "%s", err ? err->message : "");
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  while (chains < 30 && g_get_monotonic_time () < end
+      && (line = g_data_input_stream_read_line (out, NULL, NULL, NULL))) {
+    if (strstr (line, "chain"))
+      chains++;
+    g_free (line);
+  }
+  fail_unless (chains >= 30, "only %u buffers reached gst-play's sink", chains);
+  /* gst-play-1.0 has no clean way out without a terminal (it quits on 'q'
+   * or at EOS; a signal kills it before any clean-up): the session it
+   * leaves is the server's to expire, as with any killed player. */
+  g_subprocess_force_exit (proc);
+  g_subprocess_wait (proc, NULL, NULL);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 1);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* --- gst-discoverer --- */
 
 static gboolean
@@ -416,6 +458,7 @@ usage_suite (void)
   tcase_add_test (uri, test_uridecodebin_plays_a_whep_uri);
   tcase_add_test (uri, test_playbin_token_in_the_uri);
   tcase_add_test (uri, test_discoverer_reads_a_whep_uri);
+  tcase_add_test (uri, test_gst_play_plays_a_whep_uri);
 
   suite_add_tcase (s, launch);
   tcase_add_test (launch, test_gst_launch_eos_writes_a_playable_mp4);
