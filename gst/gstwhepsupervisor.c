@@ -333,6 +333,23 @@ remove_session (GstWhepSupervisor * self, GstWhepSession * session,
   gst_bin_remove (GST_BIN (self->element), GST_ELEMENT (session));
 }
 
+/* Every session still in the bin (on air, standby, or being retired)
+ * closed and DELETEd, each bounded. */
+static void
+remove_all_sessions (GstWhepSupervisor * self)
+{
+  GList *sessions = NULL, *l;
+
+  GST_OBJECT_LOCK (self->element);
+  for (l = GST_BIN_CHILDREN (self->element); l; l = l->next)
+    if (GST_IS_WHEP_SESSION (l->data))
+      sessions = g_list_prepend (sessions, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self->element);
+  for (l = sessions; l; l = l->next)
+    remove_session (self, l->data, TRUE);
+  g_list_free_full (sessions, gst_object_unref);
+}
+
 /* The session URL for messages and statistics: it may carry a token in
  * its query (SRS does), and both end up in logs. */
 static gchar *
@@ -1387,7 +1404,6 @@ static void
 handle_end_of_stream (GstWhepSupervisor * self)
 {
   RunState *run = self->run;
-  GList *sessions = NULL, *l;
   GstWhepMediaKind kind;
   gboolean any_output = FALSE;
 
@@ -1425,14 +1441,7 @@ handle_end_of_stream (GstWhepSupervisor * self)
 
   gst_clear_object (&run->current);
   gst_clear_object (&run->next);
-  GST_OBJECT_LOCK (self->element);
-  for (l = GST_BIN_CHILDREN (self->element); l; l = l->next)
-    if (GST_IS_WHEP_SESSION (l->data))
-      sessions = g_list_prepend (sessions, gst_object_ref (l->data));
-  GST_OBJECT_UNLOCK (self->element);
-  for (l = sessions; l; l = l->next)
-    remove_session (self, l->data, TRUE);
-  g_list_free_full (sessions, gst_object_unref);
+  remove_all_sessions (self);
 }
 
 static gboolean
@@ -1729,7 +1738,6 @@ run_teardown (gpointer state)
 {
   GstWhepSupervisor *self = state;
   RunState *run = self->run;
-  GList *sessions = NULL, *l;
 
   gst_whep_clear_source (&run->retry_timer);
   gst_whep_clear_source (&run->rotation_timer);
@@ -1737,14 +1745,7 @@ run_teardown (gpointer state)
   gst_clear_object (&run->current);
   gst_clear_object (&run->next);
 
-  GST_OBJECT_LOCK (self->element);
-  for (l = GST_BIN_CHILDREN (self->element); l; l = l->next)
-    if (GST_IS_WHEP_SESSION (l->data))
-      sessions = g_list_prepend (sessions, gst_object_ref (l->data));
-  GST_OBJECT_UNLOCK (self->element);
-  for (l = sessions; l; l = l->next)
-    remove_session (self, l->data, TRUE);
-  g_list_free_full (sessions, gst_object_unref);
+  remove_all_sessions (self);
 
   g_mutex_lock (&self->snapshot_lock);
   self->final_known = run->known;

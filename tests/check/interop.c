@@ -53,21 +53,44 @@ interop_start_argv (const gchar * script, const gchar * const *args)
   return server_start_program ((const gchar * const *) argv->pdata, 20000);
 }
 
+/* The server of @stack ("wrtc", "werift" or "janus"; the last two with
+ * their rtp-camera, Janus with loopback-ice.so) with the options given
+ * (NULL-terminated, from @first_arg on). */
+static TestServer *
+stack_start_valist (const gchar * stack, const gchar * first_arg, va_list ap)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  gboolean wrtc = g_str_equal (stack, "wrtc");
+  gboolean janus = g_str_equal (stack, "janus");
+  const gchar *arg;
+
+  if (!wrtc) {
+    g_ptr_array_add (args, (gpointer) "--camera");
+    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_RTP_CAMERA"));
+  }
+  if (janus) {
+    g_ptr_array_add (args, (gpointer) "--loopback-ice");
+    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_JANUS_LOOPBACK_ICE"));
+  }
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  g_ptr_array_add (args, NULL);
+  return interop_start_argv (wrtc ? "wrtc-server.js" : janus ?
+      "janus-front.js" : "werift-server.js",
+      (const gchar * const *) args->pdata);
+}
+
 /* The libwebrtc server with the options given (NULL-terminated). */
 static TestServer *
 wrtc_start (const gchar * first_arg, ...)
 {
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  const gchar *arg;
+  TestServer *server;
   va_list ap;
 
   va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
+  server = stack_start_valist ("wrtc", first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return interop_start_argv ("wrtc-server.js",
-      (const gchar * const *) args->pdata);
+  return server;
 }
 
 /* Whether the server printed exactly @line. */
@@ -595,24 +618,13 @@ jw_can_run (const gchar * test, const gchar * stack)
 static TestServer *
 jw_start (const gchar * stack, const gchar * first_arg, ...)
 {
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  gboolean is_janus = g_str_equal (stack, "janus");
-  const gchar *arg;
+  TestServer *server;
   va_list ap;
 
-  g_ptr_array_add (args, (gpointer) "--camera");
-  g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_RTP_CAMERA"));
-  if (is_janus) {
-    g_ptr_array_add (args, (gpointer) "--loopback-ice");
-    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_JANUS_LOOPBACK_ICE"));
-  }
   va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
+  server = stack_start_valist (stack, first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return interop_start_argv (is_janus ? "janus-front.js" : "werift-server.js",
-      (const gchar * const *) args->pdata);
+  return server;
 }
 
 /* Why whepsrc last lost a session, if it did (the report). */
@@ -951,30 +963,16 @@ elapsed_at_least (Player * p, gpointer data)
 static TestServer *
 bench_start (const gchar * stack, const gchar * first_arg, ...)
 {
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
   g_autofree gchar *name = g_strdup_printf ("bench %s", stack);
-  gboolean wrtc = g_str_equal (stack, "wrtc");
-  const gchar *arg;
+  TestServer *server;
   va_list ap;
 
-  if (!wrtc && !jw_can_run (name, stack))
+  if (!g_str_equal (stack, "wrtc") && !jw_can_run (name, stack))
     return NULL;
-  if (!wrtc) {
-    g_ptr_array_add (args, (gpointer) "--camera");
-    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_RTP_CAMERA"));
-  }
-  if (g_str_equal (stack, "janus")) {
-    g_ptr_array_add (args, (gpointer) "--loopback-ice");
-    g_ptr_array_add (args, (gpointer) g_getenv ("WHEP_JANUS_LOOPBACK_ICE"));
-  }
   va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
+  server = stack_start_valist (stack, first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return interop_start_argv (wrtc ? "wrtc-server.js" : g_str_equal (stack,
-          "janus") ? "janus-front.js" : "werift-server.js",
-      (const gchar * const *) args->pdata);
+  return server;
 }
 
 /* One BENCH line: what the player saw, whepsrc's statistics (read before

@@ -260,17 +260,24 @@ GST_START_TEST (test_busy_503_retry_after_then_plays)
 
 GST_END_TEST;
 
-GST_START_TEST (test_connection_refused_reports)
+/* An endpoint on a port that was free a moment ago and nobody listens on
+ * now. */
+static gchar *
+refused_endpoint (void)
 {
   g_autoptr (GSocketListener) listener = g_socket_listener_new ();
   guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, NULL);
-  g_autofree gchar *url = NULL;
+
+  g_socket_listener_close (listener);
+  return g_strdup_printf ("http://127.0.0.1:%u/whep/cam", port);
+}
+
+GST_START_TEST (test_connection_refused_reports)
+{
+  g_autofree gchar *url = refused_endpoint ();
   Player *p;
   GstMessage *error;
 
-  /* A port that was free a moment ago and nobody listens on now. */
-  g_socket_listener_close (listener);
-  url = g_strdup_printf ("http://127.0.0.1:%u/whep/cam", port);
   p = player_new (url);
   g_object_set (p->src, "max-retries", 0, NULL);
   error = player_run (p, NULL, NULL, 10000);
@@ -297,14 +304,10 @@ warned (Player * p, gpointer data)
  * on the bus as a warning at the first failure, not minutes later. */
 GST_START_TEST (test_first_failure_warns_while_retrying)
 {
-  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, NULL);
-  g_autofree gchar *url = NULL;
+  g_autofree gchar *url = refused_endpoint ();
   Player *p;
   GstMessage *error;
 
-  g_socket_listener_close (listener);
-  url = g_strdup_printf ("http://127.0.0.1:%u/whep/cam", port);
   p = player_new (url);
   g_object_set (p->src, "max-retries", 3, NULL);
   error = player_run (p, warned, NULL, 3000);
