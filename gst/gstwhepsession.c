@@ -286,8 +286,14 @@ on_ssrc_active (GstElement * rtpbin, guint session_id, guint ssrc,
   g_mutex_unlock (&self->lock);
 }
 
+/* The largest lip-sync correction applied to one RTP packet: 1 ms in
+ * 20 ms of audio is inaudible, and a correction of a few hundred ms is
+ * done within seconds. */
+#define SYNC_SLEW_PER_PACKET (1 * GST_MSECOND)
+
 /* webrtcbin's rtpbin: capture times on every buffer (so that two sessions
- * of one source can be switched frame-exactly) and RTCP BYE. */
+ * of one source can be switched frame-exactly), lip-sync slewed, and RTCP
+ * BYE. */
 static void
 configure_rtpbin (GstWhepSession * self, GstElement * webrtcbin)
 {
@@ -301,6 +307,15 @@ configure_rtpbin (GstWhepSession * self, GstElement * webrtcbin)
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (rtpbin),
           "add-reference-timestamp-meta"))
     g_object_set (rtpbin, "add-reference-timestamp-meta", TRUE, NULL);
+  /* Lip-sync corrections slewed, not jumped: rtpbin re-derives the
+   * streams' offsets from every sender report, and a sender whose reports
+   * disagree with its RTP clock (werift writes the NTP fraction wrongly;
+   * an SFU stamps them when it relays, with its own jitter) would make the
+   * audio and the picture jump back and forth by up to a second. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (rtpbin),
+          "max-ts-offset-adjustment"))
+    g_object_set (rtpbin, "max-ts-offset-adjustment",
+        (guint64) SYNC_SLEW_PER_PACKET, NULL);
   g_signal_connect (rtpbin, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), self);
   g_signal_connect (rtpbin, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
       self);

@@ -238,6 +238,24 @@ assert_continuous (Player * p)
   g_mutex_unlock (&order.lock);
 }
 
+/* The largest gap or overlap allowed between consecutive audio buffers:
+ * whepsrc slews lip-sync corrections by 1 ms a packet, so that a sender's
+ * reports (a second off, from werift) never make the audio jump. */
+#define MAX_AUDIO_JUMP (5 * GST_MSECOND)
+
+/* The audio's timestamps followed each other without a gap or an overlap
+ * larger than MAX_AUDIO_JUMP. */
+static void
+assert_audio_continuous (Player * p)
+{
+  g_mutex_lock (&p->lock);
+  fail_unless (p->audio_buffers > 0, "no audio");
+  fail_unless (p->audio_max_jump <= MAX_AUDIO_JUMP,
+      "the audio's timestamps jumped by %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (p->audio_max_jump));
+  g_mutex_unlock (&p->lock);
+}
+
 /* Plays @frames frames from @server in one session with the counter
  * intact, then stops: the session was DELETEd. */
 static void
@@ -413,6 +431,8 @@ GST_START_TEST (test_wrtc_audio_and_video)
   fail_unless (player_audio_buffers (p) >= 100, "%u audio buffers",
       player_audio_buffers (p));
   fail_unless_equals_int (p->pads->len, 2);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (150), 20000);
+  assert_audio_continuous (p);
   play_one_session ("wrtc audio+video", server, p, 150);
 }
 
@@ -818,6 +838,9 @@ jw_audio_and_video (const gchar * test, const gchar * stack)
   fail_unless (player_audio_buffers (p) >= 100, "%u audio buffers",
       player_audio_buffers (p));
   fail_unless_equals_int (p->pads->len, 2);
+  /* Sender reports came meanwhile (werift's a second off). */
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (150), 20000);
+  assert_audio_continuous (p);
   jw_play_one_session (name, server, p, 150);
 }
 
