@@ -50,6 +50,16 @@ GST_DEBUG_CATEGORY_STATIC (whep_switch_debug);
 /* How often the hold thread looks at an audio output whose buffers have no
  * duration. */
 #define AUDIO_HOLD_INTERVAL (20 * GST_MSECOND)
+/* The largest shift that makes a new session's audio continue exactly
+ * where the old one's ended: the video's alignment of the two sessions
+ * (its frames are 33 ms apart, the sessions' clocks jitter) plus the
+ * remainder of the last such shift.  A hold is longer (200 ms of silence
+ * at least) and stays a gap. */
+#define AUDIO_RETIME_MAX (150 * GST_MSECOND)
+/* How fast that shift returns to zero, per buffer: 1 ms in 20 ms of audio
+ * is inaudible, and puts the sound back on the session's own timing (in
+ * step with its pictures) within seconds. */
+#define AUDIO_RETIME_SLEW (1 * GST_MSECOND)
 
 enum
 {
@@ -317,10 +327,7 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
             GST_BUFFER_DURATION (self->last_buffer);
         GstClockTimeDiff offset = GST_CLOCK_DIFF (GST_BUFFER_PTS (buffer),
             expected);
-        /* A difference of a frame or two is the two sessions' clocks (and
-         * frame boundaries); a hold is far longer and stays a gap. */
-        if (ABS (offset) < (GstClockTimeDiff) (5 * GST_BUFFER_DURATION
-                (self->last_buffer) / 2))
+        if (ABS (offset) <= (GstClockTimeDiff) AUDIO_RETIME_MAX)
           self->audio_offset = offset;
         GST_DEBUG_OBJECT (self, "audio continues at %" GST_TIME_FORMAT
             " (offset %" GST_STIME_FORMAT ")", GST_TIME_ARGS (expected),
@@ -328,9 +335,13 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
       }
     }
     if (self->audio_offset) {
+      GstClockTimeDiff step = MIN (ABS (self->audio_offset),
+          (GstClockTimeDiff) AUDIO_RETIME_SLEW);
+
       buffer = gst_buffer_make_writable (buffer);
       GST_BUFFER_PTS (buffer) += self->audio_offset;
       GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+      self->audio_offset += self->audio_offset > 0 ? -step : step;
     }
   }
   pts = GST_BUFFER_PTS (buffer);
@@ -603,9 +614,16 @@ compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref,
   GstClockTime tol = tolerance (self, buffer);
   gboolean have_pts = GST_CLOCK_TIME_IS_VALID (pts)
       && GST_CLOCK_TIME_IS_VALID (self->last_real_pts);
+
   gboolean have_ref = GST_CLOCK_TIME_IS_VALID (ref)
       && GST_CLOCK_TIME_IS_VALID (self->last_out_ref);
   GstClockTimeDiff diff;
+
+  /* The last shown is on the output's timeline: the active session's audio
+   * went out shifted by audio_offset (its own takeover), so a pending
+   * buffer is compared where it lands with the same shift. */
+  if (from_pending && self->is_audio && have_pts)
+    pts += self->audio_offset;
 
   if (have_ref)
     have_ref = ABS (GST_CLOCK_DIFF (self->last_out_ref, ref)) <
@@ -970,8 +988,9 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
       head_reached = signature_distance (&head->sig, &sig) <= SIG_MATCH_MAX
           || find_shown (self, &head->sig, &shown);
     } else {
+      /* Where this buffer goes out (push_real shifts the audio). */
       if (GST_CLOCK_TIME_IS_VALID (pts))
-        self->last_real_pts = pts;
+        self->last_real_pts = pts + (self->is_audio ? self->audio_offset : 0);
       self->last_out_ref = ref;
       head_reached =
           compare_with_last (self, head->buffer, head->ref, TRUE) <= 0;
