@@ -1247,6 +1247,33 @@ on_ice_event (GstWhepIce * ice, GstObject * owner, GstWhepIceEvent event,
   }
 }
 
+/* Whether an ICE restart over PATCH may be tried on this session: allowed
+ * by the configuration, connected, with a resource URL to PATCH, and not
+ * negotiated by the server's own offer (the 406 flow: that offer's ICE is
+ * the server's to restart).  Called with the lock. */
+static gboolean
+ice_restart_allowed_locked (GstWhepSession * self, const gchar * resource)
+{
+  return self->config.ice_restart && !self->closing && !self->counter_offer
+      && self->state != GST_WHEP_SESSION_FAILED && resource
+      && self->t_connected;
+}
+
+gboolean
+gst_whep_session_can_restart_ice (GstWhepSession * self)
+{
+  g_autofree gchar *resource = NULL;
+  gboolean allowed;
+
+  g_return_val_if_fail (GST_IS_WHEP_SESSION (self), FALSE);
+
+  resource = gst_whep_signalling_dup_resource_url (self->signalling);
+  g_mutex_lock (&self->lock);
+  allowed = self->ice_restarting || ice_restart_allowed_locked (self, resource);
+  g_mutex_unlock (&self->lock);
+  return allowed;
+}
+
 gboolean
 gst_whep_session_restart_ice (GstWhepSession * self)
 {
@@ -1262,9 +1289,7 @@ gst_whep_session_restart_ice (GstWhepSession * self)
     g_mutex_unlock (&self->lock);
     return TRUE;
   }
-  allowed = self->config.ice_restart && !self->closing && !self->counter_offer
-      && self->state != GST_WHEP_SESSION_FAILED && resource
-      && self->t_connected;
+  allowed = ice_restart_allowed_locked (self, resource);
   if (allowed) {
     self->ice_restarting = TRUE;
     self->t_restart = g_get_monotonic_time ();

@@ -167,6 +167,9 @@ GstStructure *gst_whep_session_dup_candidate_pair (GstWhepSession * session);
  * it takes too long.  A server that refuses the restart fails the session
  * (GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED, then FAILED). */
 gboolean gst_whep_session_restart_ice (GstWhepSession * session);
+/* Whether gst_whep_session_restart_ice() could start one now (or one
+ * is under way). */
+gboolean gst_whep_session_can_restart_ice (GstWhepSession * session);
 /* When the restart under way started (monotonic µs), 0 when none is. */
 gint64 gst_whep_session_get_ice_restart_time (GstWhepSession * session);
 /* Marks the restart under way as successful. */

@@ -1106,9 +1106,11 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
     }
   }
   /* Where ICE can be restarted over PATCH, that keeps the session: no
-   * standby then (it would be a POST for nothing). */
+   * standby then (it would be a POST for nothing).  Not on this server, or
+   * not on this session (negotiated by the server's offer: 406). */
   if (!run->next && !run->known.one_session_only && !run->gave_up
-      && (run->known.no_ice_restart || !run->settings.ice_restart_timeout_ms)
+      && (run->known.no_ice_restart || !run->settings.ice_restart_timeout_ms
+          || !gst_whep_session_can_restart_ice (current))
       && gst_whep_silence_wants_standby (&facts, STANDBY_AFTER_SILENCE_MS)) {
     GST_INFO_OBJECT (self, "%s silent for %u ms: starting a standby",
         GST_ELEMENT_NAME (current), STANDBY_AFTER_SILENCE_MS);

@@ -932,6 +932,44 @@ GST_START_TEST (test_janus_offer_in_201_is_named)
 
 GST_END_TEST;
 
+/* Janus's sessions are negotiated by its own offer (the 406 flow), and
+ * whepsrc restarts no ICE on those: a session killed on air gets a
+ * standby as soon as the output holds (200 ms of silence), not once the
+ * media timeout (4 s here) has run out. */
+GST_START_TEST (test_janus_kill_starts_a_standby_at_once)
+{
+  const guint media_timeout = 4000;
+  TestServer *server;
+  Player *p;
+  guint frames;
+
+  if (!jw_can_run ("test_janus_kill_starts_a_standby_at_once", "janus"))
+    return;
+  server = jw_start ("janus", "--kill-after", "3", NULL);
+  p = interop_player (server);
+  g_object_set (p->src, "media-timeout", media_timeout, NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  fail_unless (server_wait (server, "EVENT killed", 1, 10000),
+      "the server did not kill the session");
+  fail_unless (server_wait (server, "EVENT created", 2, media_timeout / 2),
+      "no new session within %u ms of the kill", media_timeout / 2);
+  /* It goes on air after half the media timeout of silence. */
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 10000);
+
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
+  report ("janus standby after a kill", p, server);
+  jw_why ("janus standby after a kill", p);
+  fail_unless_equals_int (stats_uint64 (p, "ice-restarts"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 2);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
 static void
 janus_werift_tcases (Suite * s)
 {
@@ -958,6 +996,7 @@ janus_werift_tcases (Suite * s)
   tcase_add_test (janus, test_janus_no_session_limit_is_one_session);
   tcase_add_test (janus, test_janus_sse_reconnect_rotates);
   tcase_add_test (janus, test_janus_offer_in_201_is_named);
+  tcase_add_test (janus, test_janus_kill_starts_a_standby_at_once);
 }
 
 /* --- end of werift and Janus --- */
