@@ -237,8 +237,22 @@ make_pending (GstWhepSupervisor * self, GstWhepSession * session)
   }
 }
 
+/* Whether @session's stream of @kind is the one on air in @sw. */
+static gboolean
+session_is_active_in (GstWhepSession * session, GstElement * sw,
+    GstWhepMediaKind kind)
+{
+  g_autoptr (GstPad) pad = session ? session_switch_pad (session, kind) : NULL;
+
+  return pad && gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw), pad);
+}
+
 /* TRUE when every output the session feeds has switched to it: only then
- * may the old session go (each kind switches at its own frame boundary). */
+ * may the old session go (each kind switches at its own frame boundary).
+ * A stream that has no pad yet while the old session's is on air counts as
+ * not switched: a session's first audio often comes after its first
+ * picture, and the old session must keep the sound until then (the
+ * watchdog forces the takeover after TAKEOVER_TIMEOUT_MS). */
 static gboolean
 session_on_air_everywhere (GstWhepSupervisor * self, GstWhepSession * session)
 {
@@ -248,7 +262,13 @@ session_on_air_everywhere (GstWhepSupervisor * self, GstWhepSession * session)
     g_autoptr (GstElement) sw = dup_output (self, kind);
     g_autoptr (GstPad) pad = session_switch_pad (session, kind);
 
-    if (sw && pad && !gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw), pad))
+    if (!sw)
+      continue;
+    if (pad && !gst_whep_switch_is_active_pad (GST_WHEP_SWITCH (sw), pad))
+      return FALSE;
+    if (!pad && session != self->run->current
+        && session_is_active_in (self->run->current, sw, kind)
+        && gst_whep_session_expects_kind (session, kind))
       return FALSE;
   }
   return TRUE;

@@ -288,7 +288,7 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
   if (opts->session_limit < 0 || opts->kill_after < 0 || opts->not_live < 0
       || opts->handshake_timeout < 0 || opts->media_timeout < 0
       || opts->reconnect_after < 0
-      || opts->answer_delay_ms < 0
+      || opts->answer_delay_ms < 0 || opts->audio_delay_ms < 0
       || opts->max_sessions < 0 || opts->inject_count < 0
       || opts->retry_after < 0) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -366,6 +366,9 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
         "URI[;username=U;credential=C]"},
     {"answer-delay", 0, 0, G_OPTION_ARG_INT, &opts->answer_delay_ms,
         "Delay every POST answer", "MS"},
+    {"audio-delay", 0, 0, G_OPTION_ARG_INT, &opts->audio_delay_ms,
+        "Start each session's audio this long after its media starts "
+        "(a session's first audio after its first picture)", "MS"},
     {"inject-status", 0, 0, G_OPTION_ARG_INT, &opts->inject_status,
         "Answer POSTs with this status instead of handling them", "CODE"},
     {"inject-count", 0, 0, G_OPTION_ARG_INT, &opts->inject_count,

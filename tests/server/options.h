@@ -87,6 +87,7 @@ typedef struct
   gint auth_status;
   GPtrArray *ice_servers;       /* of WhepIceServer */
   gint answer_delay_ms;
+  gint audio_delay_ms;          /* audio starts this long after video */
   gint inject_status;           /* 0 = none */
   gint inject_count;            /* 0 = every POST */
   gint retry_after;             /* seconds, 0 = no header */

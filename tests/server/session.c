@@ -74,7 +74,9 @@ typedef struct
 
 /* Locking: @refcount, @unlinks_pending (decremented by the IDLE probes on
  * streaming threads), @flowing (read by the gate probes) and @last_rx
- * (written by the nicesrc probe) are atomic.  @pem is written before the
+ * (written by the nicesrc probe) are atomic; @flowing_since is written
+ * once, before @flowing is set (the atomic set orders it), and read by the
+ * gate probes after they saw @flowing.  @pem is written before the
  * bin exists and only read afterwards (by deep-element-added, on webrtcbin
  * threads).  @bin and @webrtc are handed to the reaper thread once the
  * session has ended and are not touched on the main thread until it hands
@@ -109,6 +111,7 @@ struct _WhepSession
   gboolean bye;                 /* send RTCP BYE once unlinked; set before
                                  * the unlink probes are added */
   gint flowing;                 /* atomic: connected, media may pass */
+  gint64 flowing_since;         /* monotonic µs; set before @flowing */
   gint last_rx;                 /* atomic: seconds since server start when
                                  * data last came from the player */
   gulong webrtc_handlers[3];
@@ -735,6 +738,7 @@ session_check_connection (WhepSession * session)
     whep_sse_session_connected (session->server, session->id);
     /* Open the gates, and start the picture now rather than at the next
      * periodic key frame. */
+    session->flowing_since = g_get_monotonic_time ();
     g_atomic_int_set (&session->flowing, 1);
     whep_media_request_key_frame (session->server->media);
     if (session->server->opts->media_timeout > 0) {
@@ -907,6 +911,11 @@ session_gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (link->open)
     return GST_PAD_PROBE_OK;
   if (!g_atomic_int_get (&link->session->flowing))
+    return GST_PAD_PROBE_DROP;
+  /* --audio-delay: @flowing_since was written before @flowing was set. */
+  if (link->kind == WHEP_KIND_AUDIO
+      && g_get_monotonic_time () - link->session->flowing_since <
+      (gint64) link->session->server->opts->audio_delay_ms * 1000)
     return GST_PAD_PROBE_DROP;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
