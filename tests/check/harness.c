@@ -353,9 +353,13 @@ player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     p->audio_buffers++;
     /* Gap or overlap between this buffer and the previous one. */
     if (GST_BUFFER_PTS_IS_VALID (buffer)) {
-      if (GST_CLOCK_TIME_IS_VALID (p->audio_next_pts))
-        p->audio_max_jump = MAX (p->audio_max_jump,
-            ABS (GST_CLOCK_DIFF (p->audio_next_pts, GST_BUFFER_PTS (buffer))));
+      GstClockTimeDiff jump = GST_CLOCK_TIME_IS_VALID (p->audio_next_pts) ?
+          ABS (GST_CLOCK_DIFF (p->audio_next_pts, GST_BUFFER_PTS (buffer))) : 0;
+
+      if (jump > p->audio_max_jump) {
+        p->audio_max_jump = jump;
+        p->audio_max_jump_pts = GST_BUFFER_PTS (buffer);
+      }
       p->audio_next_pts = GST_BUFFER_PTS (buffer) +
           (GST_BUFFER_DURATION_IS_VALID (buffer) ?
           GST_BUFFER_DURATION (buffer) : 0);
@@ -393,6 +397,7 @@ player_new (const gchar * endpoint)
   p->last_counter = -1;
   p->last_pts = GST_CLOCK_TIME_NONE;
   p->audio_next_pts = GST_CLOCK_TIME_NONE;
+  p->audio_max_jump_pts = GST_CLOCK_TIME_NONE;
   p->pads = g_ptr_array_new_with_free_func (g_free);
   p->warnings = g_ptr_array_new_with_free_func (g_free);
   p->pipeline = gst_pipeline_new (NULL);
@@ -574,6 +579,7 @@ player_reset_tracking (Player * p)
   p->max_freeze_end_us = 0;
   p->audio_next_pts = GST_CLOCK_TIME_NONE;
   p->audio_max_jump = 0;
+  p->audio_max_jump_pts = GST_CLOCK_TIME_NONE;
   p->gaps = 0;
   p->repeats = 0;
   g_mutex_unlock (&p->lock);

@@ -47,6 +47,7 @@ typedef struct
   guint caps_events[2];
   GstClockTime audio_next_pts;  /* end of the last audio buffer */
   GstClockTimeDiff audio_max_jump;      /* largest |gap or overlap| seen */
+  GstClockTime audio_max_jump_pts;      /* the pts of the buffer after it */
   gint64 last_arrival_us;       /* monotonic, last video frame */
   gint64 max_arrival_gap_us;    /* longest wait between two frames */
   /* The picture itself (the counter in it), repeats of a hold aside. */

@@ -1069,9 +1069,11 @@ bench_report (const gchar * stack, const gchar * scenario, Player * p,
       stack, scenario, seconds, first_frame_ms, sessions, rotations, early,
       holds, p->video_frames, p->counted, p->gaps, p->repeats);
   g_string_append_printf (line, " longest_stall_ms=%.1f longest_freeze_ms=%.1f"
-      " audio_buffers=%u audio_max_jump_ms=%.2f", p->max_arrival_gap_us / 1e3,
-      p->max_freeze_us / 1e3, p->audio_buffers,
-      p->audio_max_jump / (gdouble) GST_MSECOND);
+      " audio_buffers=%u audio_max_jump_ms=%.2f audio_max_jump_at_s=%.3f",
+      p->max_arrival_gap_us / 1e3, p->max_freeze_us / 1e3, p->audio_buffers,
+      p->audio_max_jump / (gdouble) GST_MSECOND,
+      GST_CLOCK_TIME_IS_VALID (p->audio_max_jump_pts) ?
+      p->audio_max_jump_pts / (gdouble) GST_SECOND : -1.0);
   g_mutex_unlock (&p->lock);
   g_mutex_lock (&order.lock);
   g_string_append_printf (line, " backwards=%u", order.backwards);
