@@ -1127,10 +1127,13 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   }
   /* Where ICE can be restarted over PATCH, that keeps the session: no
    * standby then (it would be a POST for nothing).  Not on this server, or
-   * not on this session (negotiated by the server's offer: 406). */
+   * not on this session (negotiated by the server's offer: 406) — and not
+   * when RTCP still comes after the last media: the path is alive, only
+   * the sender stopped, and a restart would change nothing. */
   if (!run->next && !run->known.one_session_only && !run->gave_up
       && (run->known.no_ice_restart || !run->settings.ice_restart_timeout_ms
-          || !gst_whep_session_can_restart_ice (current))
+          || !gst_whep_session_can_restart_ice (current)
+          || facts.last_rtcp_us > facts.on_air_until_us)
       && gst_whep_silence_wants_standby (&facts, STANDBY_AFTER_SILENCE_MS)) {
     GST_INFO_OBJECT (self, "%s silent for %u ms: starting a standby",
         GST_ELEMENT_NAME (current), STANDBY_AFTER_SILENCE_MS);

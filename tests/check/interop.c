@@ -970,6 +970,44 @@ GST_START_TEST (test_janus_kill_starts_a_standby_at_once)
 
 GST_END_TEST;
 
+/* werift silenced: its media stops, its RTCP goes on.  The path is alive
+ * and an ICE restart would change nothing, so the silence gets a standby
+ * at once (once the next sender report shows the RTCP still coming),
+ * before whepsrc has ever tried a restart there and before the media
+ * timeout (4 s here) has run out. */
+GST_START_TEST (test_werift_silence_with_rtcp_starts_a_standby)
+{
+  const guint media_timeout = 4000;
+  TestServer *server;
+  Player *p;
+  guint frames;
+
+  if (!jw_can_run ("test_werift_silence_with_rtcp_starts_a_standby", "werift"))
+    return;
+  server = jw_start ("werift", "--silent-after", "3", NULL);
+  p = interop_player (server);
+  g_object_set (p->src, "media-timeout", media_timeout, NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  fail_unless (server_wait (server, "EVENT silenced", 1, 10000),
+      "the server did not fall silent");
+  fail_unless (server_wait (server, "EVENT created", 2, media_timeout / 2),
+      "no new session within %u ms of the silence", media_timeout / 2);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 10000);
+
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
+  report ("werift standby after a silence", p, server);
+  jw_why ("werift standby after a silence", p);
+  fail_unless_equals_int (stats_uint64 (p, "ice-restarts"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 2);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
 static void
 janus_werift_tcases (Suite * s)
 {
@@ -997,6 +1035,7 @@ janus_werift_tcases (Suite * s)
   tcase_add_test (janus, test_janus_sse_reconnect_rotates);
   tcase_add_test (janus, test_janus_offer_in_201_is_named);
   tcase_add_test (janus, test_janus_kill_starts_a_standby_at_once);
+  tcase_add_test (werift, test_werift_silence_with_rtcp_starts_a_standby);
 }
 
 /* --- end of werift and Janus --- */
