@@ -29,6 +29,9 @@ GST_DEBUG_CATEGORY_STATIC (whep_supervisor_debug);
 
 #define DELETE_TIMEOUT_MS 2000
 #define WATCHDOG_INTERVAL_MS 200
+/* How long after the first frame a stream of the answer may still get its
+ * pad before no-more-pads goes out without it. */
+#define PADS_GRACE_MS 2000
 /* The candidate pair in the statistics is refreshed this often (every
  * N watchdog ticks). */
 #define PAIR_REFRESH_TICKS 10
@@ -71,6 +74,7 @@ typedef struct
                                  * speak again) before it goes on air */
 
   GSource *retry_timer;
+  GSource *pads_timer;          /* no-more-pads, if a pad never comes */
   GSource *rotation_timer;
   GSource *watchdog;
   guint watchdog_ticks;
@@ -729,6 +733,26 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
     replace_timer (self, &run->retry_timer, delay_ms, retry_timer_cb);
 }
 
+static void announce_pads_if_complete (GstWhepSupervisor * self,
+    GstWhepSession * session);
+
+/* A stream of the answer never got a pad: no-more-pads with what there
+ * is. */
+static gboolean
+pads_timer_cb (gpointer data)
+{
+  GstWhepSupervisor *self = data;
+  RunState *run = self->run;
+
+  if (!timer_fired (self, &run->pads_timer) || run->pads_complete)
+    return G_SOURCE_REMOVE;
+  GST_INFO_OBJECT (self, "a stream has no pad %u ms after the first frame: "
+      "no more pads", PADS_GRACE_MS);
+  run->pads_complete = TRUE;
+  gst_element_no_more_pads (self->element);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 handle_first_frame (GstWhepSupervisor * self, GstWhepSession * session)
 {
@@ -763,12 +787,14 @@ handle_first_frame (GstWhepSupervisor * self, GstWhepSession * session)
 
   url = dup_redacted_resource_url (session);
   gst_structure_get_double (timings, "total-ms", &total_ms);
-  /* Playing, with what pads there are (a stream without a decoder never
-   * gets one; the first picture does not wait for it). */
-  if (!run->pads_complete) {
-    run->pads_complete = TRUE;
-    gst_element_no_more_pads (self->element);
-  }
+  /* Playing: no-more-pads once every stream has its pad (a session's
+   * first audio often comes after its first picture, and decodebin,
+   * playbin and uridecodebin ignore a pad that comes after it), or after
+   * a grace, with what pads there are (a stream without a decoder never
+   * gets one). */
+  announce_pads_if_complete (self, session);
+  if (!run->pads_complete && !run->pads_timer)
+    replace_timer (self, &run->pads_timer, PADS_GRACE_MS, pads_timer_cb);
   if (!run->ever_played)
     run->first_frame_ms = (g_get_monotonic_time () - run->t_start) / 1000.0;
   run->ever_played = TRUE;
@@ -1438,6 +1464,7 @@ handle_end_of_stream (GstWhepSupervisor * self)
   GST_INFO_OBJECT (self, "end of stream: ending the outputs, closing the "
       "sessions");
   gst_whep_clear_source (&run->retry_timer);
+  gst_whep_clear_source (&run->pads_timer);
   gst_whep_clear_source (&run->rotation_timer);
   gst_whep_clear_source (&run->watchdog);
 
@@ -1765,6 +1792,7 @@ run_teardown (gpointer state)
   RunState *run = self->run;
 
   gst_whep_clear_source (&run->retry_timer);
+  gst_whep_clear_source (&run->pads_timer);
   gst_whep_clear_source (&run->rotation_timer);
   gst_whep_clear_source (&run->watchdog);
   gst_clear_object (&run->current);
