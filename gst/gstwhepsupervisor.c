@@ -736,6 +736,20 @@ handle_current_failed (GstWhepSupervisor * self, GstWhepSession * session,
 static void announce_pads_if_complete (GstWhepSupervisor * self,
     GstWhepSession * session);
 
+/* no-more-pads, once per run (@why: for the log). */
+static void
+announce_pads (GstWhepSupervisor * self, const gchar * why)
+{
+  RunState *run = self->run;
+
+  if (run->pads_complete)
+    return;
+  run->pads_complete = TRUE;
+  gst_whep_clear_source (&run->pads_timer);
+  GST_INFO_OBJECT (self, "%s: no more pads", why);
+  gst_element_no_more_pads (self->element);
+}
+
 /* A stream of the answer never got a pad: no-more-pads with what there
  * is. */
 static gboolean
@@ -744,12 +758,8 @@ pads_timer_cb (gpointer data)
   GstWhepSupervisor *self = data;
   RunState *run = self->run;
 
-  if (!timer_fired (self, &run->pads_timer) || run->pads_complete)
-    return G_SOURCE_REMOVE;
-  GST_INFO_OBJECT (self, "a stream has no pad %u ms after the first frame: "
-      "no more pads", PADS_GRACE_MS);
-  run->pads_complete = TRUE;
-  gst_element_no_more_pads (self->element);
+  if (timer_fired (self, &run->pads_timer))
+    announce_pads (self, "a stream has no pad 2 s after the first frame");
   return G_SOURCE_REMOVE;
 }
 
@@ -1055,9 +1065,7 @@ announce_pads_if_complete (GstWhepSupervisor * self, GstWhepSession * session)
     if (gst_whep_session_expects_kind (session, kind) && pad == NULL)
       return;
   }
-  run->pads_complete = TRUE;
-  GST_INFO_OBJECT (self, "every stream has its pad: no more pads");
-  gst_element_no_more_pads (self->element);
+  announce_pads (self, "every stream has its pad");
 }
 
 /* A session's output pad was linked to a switch: the session being set up
@@ -1484,10 +1492,7 @@ handle_end_of_stream (GstWhepSupervisor * self)
 
     gst_whep_switch_end_stream (GST_WHEP_SWITCH (sw));
   }
-  if (!run->pads_complete) {
-    run->pads_complete = TRUE;
-    gst_element_no_more_pads (self->element);
-  }
+  announce_pads (self, "end of stream");
   /* "ended" from now on, before the (bounded) DELETEs. */
   publish (self);
 
