@@ -75,16 +75,28 @@ gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s, guint lead_ms)
  * media: the sender is silent. */
 #define SENDER_SILENT_AFTER_RESTART (1000 * G_TIME_SPAN_MILLISECOND)
 
-gboolean
-gst_whep_silence_wants_standby (const GstWhepSilenceFacts * f, guint after_ms)
+GstWhepSilenceRepair
+gst_whep_silence_repair (const GstWhepSilenceFacts * f, guint after_ms,
+    gboolean can_restart_ice)
 {
   gint64 last;
+  gboolean path_alive;
 
   if (!f->media_timeout_ms || !f->playing_since_us || f->server_inactive
-      || f->ice_restart_since_us || !f->on_air_until_us)
-    return FALSE;
+      || !f->on_air_until_us)
+    return GST_WHEP_REPAIR_NONE;
   last = MAX (MAX (f->first_frame_us, f->on_air_until_us), f->playing_since_us);
-  return f->now_us - last >= (gint64) after_ms *1000;
+  if (f->now_us - last < (gint64) after_ms * 1000)
+    return GST_WHEP_REPAIR_NONE;
+  /* RTCP after the media stopped (and after a restart began): packets get
+   * through, so a new path would change nothing. */
+  path_alive = f->last_rtcp_us > MAX (f->on_air_until_us,
+      f->ice_restart_since_us);
+  if (f->ice_restart_since_us)
+    return path_alive ? GST_WHEP_REPAIR_STANDBY : GST_WHEP_REPAIR_NONE;
+  if (path_alive || !can_restart_ice)
+    return GST_WHEP_REPAIR_STANDBY;
+  return GST_WHEP_REPAIR_ICE_RESTART;
 }
 
 GstWhepSilenceVerdict

@@ -86,13 +86,25 @@ typedef struct
   gboolean server_inactive;     /* silence is expected */
 } GstWhepSilenceFacts;
 
-/* A session on air that has been silent for @after_ms (not paused, not
- * told the publication is inactive, no ICE restart under way, a media
- * timeout set): time to set up a standby, so that if the session is really
- * gone its successor is already on its way — a kill without a word is
- * otherwise noticed only at the media timeout. */
-gboolean gst_whep_silence_wants_standby (const GstWhepSilenceFacts * facts,
-    guint after_ms);
+/* What to do for a session on air that has been silent for @after_ms,
+ * long before it is judged at the media timeout — so that a session
+ * killed without a word is replaced, or its path repaired, at once. */
+typedef enum
+{
+  GST_WHEP_REPAIR_NONE,         /* not silent long enough, or silence is
+                                 * expected (paused, inactive, no timeout),
+                                 * or an ICE restart is having its chance */
+  GST_WHEP_REPAIR_STANDBY,      /* set up a successor: RTCP still comes
+                                 * after the last media (the path works,
+                                 * only the sender stopped), or ICE cannot
+                                 * be restarted on this session */
+  GST_WHEP_REPAIR_ICE_RESTART,  /* restart ICE over PATCH: the path may be
+                                 * gone; a server that lost the session
+                                 * says so (404) at once */
+} GstWhepSilenceRepair;
+
+GstWhepSilenceRepair gst_whep_silence_repair (const GstWhepSilenceFacts *
+    facts, guint after_ms, gboolean can_restart_ice);
 
 GstWhepSilenceVerdict gst_whep_judge_silence (const GstWhepSilenceFacts *
     facts);

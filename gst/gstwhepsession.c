@@ -284,6 +284,7 @@ on_ssrc_active (GstElement * rtpbin, guint session_id, guint ssrc,
   g_mutex_lock (&self->lock);
   self->t_last_rtcp = g_get_monotonic_time ();
   g_mutex_unlock (&self->lock);
+  emit (self, GST_WHEP_SESSION_EVENT_RTCP, NULL);
 }
 
 /* The largest lip-sync correction applied to one RTP packet: 1 ms in
@@ -1235,11 +1236,17 @@ on_ice_event (GstWhepIce * ice, GstObject * owner, GstWhepIceEvent event,
     case GST_WHEP_ICE_EVENT_RESTART_REFUSED:
       /* WHEP: a failed restart does not end the server's session, but this
        * path is gone: a new session (through rotation) is the way out. */
-      failure =
-          gst_whep_failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
-          TRUE, self->config.endpoint, g_strdup (detail),
-          "The connection to the WHEP server was lost and the server "
-          "refused an ICE restart (%s)", detail);
+      if (http_status == 404 || http_status == 410)
+        failure =
+            gst_whep_failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+            TRUE, self->config.endpoint, g_strdup (detail),
+            "The WHEP server no longer knows this session (%s)", detail);
+      else
+        failure =
+            gst_whep_failure_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+            TRUE, self->config.endpoint, g_strdup (detail),
+            "The connection to the WHEP server was lost and the server "
+            "refused an ICE restart (%s)", detail);
       failure->http_status = http_status;
       emit (self, GST_WHEP_SESSION_EVENT_ICE_RESTART_REFUSED, failure);
       fail_session (self, failure);

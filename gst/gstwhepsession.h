@@ -54,6 +54,8 @@ typedef enum
   GST_WHEP_SESSION_EVENT_FIRST_FRAME,   /* first decoded buffer of a kind */
   GST_WHEP_SESSION_EVENT_FAILED,        /* see the failure */
   GST_WHEP_SESSION_EVENT_WARNING,       /* non-fatal; failure holds the text */
+  GST_WHEP_SESSION_EVENT_RTCP,          /* RTCP came from the sender: the path
+                                         * works (about once a second) */
   /* Server-sent events (WHEP events extension): */
   GST_WHEP_SESSION_EVENT_RECONNECT,     /* set up a new session; failure->url:
                                          * where to POST (NULL: the endpoint) */

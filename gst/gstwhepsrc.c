@@ -45,8 +45,8 @@
  *   retry-in-ms (-1: giving up)
  * - `whepsrc/holding`: holding (boolean), kind ("video", "audio"),
  *   held-ms (when a hold ends)
- * - `whepsrc/ice-restart-started`: session-id, reason ("media-timeout",
- *   "ice-failed")
+ * - `whepsrc/ice-restart-started`: session-id, reason ("silence": 200 ms
+ *   without media on air, "media-timeout", "ice-failed")
  * - `whepsrc/ice-restarted`: session-id, duration-ms
  */
 #ifdef HAVE_CONFIG_H

@@ -39,12 +39,14 @@ GST_DEBUG_CATEGORY_STATIC (whep_supervisor_debug);
  * has put no media on air for this long: an HTTP answer alone never ends a
  * session that delivers. */
 #define GONE_BUT_PLAYING_US (500 * G_TIME_SPAN_MILLISECOND)
-/* The session on air silent this long, where ICE cannot be restarted
- * over PATCH: a standby starts (see gst_whep_silence_wants_standby) and
- * waits, playing, until the silent session is judged lost — after half
- * the media timeout of silence now that a successor plays, or a BYE, a 404
- * — and then goes on air at once, or until the silent session speaks
- * again (an ordinary rotation).  As soon as the output holds (200 ms). */
+/* The session on air silent this long — as soon as the output holds —
+ * is repaired at once (gst_whep_silence_repair), not at the media timeout:
+ * an ICE restart where the path may be gone (a server that lost the
+ * session answers it 404, and a new session follows), else a standby,
+ * which plays and waits until the silent session is judged lost (half the
+ * media timeout of silence now that a successor plays, or a BYE, a 404)
+ * and then goes on air, or until the silent session speaks again (an
+ * ordinary rotation). */
 #define STANDBY_AFTER_SILENCE_MS 200
 /* A standby session that has not taken over after this long (from its
  * first frame) takes over by force. */
@@ -888,8 +890,10 @@ handle_ice_restart_refused (GstWhepSupervisor * self,
     const GstWhepFailure * failure)
 {
   /* 4xx/501: this server has no ICE restart; a 5xx or no answer may be a
-   * passing trouble. */
-  if (failure && (failure->http_status == 501
+   * passing trouble, and 404/410 says that this session is gone, not that
+   * the server cannot restart. */
+  if (failure && failure->http_status != 404 && failure->http_status != 410
+      && (failure->http_status == 501
           || (failure->http_status >= 400 && failure->http_status < 500)))
     self->run->known.no_ice_restart = TRUE;
   self->run->ice_restarts_failed++;
@@ -973,6 +977,12 @@ handle_session_event (GstWhepSupervisor * self, GstWhepSession * session,
               failure->message), ("%s", GST_STR_NULL (failure->url)));
       break;
     case GST_WHEP_SESSION_EVENT_POSTED:
+      break;
+    case GST_WHEP_SESSION_EVENT_RTCP:
+      /* RTCP after the media stopped proves the path alive, which makes a
+       * standby worth starting: judged now, not at the next watchdog tick. */
+      if (current)
+        judge_current_session (self, g_get_monotonic_time ());
       break;
     case GST_WHEP_SESSION_EVENT_RECONNECT:
       if (current)
@@ -1133,6 +1143,8 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   };
   g_autofree gchar *msg = NULL;
   g_autoptr (GstWhepSession) keep = NULL;
+  GstWhepSilenceRepair repair;
+  gboolean can_restart;
 
   if (!current || gst_whep_session_get_state (current) !=
       GST_WHEP_SESSION_PLAYING)
@@ -1147,6 +1159,11 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.media_timeout_ms = run->settings.media_timeout_ms;
   facts.ice_restart_timeout_ms = run->settings.ice_restart_timeout_ms;
   facts.server_inactive = run->server_inactive;
+  /* Not on this server, or not on this session (negotiated by the
+   * server's offer: 406). */
+  can_restart = !run->known.no_ice_restart
+      && run->settings.ice_restart_timeout_ms
+      && gst_whep_session_can_restart_ice (current);
 
   /* Spoke again before it was judged lost: its standby becomes an
    * ordinary rotation. */
@@ -1159,21 +1176,19 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
       make_pending (self, run->next);
     }
   }
-  /* Where ICE can be restarted over PATCH, that keeps the session: no
-   * standby then (it would be a POST for nothing).  Not on this server, or
-   * not on this session (negotiated by the server's offer: 406) — and not
-   * when RTCP still comes after the last media: the path is alive, only
-   * the sender stopped, and a restart would change nothing. */
-  if (!run->next && !run->known.one_session_only && !run->gave_up
-      && (run->known.no_ice_restart || !run->settings.ice_restart_timeout_ms
-          || !gst_whep_session_can_restart_ice (current)
-          || facts.last_rtcp_us > facts.on_air_until_us)
-      && gst_whep_silence_wants_standby (&facts, STANDBY_AFTER_SILENCE_MS)) {
+  repair = gst_whep_silence_repair (&facts, STANDBY_AFTER_SILENCE_MS,
+      can_restart);
+  if (repair == GST_WHEP_REPAIR_STANDBY && !run->next
+      && !run->known.one_session_only && !run->gave_up) {
     GST_INFO_OBJECT (self, "%s silent for %u ms: starting a standby",
         GST_ELEMENT_NAME (current), STANDBY_AFTER_SILENCE_MS);
     run->silent_since_us = facts.on_air_until_us;
     run->rotation_reason = "silence";
     start_session (self, ROLE_NEXT);
+  } else if (repair == GST_WHEP_REPAIR_ICE_RESTART
+      && gst_whep_session_restart_ice (current)) {
+    post_ice_restart_started (self, current, "silence");
+    return;
   }
 
   /* The server said it is gone while its media still flowed: now that
@@ -1189,7 +1204,8 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   /* Its standby plays: half the media timeout of silence is enough to
    * give up a session that nothing else would bring back sooner. */
   if (run->standby_waiting && run->next
-      && gst_whep_silence_wants_standby (&facts, facts.media_timeout_ms / 2)) {
+      && gst_whep_silence_repair (&facts, facts.media_timeout_ms / 2,
+          can_restart) == GST_WHEP_REPAIR_STANDBY) {
     msg = g_strdup_printf ("No media from the WHEP server for %u ms (a "
         "standby session plays)", facts.media_timeout_ms / 2);
     failure.message = msg;

@@ -942,11 +942,12 @@ GST_END_TEST;
 
 /* @stack's server ends the session on air 3 s after its POST the way
  * @loss_arg says ("--kill-after" or "--silent-after"; the server then logs
- * @loss_event): whepsrc's standby is POSTed well before the media timeout
- * (4 s) runs out, goes on air once the session is judged lost, and no ICE
- * restart is tried. */
+ * @loss_event): whepsrc's successor — a standby, or the new session after
+ * a refused ICE restart — is POSTed well before the media timeout (4 s)
+ * runs out and goes on air once the session is judged lost; no ICE
+ * restart succeeds (none can: the session is gone, or its sender). */
 static void
-jw_standby_before_media_timeout (const gchar * test, const gchar * stack,
+jw_repaired_before_media_timeout (const gchar * test, const gchar * stack,
     const gchar * loss_arg, const gchar * loss_event)
 {
   const guint media_timeout = 4000;
@@ -985,21 +986,34 @@ jw_standby_before_media_timeout (const gchar * test, const gchar * stack,
  * standby as soon as the output holds (200 ms of silence). */
 GST_START_TEST (test_janus_kill_starts_a_standby_at_once)
 {
-  jw_standby_before_media_timeout ("test_janus_kill_starts_a_standby_at_once",
+  jw_repaired_before_media_timeout ("test_janus_kill_starts_a_standby_at_once",
       "janus", "--kill-after", "EVENT killed");
 }
 
 GST_END_TEST;
 
-/* werift silenced: its media stops, its RTCP goes on.  The path is alive
- * and an ICE restart would change nothing, so the silence gets a standby
- * at once (once the next sender report shows the RTCP still coming),
- * before whepsrc has ever tried a restart there. */
+/* werift silenced: its media stops, its RTCP goes on.  If a sender report
+ * shows the path alive before the output holds, the silence gets a
+ * standby at once; otherwise the ICE restart whepsrc then tries is refused
+ * (422) and a new session follows at once.  Either way, long before the
+ * media timeout. */
 GST_START_TEST (test_werift_silence_with_rtcp_starts_a_standby)
 {
-  jw_standby_before_media_timeout
+  jw_repaired_before_media_timeout
       ("test_werift_silence_with_rtcp_starts_a_standby", "werift",
       "--silent-after", "EVENT silenced");
+}
+
+GST_END_TEST;
+
+/* werift kills a session without a word (no DTLS alert, no BYE): the ICE
+ * restart whepsrc tries as soon as the output holds is answered 404 (the
+ * session is gone), and a new session follows at once — before, the
+ * restart waited for the media timeout. */
+GST_START_TEST (test_werift_kill_is_repaired_at_once)
+{
+  jw_repaired_before_media_timeout ("test_werift_kill_is_repaired_at_once",
+      "werift", "--kill-after", "EVENT killed");
 }
 
 GST_END_TEST;
@@ -1032,6 +1046,7 @@ janus_werift_tcases (Suite * s)
   tcase_add_test (janus, test_janus_offer_in_201_is_named);
   tcase_add_test (janus, test_janus_kill_starts_a_standby_at_once);
   tcase_add_test (werift, test_werift_silence_with_rtcp_starts_a_standby);
+  tcase_add_test (werift, test_werift_kill_is_repaired_at_once);
 }
 
 /* --- end of werift and Janus --- */

@@ -259,36 +259,70 @@ GST_START_TEST (test_silence_expected_when_paused_inactive_or_off)
 
 GST_END_TEST;
 
-/* 300 ms of silence on air asks for a standby, long before the media
- * timeout; not while paused, inactive, restarting ICE, off air, or with
- * no timeout at all. */
-GST_START_TEST (test_silence_wants_a_standby_early)
+/* 300 ms of silence on air asks for a repair, long before the media
+ * timeout: an ICE restart where one can be made and no RTCP shows the path
+ * alive, a standby otherwise; nothing while paused, inactive, off air, or
+ * with no timeout at all. */
+GST_START_TEST (test_silence_wants_a_repair_early)
 {
   GstWhepSilenceFacts f = playing_facts (10000, 9750);
 
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
   f.now_us = S (10050);
-  fail_unless (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_ICE_RESTART);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+      GST_WHEP_REPAIR_STANDBY);
   fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
 
   f.playing_since_us = 0;
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+      GST_WHEP_REPAIR_NONE);
   f = playing_facts (10050, 9750);
   f.server_inactive = TRUE;
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
-  f = playing_facts (10050, 9750);
-  f.ice_restart_since_us = S (10000);
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+      GST_WHEP_REPAIR_NONE);
   f = playing_facts (10050, 9750);
   f.on_air_until_us = 0;
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+      GST_WHEP_REPAIR_NONE);
   f = playing_facts (10050, 9750);
   f.media_timeout_ms = 0;
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+      GST_WHEP_REPAIR_NONE);
   /* Resumed 100 ms ago after a long pause: not silent yet. */
   f = playing_facts (10050, 2000);
   f.playing_since_us = S (9950);
-  fail_if (gst_whep_silence_wants_standby (&f, 300));
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+      GST_WHEP_REPAIR_NONE);
+}
+
+GST_END_TEST;
+
+/* RTCP after the last media: the path works, the sender stopped — a
+ * standby, not a restart; during a restart, a standby only once RTCP
+ * comes after the restart began (the new path works, the media does not). */
+GST_START_TEST (test_silence_with_rtcp_wants_a_standby)
+{
+  GstWhepSilenceFacts f = playing_facts (10050, 9750);
+
+  f.last_rtcp_us = S (9900);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_STANDBY);
+  f.last_rtcp_us = S (9700);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_ICE_RESTART);
+
+  f.ice_restart_since_us = S (9960);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  f.last_rtcp_us = S (9900);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  f.last_rtcp_us = S (10000);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+      GST_WHEP_REPAIR_STANDBY);
 }
 
 GST_END_TEST;
@@ -404,7 +438,8 @@ policy_suite (void)
   suite_add_tcase (s, silence);
   tcase_add_test (silence, test_silence_within_media_timeout_is_fine);
   tcase_add_test (silence, test_silence_expected_when_paused_inactive_or_off);
-  tcase_add_test (silence, test_silence_wants_a_standby_early);
+  tcase_add_test (silence, test_silence_wants_a_repair_early);
+  tcase_add_test (silence, test_silence_with_rtcp_wants_a_standby);
   tcase_add_test (silence, test_silence_counts_from_the_resume);
   tcase_add_test (silence, test_silence_of_a_session_off_air_is_not_judged);
   tcase_add_test (silence, test_ice_restart_judged_by_the_media);
