@@ -19,6 +19,7 @@
 #endif
 
 #include "gstwhepclient.h"
+#include "gstwhepplainprobe.h"
 #include "gstwheputils.h"
 #include "gstwhepworker.h"
 
@@ -28,6 +29,9 @@ GST_DEBUG_CATEGORY_STATIC (whep_client_debug);
 #define GST_CAT_DEFAULT whep_client_debug
 
 #define MAX_REDIRECTS 5
+/* A TLS handshake with no answer for this long: is the port plain HTTP?
+ * (A plain server waiting for a request line never answers the hello.) */
+#define TLS_STALL_MS 2000
 
 struct _GstWhepClient
 {
@@ -84,7 +88,22 @@ typedef struct
   GTask *task;
   SoupMessage *message;
   GstWhepResponse *response;    /* being filled in */
+
+  /* https:// only — is the port plain HTTP?  (gstwhepplainprobe.h) */
+  GSource *tls_stall;           /* armed while a TLS handshake runs */
+  gboolean probed;              /* a probe was started (once a request) */
+  struct _ProbeLink *probe_link;        /* the probe under way, or NULL */
+  GCancellable *probe_cancellable;
+  GError *tls_error;            /* a TLS failure waiting for the probe */
+  gboolean plain_http;          /* the probe said so: op cancelled */
 } WhepRequest;
+
+/* Between a request and its probe: the probe's callback may come after
+ * the request is gone (then req is NULL). */
+typedef struct _ProbeLink
+{
+  WhepRequest *req;
+} ProbeLink;
 
 static void send_current_hop (WhepRequest * req);
 
@@ -258,6 +277,15 @@ gst_whep_client_class_init (GstWhepClientClass * klass)
 /* --- requests --- */
 
 static void
+stop_tls_stall_timer (WhepRequest * req)
+{
+  if (req->tls_stall) {
+    g_source_destroy (req->tls_stall);
+    g_clear_pointer (&req->tls_stall, g_source_unref);
+  }
+}
+
+static void
 whep_request_free (WhepRequest * req)
 {
   if (req->caller_cancellable && req->caller_cancel_id)
@@ -269,6 +297,15 @@ whep_request_free (WhepRequest * req)
     g_source_destroy (req->deadline);
     g_source_unref (req->deadline);
   }
+  stop_tls_stall_timer (req);
+  if (req->probe_link) {
+    req->probe_link->req = NULL;
+    g_cancellable_cancel (req->probe_cancellable);
+  }
+  g_clear_object (&req->probe_cancellable);
+  g_clear_error (&req->tls_error);
+  if (req->message)
+    g_signal_handlers_disconnect_by_data (req->message, req);
   g_clear_object (&req->caller_cancellable);
   g_clear_object (&req->op_cancellable);
   g_clear_object (&req->message);
@@ -536,10 +573,96 @@ follow_redirect (WhepRequest * req)
         from, status, req->log_url);
   }
   req->response->redirects++;
+  g_signal_handlers_disconnect_by_data (req->message, req);
   g_clear_object (&req->message);
   send_current_hop (req);
   return TRUE;
 }
+
+/* --- https:// to a plain HTTP port --- */
+
+static GError *
+plain_http_error (WhepRequest * req)
+{
+  return g_error_new (G_TLS_ERROR, G_TLS_ERROR_NOT_TLS, "%s %s: the server "
+      "answers plain HTTP on this port, not HTTPS (use http:// instead of "
+      "https://)", req->method, req->log_url);
+}
+
+static void
+plain_probe_done_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  ProbeLink *link = data;
+  WhepRequest *req = link->req;
+  gboolean plain = gst_whep_plain_probe_finish (result);
+
+  g_free (link);
+  if (!req)
+    return;                     /* the request ended meanwhile */
+  req->probe_link = NULL;
+  GST_INFO_OBJECT (req->owner, "%s %s: the port %s plain HTTP", req->method,
+      req->log_url, plain ? "answers" : "does not answer");
+  if (req->tls_error) {
+    /* The TLS failure waited for this. */
+    GError *report = plain ? plain_http_error (req) :
+        g_steal_pointer (&req->tls_error);
+
+    GST_INFO_OBJECT (req->owner, "%s", report->message);
+    complete_request (req, report);
+  } else if (plain) {
+    /* The handshake still hangs: end it (hop_done_cb reports). */
+    req->plain_http = TRUE;
+    g_cancellable_cancel (req->op_cancellable);
+  }
+}
+
+static void
+start_plain_probe (WhepRequest * req)
+{
+  g_autoptr (GUri) uri = g_uri_parse (req->url, SOUP_HTTP_URI_FLAGS, NULL);
+  ProbeLink *link;
+
+  if (req->probed || !uri)
+    return;
+  req->probed = TRUE;
+  link = g_new0 (ProbeLink, 1);
+  link->req = req;
+  req->probe_link = link;
+  req->probe_cancellable = g_cancellable_new ();
+  gst_whep_plain_probe_async (g_uri_get_host (uri),
+      g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 443,
+      req->probe_cancellable, plain_probe_done_cb, link);
+}
+
+static gboolean
+tls_stall_cb (gpointer data)
+{
+  WhepRequest *req = data;
+
+  GST_INFO_OBJECT (req->owner, "%s %s: no TLS handshake within %u ms: "
+      "probing for plain HTTP", req->method, req->log_url, TLS_STALL_MS);
+  g_clear_pointer (&req->tls_stall, g_source_unref);
+  start_plain_probe (req);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_network_event (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer data)
+{
+  WhepRequest *req = data;
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && !req->tls_stall
+      && !req->probed) {
+    req->tls_stall = g_timeout_source_new (TLS_STALL_MS);
+    g_source_set_callback (req->tls_stall, tls_stall_cb, req, NULL);
+    g_source_attach (req->tls_stall, req->client->context);
+  } else if (event == G_SOCKET_CLIENT_TLS_HANDSHAKED) {
+    stop_tls_stall_timer (req);
+  }
+}
+
+/* --- the answer --- */
 
 static void
 hop_done_cb (GObject * source, GAsyncResult * result, gpointer data)
@@ -550,10 +673,13 @@ hop_done_cb (GObject * source, GAsyncResult * result, gpointer data)
 
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
       &err);
+  stop_tls_stall_timer (req);
   if (!body) {
     GError *report;
 
-    if (req->timed_out)
+    if (req->plain_http)
+      report = plain_http_error (req);
+    else if (req->timed_out)
       report = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
           "%s %s: no answer within %u ms", req->method, req->log_url,
           req->timeout_ms);
@@ -564,6 +690,15 @@ hop_done_cb (GObject * source, GAsyncResult * result, gpointer data)
       report = g_error_new (err->domain, err->code, "%s %s failed: %s",
           req->method, req->log_url, err->message);
     GST_INFO_OBJECT (req->owner, "%s", report->message);
+    /* A TLS failure on https: a plain HTTP port says why better. */
+    if (err->domain == G_TLS_ERROR && g_str_has_prefix (req->url, "https:")
+        && !req->plain_http) {
+      start_plain_probe (req);
+      if (req->probe_link) {
+        req->tls_error = report;
+        return;
+      }
+    }
     complete_request (req, report);
     return;
   }
@@ -602,6 +737,8 @@ send_current_hop (WhepRequest * req)
   if (!req->client->config.ssl_strict)
     g_signal_connect (req->message, "accept-certificate",
         G_CALLBACK (accept_any_certificate_cb), req->owner);
+  g_signal_connect (req->message, "network-event",
+      G_CALLBACK (on_network_event), req);
 
   /* Never the body (SDP: ICE password) nor the headers (Authorization). */
   GST_DEBUG_OBJECT (req->owner, "%s %s (%s, %" G_GSIZE_FORMAT " bytes)",

@@ -465,6 +465,15 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
     return;
   }
 
+  if (!resp && g_error_matches (err, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)) {
+    /* https:// to a plain HTTP port: no retry will change that. */
+    gst_whep_failure_free (doomed);
+    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS, FALSE, self->endpoint,
+            g_strdup (err->message), "The WHEP endpoint %s answers plain "
+            "HTTP, not HTTPS: use an http:// URL", self->log_endpoint));
+    return;
+  }
   if (!resp) {
     gboolean timeout = g_error_matches (err, G_IO_ERROR,
         G_IO_ERROR_TIMED_OUT);

@@ -1684,6 +1684,121 @@ GST_START_TEST (test_connection_refused)
 
 GST_END_TEST;
 
+/* A plain HTTP server that answers anything with 400 at once, as Node's
+ * does a TLS hello: one connection, on a thread of its own. */
+typedef struct
+{
+  GSocket *listener;
+  guint16 port;
+  GThread *thread;
+} Plain400Server;
+
+static gpointer
+plain_400_main (gpointer data)
+{
+  Plain400Server *srv = data;
+  g_autoptr (GSocket) conn = g_socket_accept (srv->listener, NULL, NULL);
+  const gchar answer[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+      "Connection: close\r\n\r\n";
+  gchar buf[512];
+
+  /* Every connection gets the answer: the TLS attempt, then the probe. */
+  while (conn) {
+    if (g_socket_receive (conn, buf, sizeof (buf), NULL, NULL) > 0)
+      g_socket_send (conn, answer, sizeof (answer) - 1, NULL, NULL);
+    g_socket_close (conn, NULL);
+    g_clear_object (&conn);
+    conn = g_socket_accept (srv->listener, NULL, NULL);
+  }
+  return NULL;
+}
+
+static Plain400Server *
+plain_400_server_new (void)
+{
+  Plain400Server *srv = g_new0 (Plain400Server, 1);
+  g_autoptr (GSocketAddress) any =
+      g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  srv->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  fail_unless (g_socket_bind (srv->listener, any, TRUE, NULL));
+  fail_unless (g_socket_listen (srv->listener, NULL));
+  bound = g_socket_get_local_address (srv->listener, NULL);
+  srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  srv->thread = g_thread_new ("plain-400", plain_400_main, srv);
+  return srv;
+}
+
+static void
+plain_400_server_free (Plain400Server * srv)
+{
+  /* Shutting the socket down wakes the blocked accept. */
+  g_socket_shutdown (srv->listener, TRUE, TRUE, NULL);
+  g_socket_close (srv->listener, NULL);
+  g_thread_join (srv->thread);
+  g_object_unref (srv->listener);
+  g_free (srv);
+}
+
+static void
+expect_plain_http_error (Completion * c, const gchar * url)
+{
+  fail_unless (c->error != NULL, "expected an error, got status %u",
+      c->response ? c->response->status : 0);
+  fail_unless (g_error_matches (c->error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS),
+      "expected G_TLS_ERROR_NOT_TLS, got %s %d: %s",
+      g_quark_to_string (c->error->domain), c->error->code, c->error->message);
+  fail_unless (strstr (c->error->message, url)
+      && strstr (c->error->message, "http://"), "error: %s", c->error->message);
+}
+
+/* https:// to a plain HTTP server that never answers the TLS hello (it
+ * waits for a request line, as libsoup's does): said within seconds, not
+ * at the request timeout. */
+GST_START_TEST (test_https_to_silent_plain_http_port)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new_full ("TOKEN", 10000, NULL);
+  g_autofree gchar *plain = test_server_url (ts, "/whep/endpoint");
+  g_autofree gchar *url = g_strconcat ("https://", plain + strlen ("http://"),
+      NULL);
+  gint64 start = g_get_monotonic_time ();
+  Completion c;
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (completion_wait (&c, 12000), "no completion");
+  expect_plain_http_error (&c, url);
+  fail_unless (elapsed_ms (start) < 8000, "took %" G_GINT64_FORMAT " ms",
+      elapsed_ms (start));
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* https:// to a plain HTTP server that answers the hello with 400 (Node's
+ * http): the TLS error becomes the same precise one. */
+GST_START_TEST (test_https_to_answering_plain_http_port)
+{
+  Plain400Server *srv = plain_400_server_new ();
+  GstWhepClient *client = client_new_full ("TOKEN", 10000, NULL);
+  g_autofree gchar *url = g_strdup_printf ("https://127.0.0.1:%u/whep",
+      srv->port);
+  Completion c;
+
+  post (client, url, OFFER, NULL, &c);
+  fail_unless (completion_wait (&c, 12000), "no completion");
+  expect_plain_http_error (&c, url);
+  completion_clear (&c);
+  client_free (client);
+  plain_400_server_free (srv);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_cancel_while_server_holds)
 {
   TestServer *ts = test_server_new ();
@@ -2819,6 +2934,8 @@ client_suite (void)
   suite_add_tcase (s, failure_tc);
   tcase_add_test (failure_tc, test_timeout);
   tcase_add_test (failure_tc, test_connection_refused);
+  tcase_add_test (failure_tc, test_https_to_silent_plain_http_port);
+  tcase_add_test (failure_tc, test_https_to_answering_plain_http_port);
   tcase_add_test (failure_tc, test_cancel_while_server_holds);
   tcase_add_test (failure_tc, test_cancel_before_submit);
   tcase_add_test (failure_tc, test_shutdown_completes_pending_request);

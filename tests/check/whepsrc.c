@@ -289,6 +289,29 @@ GST_START_TEST (test_connection_refused_reports)
 
 GST_END_TEST;
 
+/* https:// to the test server's plain HTTP port: an error at once, which
+ * says what to change — not retries, each waiting for a TLS answer. */
+GST_START_TEST (test_https_to_plain_http_is_an_error)
+{
+  TestServer *server = server_start (NULL);
+  g_autofree gchar *url = g_strconcat ("https://",
+      server->endpoint + strlen ("http://"), NULL);
+  Player *p;
+  GstMessage *error;
+
+  p = player_new (url);
+  error = player_run (p, NULL, NULL, 10000);
+  assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "use an http:// URL", 0);
+  gst_message_unref (error);
+  fail_unless_equals_int (stats_uint64 (p, "sessions-created"), 1);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 0);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 static gboolean
 warned (Player * p, gpointer data)
 {
@@ -953,6 +976,7 @@ whepsrc_suite (void)
   tcase_add_test (errors, test_unknown_endpoint_is_not_found);
   tcase_add_test (errors, test_server_error_retries_then_reports);
   tcase_add_test (errors, test_connection_refused_reports);
+  tcase_add_test (errors, test_https_to_plain_http_is_an_error);
   tcase_add_test (errors, test_first_failure_warns_while_retrying);
   tcase_add_test (errors, test_answer_timeout_reports);
   tcase_add_test (errors, test_garbage_answer_reports);
