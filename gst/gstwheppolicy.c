@@ -76,17 +76,18 @@ gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s, guint lead_ms)
 #define SENDER_SILENT_AFTER_RESTART (1000 * G_TIME_SPAN_MILLISECOND)
 
 GstWhepSilenceRepair
-gst_whep_silence_repair (const GstWhepSilenceFacts * f, guint after_ms,
-    gboolean can_restart_ice)
+gst_whep_silence_repair (const GstWhepSilenceFacts * f,
+    guint standby_after_ms, guint restart_after_ms, gboolean can_restart_ice)
 {
-  gint64 last;
+  gint64 last, silent_us;
   gboolean path_alive;
 
   if (!f->media_timeout_ms || !f->playing_since_us || f->server_inactive
       || !f->on_air_until_us)
     return GST_WHEP_REPAIR_NONE;
   last = MAX (MAX (f->first_frame_us, f->on_air_until_us), f->playing_since_us);
-  if (f->now_us - last < (gint64) after_ms * 1000)
+  silent_us = f->now_us - last;
+  if (silent_us < (gint64) standby_after_ms * 1000)
     return GST_WHEP_REPAIR_NONE;
   /* RTCP after the media stopped (and after a restart began): packets get
    * through, so a new path would change nothing. */
@@ -96,6 +97,8 @@ gst_whep_silence_repair (const GstWhepSilenceFacts * f, guint after_ms,
     return path_alive ? GST_WHEP_REPAIR_STANDBY : GST_WHEP_REPAIR_NONE;
   if (path_alive || !can_restart_ice)
     return GST_WHEP_REPAIR_STANDBY;
+  if (silent_us < (gint64) restart_after_ms * 1000)
+    return GST_WHEP_REPAIR_NONE;
   return GST_WHEP_REPAIR_ICE_RESTART;
 }
 

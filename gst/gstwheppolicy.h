@@ -103,8 +103,11 @@ typedef enum
                                  * says so (404) at once */
 } GstWhepSilenceRepair;
 
+/* A standby after @standby_after_ms of silence, an ICE restart after
+ * @restart_after_ms. */
 GstWhepSilenceRepair gst_whep_silence_repair (const GstWhepSilenceFacts *
-    facts, guint after_ms, gboolean can_restart_ice);
+    facts, guint standby_after_ms, guint restart_after_ms,
+    gboolean can_restart_ice);
 
 GstWhepSilenceVerdict gst_whep_judge_silence (const GstWhepSilenceFacts *
     facts);

@@ -45,7 +45,7 @@
  *   retry-in-ms (-1: giving up)
  * - `whepsrc/holding`: holding (boolean), kind ("video", "audio"),
  *   held-ms (when a hold ends)
- * - `whepsrc/ice-restart-started`: session-id, reason ("silence": 200 ms
+ * - `whepsrc/ice-restart-started`: session-id, reason ("silence": 300 ms
  *   without media on air, "media-timeout", "ice-failed")
  * - `whepsrc/ice-restarted`: session-id, duration-ms
  */

@@ -48,6 +48,14 @@ GST_DEBUG_CATEGORY_STATIC (whep_supervisor_debug);
  * and then goes on air, or until the silent session speaks again (an
  * ordinary rotation). */
 #define STANDBY_AFTER_SILENCE_MS 200
+/* …and the ICE restart a little later: a natural gap of a little over
+ * 200 ms (a busy network) is not worth a new path, a kill is noticed well
+ * within a second either way.  At most one such restart of a session in
+ * EARLY_RESTART_QUIET_US: a path that falls silent again soon after is
+ * judged at the media timeout, so that a restart that itself interrupts
+ * the media for a moment cannot call for the next one. */
+#define ICE_RESTART_AFTER_SILENCE_MS 300
+#define EARLY_RESTART_QUIET_US (30 * G_TIME_SPAN_SECOND)
 /* A standby session that has not taken over after this long (from its
  * first frame) takes over by force. */
 #define TAKEOVER_TIMEOUT_MS 3000
@@ -68,6 +76,8 @@ typedef struct
   const gchar *rotation_reason; /* why the standby was started */
   gint64 silent_since_us;       /* the standby was started because the
                                  * session on air fell silent then; 0 */
+  gint64 early_restart_us;      /* the last ICE restart for a silence… */
+  guint early_restart_session;  /* …of this session (id) */
   GstWhepFailure *gone;         /* the server said the session on air is
                                  * gone while its media still flowed: it
                                  * ends when the media stops; owned */
@@ -1177,7 +1187,7 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
     }
   }
   repair = gst_whep_silence_repair (&facts, STANDBY_AFTER_SILENCE_MS,
-      can_restart);
+      ICE_RESTART_AFTER_SILENCE_MS, can_restart);
   if (repair == GST_WHEP_REPAIR_STANDBY && !run->next
       && !run->known.one_session_only && !run->gave_up) {
     GST_INFO_OBJECT (self, "%s silent for %u ms: starting a standby",
@@ -1186,7 +1196,11 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
     run->rotation_reason = "silence";
     start_session (self, ROLE_NEXT);
   } else if (repair == GST_WHEP_REPAIR_ICE_RESTART
+      && (run->early_restart_session != gst_whep_session_get_id (current)
+          || now - run->early_restart_us >= EARLY_RESTART_QUIET_US)
       && gst_whep_session_restart_ice (current)) {
+    run->early_restart_us = now;
+    run->early_restart_session = gst_whep_session_get_id (current);
     post_ice_restart_started (self, current, "silence");
     return;
   }
@@ -1205,7 +1219,7 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
    * give up a session that nothing else would bring back sooner. */
   if (run->standby_waiting && run->next
       && gst_whep_silence_repair (&facts, facts.media_timeout_ms / 2,
-          can_restart) == GST_WHEP_REPAIR_STANDBY) {
+          facts.media_timeout_ms / 2, can_restart) == GST_WHEP_REPAIR_STANDBY) {
     msg = g_strdup_printf ("No media from the WHEP server for %u ms (a "
         "standby session plays)", facts.media_timeout_ms / 2);
     failure.message = msg;

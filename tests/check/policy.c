@@ -267,34 +267,39 @@ GST_START_TEST (test_silence_wants_a_repair_early)
 {
   GstWhepSilenceFacts f = playing_facts (10000, 9750);
 
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_NONE);
   f.now_us = S (10050);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_ICE_RESTART);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
       GST_WHEP_REPAIR_STANDBY);
   fail_unless_equals_int (gst_whep_judge_silence (&f), GST_WHEP_SILENCE_FINE);
+  /* The restart may wait longer than the standby would. */
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 400, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 400, FALSE),
+      GST_WHEP_REPAIR_STANDBY);
 
   f.playing_since_us = 0;
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
       GST_WHEP_REPAIR_NONE);
   f = playing_facts (10050, 9750);
   f.server_inactive = TRUE;
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
       GST_WHEP_REPAIR_NONE);
   f = playing_facts (10050, 9750);
   f.on_air_until_us = 0;
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
       GST_WHEP_REPAIR_NONE);
   f = playing_facts (10050, 9750);
   f.media_timeout_ms = 0;
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
       GST_WHEP_REPAIR_NONE);
   /* Resumed 100 ms ago after a long pause: not silent yet. */
   f = playing_facts (10050, 2000);
   f.playing_since_us = S (9950);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, FALSE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
       GST_WHEP_REPAIR_NONE);
 }
 
@@ -308,20 +313,20 @@ GST_START_TEST (test_silence_with_rtcp_wants_a_standby)
   GstWhepSilenceFacts f = playing_facts (10050, 9750);
 
   f.last_rtcp_us = S (9900);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_STANDBY);
   f.last_rtcp_us = S (9700);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_ICE_RESTART);
 
   f.ice_restart_since_us = S (9960);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_NONE);
   f.last_rtcp_us = S (9900);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_NONE);
   f.last_rtcp_us = S (10000);
-  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, TRUE),
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
       GST_WHEP_REPAIR_STANDBY);
 }
 
