@@ -168,14 +168,85 @@ struct _GstWhepSrc
 };
 
 static void gst_whep_src_uri_handler_init (gpointer iface, gpointer data);
+static void gst_whep_src_class_init (GstWhepSrcClass * klass);
+static void gst_whep_src_init (GstWhepSrc * self);
 
+/* The GType is registered by hand, under a name of its own: gst-plugins-rs's
+ * (deprecated) whepsrc registers "GstWhepSrc", and two plugins that both
+ * register one type name cannot load into one process (GStreamer's plugin
+ * scanner loads every plugin into one) — the second fails to load. */
+#define GST_WHEP_SRC_TYPE_NAME "GstWhepRotatingSrc"
+
+static gpointer parent_class = NULL;
 #define gst_whep_src_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstWhepSrc, gst_whep_src, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_whep_src_uri_handler_init));
+
+static void
+gst_whep_src_class_intern_init (gpointer klass, gpointer data)
+{
+  parent_class = g_type_class_peek_parent (klass);
+  gst_whep_src_class_init (klass);
+}
+
+/* GstObject names an object without a name after its type:
+ * "wheprotatingsrc0" becomes "whepsrc0", as the element is called.  A name
+ * the application gave is kept. */
+#define TYPE_DEFAULT_NAME "wheprotatingsrc"
+
+static void
+gst_whep_src_constructed (GObject * object)
+{
+  g_autofree gchar *name = gst_object_get_name (GST_OBJECT (object));
+
+  G_OBJECT_CLASS (parent_class)->constructed (object);
+  if (name && g_str_has_prefix (name, TYPE_DEFAULT_NAME)
+      && g_ascii_isdigit (name[strlen (TYPE_DEFAULT_NAME)])) {
+    g_autofree gchar *renamed = g_strconcat ("whepsrc",
+        name + strlen (TYPE_DEFAULT_NAME), NULL);
+
+    gst_object_set_name (GST_OBJECT (object), renamed);
+  }
+}
+
+static void
+gst_whep_src_instance_init (GTypeInstance * instance, gpointer klass)
+{
+  gst_whep_src_init ((GstWhepSrc *) instance);
+}
+
+GType
+gst_whep_src_get_type (void)
+{
+  static gsize type_id = 0;
+
+  if (g_once_init_enter (&type_id)) {
+    const GInterfaceInfo uri_handler_info = {
+      gst_whep_src_uri_handler_init, NULL, NULL
+    };
+    GType type = g_type_register_static_simple (GST_TYPE_BIN,
+        g_intern_static_string (GST_WHEP_SRC_TYPE_NAME),
+        sizeof (GstWhepSrcClass),
+        gst_whep_src_class_intern_init, sizeof (GstWhepSrc),
+        gst_whep_src_instance_init, 0);
+
+    g_type_add_interface_static (type, GST_TYPE_URI_HANDLER, &uri_handler_info);
+    g_once_init_leave (&type_id, type);
+  }
+  return type_id;
+}
+
+/* "whepsrc", and the same element as "rotatingwhepsrc": a name that no
+ * other plugin has — the registry keeps one feature per name, so with
+ * gst-plugins-rs's whepsrc installed as well, "whepsrc" can be either
+ * (the plugin scanned last); "rotatingwhepsrc" is always this one, and so
+ * is every whep:// and wheps:// URI (the other has no URI handler).  The
+ * alias is registered first and one rank lower: "whepsrc" is the factory
+ * of every instance (the last registration says so) and the first choice
+ * for URIs. */
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (whepsrc, "whepsrc", GST_RANK_PRIMARY,
     GST_TYPE_WHEP_SRC, GST_DEBUG_CATEGORY_INIT (whep_src_debug, "whepsrc", 0,
         "WHEP source"));
+GST_ELEMENT_REGISTER_DEFINE (rotatingwhepsrc, "rotatingwhepsrc",
+    GST_RANK_PRIMARY - 1, GST_TYPE_WHEP_SRC);
 
 static GstStaticPadTemplate video_template =
 GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
@@ -1127,6 +1198,7 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
   gobject_class->set_property = gst_whep_src_set_property;
   gobject_class->get_property = gst_whep_src_get_property;
   gobject_class->finalize = gst_whep_src_finalize;
+  gobject_class->constructed = gst_whep_src_constructed;
   element_class->change_state = gst_whep_src_change_state;
   element_class->send_event = gst_whep_src_send_event;
   bin_class->handle_message = gst_whep_src_handle_message;

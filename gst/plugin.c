@@ -10,7 +10,11 @@
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (whepsrc, plugin);
+  /* The alias first: see gstwhepsrc.c. */
+  gboolean ok = GST_ELEMENT_REGISTER (rotatingwhepsrc, plugin);
+
+  ok &= GST_ELEMENT_REGISTER (whepsrc, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, whepsrc,
