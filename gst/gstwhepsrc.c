@@ -29,8 +29,35 @@
  * gst-launch-1.0 whepsrc name=s whep-endpoint=http://127.0.0.1:8889/cam/whep auth-token=secret \
  *     session-lifetime=300 s.video_0 ! queue ! videoconvert ! autovideosink \
  *     s.audio_0 ! queue ! audioconvert ! autoaudiosink
- * gst-play-1.0 wheps://example.com/whep/cam
+ * gst-launch-1.0 -e whepsrc whep-endpoint=https://example.com/whep/cam ! queue ! \
+ *     videoconvert ! x264enc tune=zerolatency ! mp4mux ! filesink location=rec.mp4
+ * gst-play-1.0 'wheps://SECRET@example.com/whep/cam#latency=100&session-lifetime=60'
  * ]|
+ *
+ * ## URIs
+ * `whep://` means http, `wheps://` https (playbin, uridecodebin,
+ * gst-play-1.0, gst-discoverer-1.0).  The URI's user-info is the bearer
+ * token (`auth-token`, never logged by whepsrc), its fragment sets
+ * properties: `#name=value&name=value`, values as on a gst-launch line.
+ * whepsrc signals no-more-pads once the first session's streams all have
+ * pads (at most 2 s after the first frame), which playbin waits for.
+ *
+ * ## End of stream
+ * An EOS sent to the pipeline or to the element (`gst-launch-1.0 -e`,
+ * Ctrl-C) DELETEs the session(s) and pushes EOS on every source pad, so a
+ * recording is finished cleanly.  Sessions ending, rotating or failing
+ * never send EOS downstream.
+ *
+ * ## Application interface
+ * `status` (connecting, playing, disconnected — exactly while the picture
+ * is held —, waiting, ended, error, stopped) and `statistics` (a
+ * GstStructure: sessions created, rotations, losses, holds, ICE restarts,
+ * the candidate pair, the learned session limit…) can be read at any time;
+ * most properties may be changed while playing and apply to the next
+ * session.  The same element is also registered as `rotatingwhepsrc`, a
+ * name no other plugin has (gst-plugins-rs has a `whepsrc` too).
+ * Troubleshooting (debug categories, statistics, packet captures):
+ * docs/troubleshooting.md.
  *
  * An error posted by an element inside a session (dtlsdec, a decoder,
  * nicesrc…) is that session's failure and never reaches the application;
@@ -1480,6 +1507,8 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
       "Source/Network/WebRTC",
       "Plays a WebRTC stream from a WHEP server and keeps playing across "
       "session limits and failures", "whepsrc developers");
+  gst_element_class_add_static_metadata (element_class,
+      GST_ELEMENT_METADATA_DOC_URI, WHEPSRC_DOC_URI);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_STATUS, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_HOLD_MODE, 0);
