@@ -1,9 +1,10 @@
 /* whepsrc — one WHEP session (see gstwhepsession.h).
  *
  * Flow: start() adds recvonly transceivers → create-offer →
- * set-local-description → POST, either at once with candidates trickled
- * over PATCH afterwards (config.trickle, see gstwhepice.h), or after ICE
- * gathering completed (bounded) with every candidate in the offer.  The
+ * set-local-description → POST, either once the host candidates are in
+ * (at most TRICKLE_HOST_WAIT_MS) with the later ones trickled over PATCH
+ * (config.trickle, see gstwhepice.h), or after ICE gathering completed
+ * (bounded) with every candidate in the offer.  The
  * answer is checked (gst_whep_sdp_check_answer) and applied; a 406
  * counter-offer is answered with a fresh webrtcbin and PATCHed back.  Each
  * RTP stream webrtcbin exposes is decoded by a decodebin and leaves the
@@ -41,6 +42,12 @@ GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 #define GST_CAT_DEFAULT whep_session_debug
 
 #define KEY_FRAME_REQUEST_INTERVAL_MS 400
+/* Trickle POSTs once the host candidates are in: libnice finds them at
+ * once and webrtcbin reports them in one burst, so a short quiet after a
+ * host candidate means they are all there; the bound is for a burst that
+ * never comes (relay only).  STUN and TURN candidates are PATCHed. */
+#define TRICKLE_HOST_SETTLE_MS 5
+#define TRICKLE_HOST_WAIT_MS 50
 /* How long a candidate-pair request may stay unanswered before a new one
  * replaces it. */
 #define PAIR_REQUEST_PATIENCE_US (1000 * G_TIME_SPAN_MILLISECOND)
@@ -71,10 +78,12 @@ struct _GstWhepSession
   gboolean counter_offer;       /* we are the answerer (WHEP 406) */
   GPtrArray *local_candidates;  /* "mline candidate" strings, for the POST */
   guint relay_candidates;       /* local relay candidates gathered */
+  guint offered_candidates;     /* candidates in the POSTed offer */
   gboolean ice_restarting;      /* an ICE restart is under way: ICE failures
                                  * are expected until it ends */
   guint ice_restarts;           /* restarts that brought the media back */
   GSource *gather_timeout;
+  GSource *host_wait;           /* trickle: POST even if gathering goes on */
   GSource *key_frame_timer;
   guint key_frame_requests;
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
@@ -196,6 +205,7 @@ fail_session (GstWhepSession * self, GstWhepFailure * failure)
   if (first)
     self->state = GST_WHEP_SESSION_FAILED;
   gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->host_wait);
   gst_whep_clear_source (&self->key_frame_timer);
   g_mutex_unlock (&self->lock);
   gst_whep_signalling_stop_liveness (self->signalling);
@@ -702,6 +712,8 @@ on_connection_state (GObject * webrtcbin, GParamSpec * pspec,
 
 /* --- offer, gathering, POST --- */
 
+static gboolean host_wait_cb (gpointer data);
+
 /* Candidates found before the POST go into the offer; later ones (trickle)
  * are PATCHed. */
 static void
@@ -717,6 +729,11 @@ on_ice_candidate (GstElement * webrtcbin, guint mline, gchar * candidate,
   if (!posted)
     g_ptr_array_add (self->local_candidates,
         g_strdup_printf ("%u %s", mline, candidate));
+  if (!self->posted && !self->closing && self->config.trickle
+      && !self->counter_offer && strstr (candidate, " typ host")) {
+    gst_whep_clear_source (&self->host_wait);
+    self->host_wait = add_timeout (self, TRICKLE_HOST_SETTLE_MS, host_wait_cb);
+  }
   g_mutex_unlock (&self->lock);
   if (posted)
     gst_whep_ice_add_local_candidate (self->ice, candidate);
@@ -755,6 +772,22 @@ add_missing_candidates (GstWhepSession * self, GstSDPMessage * sdp)
   g_mutex_unlock (&self->lock);
 }
 
+static guint
+count_candidates (const GstSDPMessage * sdp)
+{
+  guint i, j, n = 0;
+
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+    for (j = 0; j < gst_sdp_media_attributes_len (media); j++)
+      if (g_strcmp0 (gst_sdp_media_get_attribute (media, j)->key,
+              "candidate") == 0)
+        n++;
+  }
+  return n;
+}
+
 /* Sends our local description: the offer (POST) or, after a 406, our
  * answer to the counter-offer (PATCH).  Runs once. */
 static void
@@ -773,6 +806,7 @@ send_local_description (GstWhepSession * self)
   self->posted = TRUE;
   counter = self->counter_offer;
   gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->host_wait);
   g_mutex_unlock (&self->lock);
 
   g_object_get (webrtcbin, "local-description", &desc, NULL);
@@ -789,8 +823,10 @@ send_local_description (GstWhepSession * self)
     gst_whep_ice_set_local (self->ice, webrtcbin, sdp);
 
   g_mutex_lock (&self->lock);
-  if (!counter)
+  if (!counter) {
     self->t_post = g_get_monotonic_time ();
+    self->offered_candidates = count_candidates (sdp);
+  }
   g_mutex_unlock (&self->lock);
 
   if (counter) {
@@ -882,7 +918,24 @@ gather_timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Our local description is set: gathering runs; POST when it completes. */
+/* Trickle: gathering still waits for a STUN or TURN server; the host
+ * candidates are in the offer by now and the rest is PATCHed. */
+static gboolean
+host_wait_cb (gpointer data)
+{
+  GstWhepSession *self = data;
+
+  GST_DEBUG_OBJECT (self, "gathering goes on: POSTing with the candidates "
+      "so far, trickling the rest");
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->host_wait, g_source_unref);
+  g_mutex_unlock (&self->lock);
+  send_local_description (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Our local description is set: gathering runs; POST when it completes
+ * or, with trickle, once the host candidates are in. */
 static void
 on_local_description_set (GstPromise * promise, gpointer data)
 {
@@ -908,9 +961,17 @@ on_local_description_set (GstPromise * promise, gpointer data)
   g_mutex_unlock (&self->lock);
 
   g_object_get (webrtcbin, "ice-gathering-state", &gathering, NULL);
-  /* Trickle: the server can gather (and TURN allocate) while we do. */
-  if (trickle || gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+  if (gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
     send_local_description (self);
+    return;
+  }
+  /* Trickle: the server can gather (and TURN allocate) while we do, but
+   * an offer without a candidate costs some servers more than the host
+   * candidates cost us (libwebrtc answered one 100 ms later). */
+  g_mutex_lock (&self->lock);
+  if (trickle && !self->host_wait && !self->posted && !self->closing)
+    self->host_wait = add_timeout (self, TRICKLE_HOST_WAIT_MS, host_wait_cb);
+  g_mutex_unlock (&self->lock);
 }
 
 static GstWhepFailure *
@@ -1455,6 +1516,7 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   was_closing = self->closing;
   self->closing = TRUE;
   gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->host_wait);
   gst_whep_clear_source (&self->key_frame_timer);
   if (!was_closing && self->state != GST_WHEP_SESSION_FAILED)
     self->state = GST_WHEP_SESSION_CLOSED;
@@ -1541,7 +1603,8 @@ gst_whep_session_get_timings (GstWhepSession * self)
       && self->t_post < self->t_gathered && !self->counter_offer,
       "ice-restarts", G_TYPE_UINT, self->ice_restarts, NULL);
   g_mutex_unlock (&self->lock);
-  gst_structure_set (s, "trickled-candidates", G_TYPE_UINT,
+  gst_structure_set (s, "offered-candidates", G_TYPE_UINT,
+      self->offered_candidates, "trickled-candidates", G_TYPE_UINT,
       gst_whep_ice_get_trickled_candidates (self->ice), NULL);
   return s;
 }
@@ -1757,6 +1820,7 @@ gst_whep_session_dispose (GObject * object)
 
   g_mutex_lock (&self->lock);
   gst_whep_clear_source (&self->gather_timeout);
+  gst_whep_clear_source (&self->host_wait);
   gst_whep_clear_source (&self->key_frame_timer);
   g_mutex_unlock (&self->lock);
   cancel_pair_request (self);

@@ -139,7 +139,8 @@ gint64 gst_whep_session_get_post_time (GstWhepSession * session);
  * (ICE → DTLS connected), connect-ms (ice + dtls), first-frame-ms
  * (connected → first decoded frame), total-ms, gathering-ms (start → ICE
  * gathering complete); -1 where not reached.  Also trickle (the POST left
- * before gathering was complete), trickled-candidates (sent by PATCH) and
+ * before gathering was complete), offered-candidates (in the POSTed offer),
+ * trickled-candidates (sent by PATCH) and
  * ice-restarts (successful). */
 GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
 /* Monotonic time (µs) of the last RTCP packet from the sender, 0 if none:

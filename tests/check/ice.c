@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include "harness.h"
+#include "stunlab.h"
 
 #include <sched.h>
 #include <string.h>
@@ -135,21 +136,27 @@ assert_lines_contain (TestServer * server, const gchar * prefix,
 
 /* --- trickle --- */
 
-/* The offer leaves before gathering ends; the candidates follow in a
- * PATCH whose If-Match is the session's ETag (the server checks it:
- * --strict-etag answers 412/428 otherwise), with end-of-candidates. */
+/* The offer leaves with the host candidates, before gathering ends (a
+ * STUN server that answers 150 ms late); the server-reflexive candidate
+ * follows in a PATCH whose If-Match is the session's ETag (the server
+ * checks it: --strict-etag answers 412/428 otherwise), with
+ * end-of-candidates. */
 GST_START_TEST (test_trickle_patches_candidates)
 {
   TestServer *server = server_start ("--strict-etag", NULL);
   Player *p = player_new (server->endpoint);
+  SlowStun *stun = slow_stun_start (150);
   g_autoptr (GstStructure) setup = NULL;
   gboolean trickle = FALSE;
-  guint trickled = 0;
+  guint offered = 0, trickled = 0;
 
+  g_object_set (p->src, "stun-server", slow_stun_uri (stun), NULL);
   play_and_check (server, p, 20);
   setup = last_setup (p);
   fail_unless (gst_structure_get_boolean (setup, "trickle", &trickle));
   fail_unless (trickle, "the POST waited for gathering");
+  fail_unless (gst_structure_get_uint (setup, "offered-candidates", &offered));
+  fail_unless (offered > 0, "the offer left without the host candidates");
   fail_unless (gst_structure_get_uint (setup, "trickled-candidates",
           &trickled));
   fail_unless (trickled > 0);
@@ -173,6 +180,31 @@ GST_START_TEST (test_trickle_patches_candidates)
   g_mutex_unlock (&server->lock);
   fail_unless (stats_boolean (p, "server-trickle"));
   stop_and_check_no_leak (server, p);
+  slow_stun_stop (stun);
+}
+
+GST_END_TEST;
+
+/* Trickle with host candidates only (no STUN or TURN server): gathering
+ * ends at once, so the offer waits for it and carries every candidate;
+ * nothing is left to PATCH.  Servers answer an offer with candidates
+ * sooner (libwebrtc: 100 ms) than one without. */
+GST_START_TEST (test_trickle_host_only_posts_complete_offer)
+{
+  TestServer *server = server_start ("--strict-etag", NULL);
+  Player *p = player_new (server->endpoint);
+  g_autoptr (GstStructure) setup = NULL;
+  gboolean trickle = TRUE;
+  guint offered = 0;
+
+  play_and_check (server, p, 20);
+  setup = last_setup (p);
+  fail_unless (gst_structure_get_boolean (setup, "trickle", &trickle));
+  fail_if (trickle, "the POST left before the host candidates were in");
+  fail_unless (gst_structure_get_uint (setup, "offered-candidates", &offered));
+  fail_unless (offered > 0);
+  fail_unless_equals_int (server_count (server, "EVENT patch"), 0);
+  stop_and_check_no_leak (server, p);
 }
 
 GST_END_TEST;
@@ -195,27 +227,6 @@ GST_START_TEST (test_trickle_off_gathers_first)
 }
 
 GST_END_TEST;
-
-/* A UDP socket on 127.0.0.1 that reads nothing and answers nothing: a
- * STUN server that is unreachable in practice (a firewall that drops
- * STUN), the everyday case where gathering waits for STUN timeouts. */
-static GSocket *
-silent_stun_server (gchar ** uri)
-{
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
-      (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-
-  fail_unless (socket != NULL);
-  fail_unless (g_socket_bind (socket, any, FALSE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  *uri = g_strdup_printf ("stun://127.0.0.1:%u",
-      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  return socket;
-}
 
 static gdouble
 first_frame_ms (TestServer * server, const gchar * trickle, const gchar * stun)
@@ -276,10 +287,13 @@ check_trickle_refused (const gchar * mode)
   TestServer *server = server_start ("--patch", mode, "--session-limit", "3",
       NULL);
   Player *p = player_new (server->endpoint);
+  SlowStun *stun = slow_stun_start (150);
   g_autoptr (GstStructure) setup = NULL;
   gboolean trickle = TRUE;
 
-  g_object_set (p->src, "session-lifetime", 3, NULL);
+  /* Something to trickle: a server-reflexive candidate after the POST. */
+  g_object_set (p->src, "session-lifetime", 3, "stun-server",
+      slow_stun_uri (stun), NULL);
   run_without_error (p, frames_at_least, GUINT_TO_POINTER (10), 15000);
   wait_stat (p, "rotations", 2, 15000);
   fail_if (stats_boolean (p, "server-trickle"));
@@ -292,6 +306,7 @@ check_trickle_refused (const gchar * mode)
   fail_unless_equals_int (p->warnings->len, 0);
   fail_unless (player_video_frames (p) > 60);
   stop_and_check_no_leak (server, p);
+  slow_stun_stop (stun);
 }
 
 GST_START_TEST (test_trickle_refused_405_falls_back)
@@ -408,6 +423,7 @@ ice_suite (void)
 
   suite_add_tcase (s, trickle);
   tcase_add_test (trickle, test_trickle_patches_candidates);
+  tcase_add_test (trickle, test_trickle_host_only_posts_complete_offer);
   tcase_add_test (trickle, test_trickle_off_gathers_first);
   tcase_add_test (trickle, test_trickle_first_frame_earlier);
   tcase_add_test (trickle, test_trickle_refused_405_falls_back);

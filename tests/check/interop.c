@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "harness.h"
+#include "stunlab.h"
 
 #include <string.h>
 
@@ -539,16 +540,21 @@ GST_END_TEST;
 
 GST_START_TEST (test_wrtc_strict_etag)
 {
-  /* Every PATCH must name the session's ETag (428 without, 412 wrong). */
+  /* Every PATCH must name the session's ETag (428 without, 412 wrong).
+   * A STUN server that answers 150 ms late: the offer leaves with the
+   * host candidates, and the server-reflexive one is trickled. */
   TestServer *server = wrtc_start ("--etag", "strict", NULL);
   Player *p = interop_player (server);
+  SlowStun *stun = slow_stun_start (150);
 
+  g_object_set (p->src, "stun-server", slow_stun_uri (stun), NULL);
   run_without_error (p, frames_at_least, GUINT_TO_POINTER (30), 15000);
   fail_unless (server_count (server, "EVENT trickle") >= 1,
       "no trickle PATCH reached the server");
   fail_unless_equals_int (server_count (server, "EVENT patch") -
       server_count (server, "EVENT trickle"), 0);
   play_one_session ("wrtc strict ETag", server, p, 90);
+  slow_stun_stop (stun);
 }
 
 GST_END_TEST;
