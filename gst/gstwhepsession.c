@@ -871,7 +871,7 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
     GstWhepSession * self)
 {
   GstWebRTCICEGatheringState state;
-  gboolean described, no_relay, posted;
+  gboolean described, no_relay, posted, counter;
 
   g_object_get (webrtcbin, "ice-gathering-state", &state, NULL);
   GST_DEBUG_OBJECT (self, "ICE gathering state %d", state);
@@ -881,6 +881,7 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
   g_mutex_lock (&self->lock);
   described = self->state >= GST_WHEP_SESSION_GATHERING;
   posted = self->posted && !self->counter_offer;
+  counter = self->counter_offer;
   if (!self->t_gathered)
     self->t_gathered = g_get_monotonic_time ();
   no_relay = self->relay_candidates == 0;
@@ -888,9 +889,13 @@ on_ice_gathering_state (GObject * webrtcbin, GParamSpec * pspec,
 
   /* Relay only and no relay: ICE has nothing to try, and would only time
    * out.  Say what is wrong now — once the answer is in, whose Link
-   * headers may name the TURN server the next session needs. */
+   * headers may name the TURN server the next session needs: the offer
+   * is POSTed for them if it has not left yet (the answered session is
+   * DELETEd). */
   if (no_relay && self->config.ice_transport_policy ==
       GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY) {
+    if (!posted && described && !counter)
+      send_local_description (self);
     if (!gst_whep_signalling_fail_on_answer (self->signalling,
             no_relay_failure (self)))
       fail_session (self, no_relay_failure (self));

@@ -471,7 +471,9 @@ assert_not_authorized (const gchar * status, const gchar * token)
       NULL, atoi (status));
   gst_message_unref (error);
   fail_unless_equals_int (server_count (server, "EVENT created"), 0);
-  /* No retry: a refused token is refused again. */
+  /* No retry: a refused token is refused again.  The server may log its
+   * answer after whepsrc has read it. */
+  fail_unless (server_wait (server, post, 1, 2000));
   fail_unless_equals_int (server_count (server, post), 1);
   stop_and_check_no_leak (server, p);
 }
