@@ -464,6 +464,54 @@ gst_whep_sdp_count_media (const GstSDPMessage * msg, GstWhepMediaKind kind)
   return n;
 }
 
+static gboolean
+parse_framerate (const gchar * value, gint * num, gint * den)
+{
+  gchar *end = NULL;
+  gdouble rate, ntsc;
+  gint whole;
+
+  if (value == NULL)
+    return FALSE;
+  rate = g_ascii_strtod (value, &end);
+  while (end && g_ascii_isspace (*end))
+    end++;
+  if (end == value || (end && *end) || !(rate > 0 && rate <= 1000))
+    return FALSE;
+  /* The NTSC rates are written rounded ("29.97"): keep them exact. */
+  ntsc = rate * 1.001;
+  whole = (gint) (ntsc + 0.5);
+  if (ABS (ntsc - whole) < 0.01 && ABS (rate - (gint) (rate + 0.5)) > 0.001) {
+    *num = whole * 1000;
+    *den = 1001;
+  } else {
+    gst_util_double_to_fraction (rate, num, den);
+  }
+  return *num > 0 && *den > 0;
+}
+
+gboolean
+gst_whep_sdp_video_framerate (const GstSDPMessage * msg, gint * num, gint * den)
+{
+  guint i;
+
+  g_return_val_if_fail (msg != NULL && num != NULL && den != NULL, FALSE);
+
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
+
+    if (media_is_rejected (media)
+        || !media_is_kind (media, GST_WHEP_MEDIA_VIDEO))
+      continue;
+    if (parse_framerate (gst_sdp_media_get_attribute_val (media,
+                "framerate"), num, den))
+      return TRUE;
+    break;
+  }
+  return parse_framerate (gst_sdp_message_get_attribute_val (msg,
+          "framerate"), num, den);
+}
+
 gboolean
 gst_whep_sdp_parse (const gchar * text, GstSDPMessage ** msg, GError ** error)
 {

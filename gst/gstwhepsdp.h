@@ -87,6 +87,13 @@ gboolean gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp,
 guint gst_whep_sdp_count_media (const GstSDPMessage * msg,
     GstWhepMediaKind kind);
 
+/* The frame rate the first accepted video m-line declares (RFC 8866
+ * a=framerate, or the session-level one), as a fraction; FALSE when there
+ * is none or it is not a positive number up to 1000.  Whole rates give
+ * N/1, 29.97 gives 30000/1001. */
+gboolean gst_whep_sdp_video_framerate (const GstSDPMessage * msg,
+    gint * num, gint * den);
+
 /* Parses SDP text; FALSE with G_IO_ERROR_INVALID_DATA when it does not
  * start with "v=0" or has no m-line. */
 gboolean gst_whep_sdp_parse (const gchar * text, GstSDPMessage ** msg,

@@ -93,6 +93,7 @@ struct _GstWhepSession
                                  * first picture, not the first audio,
                                  * makes the session "playing" */
   gboolean expects_audio;       /* the same for audio */
+  gint sdp_fps_n, sdp_fps_d;    /* the server's a=framerate; 0/0: none */
   gboolean announced;           /* FIRST_FRAME was emitted */
   gint64 t_last_rtcp;           /* monotonic µs of the last one */
   gint64 t_first_audio;
@@ -468,6 +469,42 @@ on_decoder_added (GstBin * decodebin, GstBin * sub_bin, GstElement * element,
     g_object_set (element, "output-corrupt", FALSE, NULL);
 }
 
+/* RTP carries no frame rate, so decoders say 0/1 (variable) unless the
+ * bitstream has one (H.264/H.265 VUI timing).  Where the server's SDP
+ * declares the rate, the caps say it: recorders, encoders and
+ * gst-discoverer see the real rate.  A rate from the stream wins. */
+static GstPadProbeReturn
+framerate_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstWhepSession *self = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+  GstStructure *s;
+  gint num = 0, den = 1, sdp_num, sdp_den;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&self->lock);
+  sdp_num = self->sdp_fps_n;
+  sdp_den = self->sdp_fps_d;
+  g_mutex_unlock (&self->lock);
+  gst_event_parse_caps (event, &caps);
+  s = gst_caps_get_structure (caps, 0);
+  if (sdp_num <= 0 || (gst_structure_get_fraction (s, "framerate", &num,
+              &den) && num > 0))
+    return GST_PAD_PROBE_OK;
+
+  caps = gst_caps_copy (caps);
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, sdp_num,
+      sdp_den, NULL);
+  GST_DEBUG_OBJECT (self, "frame rate %d/%d from the server's SDP", sdp_num,
+      sdp_den);
+  info->data = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 on_decoded_pad_added (GstElement * decodebin, GstPad * pad,
     GstWhepSession * self)
@@ -512,6 +549,9 @@ on_decoded_pad_added (GstElement * decodebin, GstPad * pad,
   g_object_set_data (G_OBJECT (pad), "whep-kind", GINT_TO_POINTER (kind));
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, decoded_buffer_probe,
       self, NULL);
+  if (kind == GST_WHEP_MEDIA_VIDEO)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        framerate_caps_probe, self, NULL);
 
   ghost = gst_ghost_pad_new (kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio",
       pad);
@@ -1218,6 +1258,9 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
           gst_whep_sdp_count_media (sdp, GST_WHEP_MEDIA_VIDEO) > 0;
       self->expects_audio =
           gst_whep_sdp_count_media (sdp, GST_WHEP_MEDIA_AUDIO) > 0;
+      if (!gst_whep_sdp_video_framerate (sdp, &self->sdp_fps_n,
+              &self->sdp_fps_d))
+        self->sdp_fps_n = self->sdp_fps_d = 0;
       g_mutex_unlock (&self->lock);
       break;
     default:

@@ -2187,6 +2187,55 @@ GST_START_TEST (test_sdp_parse_refuses_no_mline)
 
 GST_END_TEST;
 
+static gboolean
+framerate_of (const gchar * video_attrs, const gchar * session_attrs,
+    gint * num, gint * den)
+{
+  g_autofree gchar *text = g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 0.0.0.0"
+      "\r\ns=-\r\nt=0 0\r\n%sm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+      "a=framerate:5\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n%s",
+      session_attrs, video_attrs);
+  GstSDPMessage *msg = NULL;
+  gboolean found;
+
+  fail_unless (gst_whep_sdp_parse (text, &msg, NULL));
+  *num = *den = 0;
+  found = gst_whep_sdp_video_framerate (msg, num, den);
+  gst_sdp_message_free (msg);
+  return found;
+}
+
+/* a=framerate of the video m-line (the audio one's is not the video's),
+ * else the session's; NTSC rates exact; nonsense ignored. */
+GST_START_TEST (test_sdp_video_framerate)
+{
+  gint num, den;
+
+  fail_unless (framerate_of ("a=framerate:30\r\n", "", &num, &den));
+  fail_unless (num == 30 && den == 1, "%d/%d", num, den);
+  fail_unless (framerate_of ("a=framerate:29.97\r\n", "", &num, &den));
+  fail_unless (num == 30000 && den == 1001, "%d/%d", num, den);
+  fail_unless (framerate_of ("a=framerate:59.94\r\n", "", &num, &den));
+  fail_unless (num == 60000 && den == 1001, "%d/%d", num, den);
+  fail_unless (framerate_of ("a=framerate:12.5\r\n", "", &num, &den));
+  fail_unless (num == 25 && den == 2, "%d/%d", num, den);
+  fail_unless (framerate_of ("", "a=framerate:25\r\n", &num, &den));
+  fail_unless (num == 25 && den == 1, "%d/%d", num, den);
+  fail_unless (framerate_of ("a=framerate:24\r\n", "a=framerate:25\r\n",
+          &num, &den));
+  fail_unless (num == 24 && den == 1, "%d/%d", num, den);
+
+  fail_if (framerate_of ("", "", &num, &den));
+  fail_if (framerate_of ("a=framerate:0\r\n", "", &num, &den));
+  fail_if (framerate_of ("a=framerate:-30\r\n", "", &num, &den));
+  fail_if (framerate_of ("a=framerate:fast\r\n", "", &num, &den));
+  fail_if (framerate_of ("a=framerate:30fps\r\n", "", &num, &den));
+  fail_if (framerate_of ("a=framerate:100000\r\n", "", &num, &den));
+  fail_if (framerate_of ("a=framerate\r\n", "", &num, &den));
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* trickle-ICE fragments                                               */
 /* ------------------------------------------------------------------ */
@@ -3191,6 +3240,7 @@ helpers_suite (void)
   tcase_add_test (answer, test_sdp_parse_valid);
   tcase_add_test (answer, test_sdp_parse_refuses_non_sdp);
   tcase_add_test (answer, test_sdp_parse_refuses_no_mline);
+  tcase_add_test (answer, test_sdp_video_framerate);
 
   suite_add_tcase (s, rotation);
   tcase_add_test (rotation, test_rotation_lead_uses_configured_value);

@@ -480,6 +480,40 @@ GST_START_TEST (test_counter_offer_406)
 
 GST_END_TEST;
 
+/* The output's frame rate, through a rotation: the server's a=framerate
+ * where its SDP has one, else 0/1 (RTP has none, nor VP8). */
+static void
+check_output_framerate (const gchar * rate, gint want_num, gint want_den)
+{
+  TestServer *server = server_start ("--sdp-framerate", rate,
+      "--session-limit", "2", NULL);
+  Player *p = player_new (server->endpoint);
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+  gint num = -1, den = -1;
+
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (20), 15000);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (1), 8000);
+  pad = gst_element_get_static_pad (p->src, "video_0");
+  fail_unless (pad != NULL);
+  caps = gst_pad_get_current_caps (pad);
+  fail_unless (caps != NULL);
+  fail_unless (gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
+          "framerate", &num, &den), "no framerate in %" GST_PTR_FORMAT, caps);
+  fail_unless (num == want_num && den == want_den,
+      "framerate %d/%d, not %d/%d", num, den, want_num, want_den);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_START_TEST (test_framerate_from_the_server_sdp)
+{
+  check_output_framerate ("30", 30, 1);
+  check_output_framerate ("29.97", 30000, 1001);
+  check_output_framerate ("none", 0, 1);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_janus_strict_content_type)
 {
   check_plays (NULL, 20, "--strict-content-type", "--patch", "405", NULL);
@@ -962,6 +996,7 @@ whepsrc_suite (void)
   tcase_add_test (media, test_no_location_warns_and_plays);
   tcase_add_test (media, test_counter_offer_406);
   tcase_add_test (media, test_janus_strict_content_type);
+  tcase_add_test (media, test_framerate_from_the_server_sdp);
   tcase_add_test (media, test_status_follows_lifecycle);
   tcase_add_test (media, test_restart_after_stop_makes_new_session);
   tcase_add_test (media, test_stop_during_post_deletes_late_session);

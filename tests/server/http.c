@@ -412,6 +412,13 @@ post_reply_sdp (PostReply * reply, const gchar * sdp)
   else
     body = g_strdup (sdp);
 
+  if (body != NULL && opts->sdp_framerate && !opts->answer_garbage) {
+    gchar *with_rate = whep_sdp_text_add_framerate (body, opts->sdp_framerate);
+
+    g_free (body);
+    body = with_rate;
+  }
+
   if (body != NULL)
     soup_server_message_set_response (msg, SDP_TYPE, SOUP_MEMORY_COPY, body,
         strlen (body));

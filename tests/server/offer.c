@@ -648,3 +648,22 @@ whep_sdp_text_wrong_fingerprint (const gchar * sdp)
   }
   return copy;
 }
+
+gchar *
+whep_sdp_text_add_framerate (const gchar * sdp, const gchar * rate)
+{
+  GString *out = g_string_new (NULL);
+  const gchar *p = sdp;
+
+  while (*p) {
+    const gchar *eol = strchr (p, '\n');
+    gsize len = eol ? (gsize) (eol - p + 1) : strlen (p);
+
+    if (!g_str_has_prefix (p, "a=framerate:"))
+      g_string_append_len (out, p, len);
+    if (g_str_has_prefix (p, "m=video ") && g_strcmp0 (rate, "none") != 0)
+      g_string_append_printf (out, "a=framerate:%s\r\n", rate);
+    p += len;
+  }
+  return g_string_free (out, FALSE);
+}

@@ -110,6 +110,11 @@ gchar *whep_sdp_text_drop_last_media (const gchar * sdp);
  * matches the certificate the server presents (--wrong-fingerprint). */
 gchar *whep_sdp_text_wrong_fingerprint (const gchar * sdp);
 
+/* @sdp as text with its a=framerate lines (webrtcbin writes the
+ * caps' rate) replaced by "a=framerate:@rate" after each video m-line, or
+ * removed for @rate "none" (--sdp-framerate). */
+gchar *whep_sdp_text_add_framerate (const gchar * sdp, const gchar * rate);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WhepOffer, whep_offer_free);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WhepSdpFrag, whep_sdpfrag_free);
 

@@ -65,6 +65,7 @@ whep_server_options_free (WhepServerOptions * opts)
   g_free (opts->path);
   g_strfreev (opts->ice_addresses);
   g_free (opts->token);
+  g_free (opts->sdp_framerate);
   g_clear_pointer (&opts->ice_servers, g_ptr_array_unref);
   g_free (opts->pem);
   g_free (opts);
@@ -400,6 +401,9 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
     {"get-status", 0, 0, G_OPTION_ARG_INT, &opts->get_status,
           "Answer GET on a live session with this status (a Node/Express "
           "server that does not route GET answers 404)", "CODE"},
+    {"sdp-framerate", 0, 0, G_OPTION_ARG_STRING, &opts->sdp_framerate,
+        "Declare this frame rate (a=framerate) in the answer's video section "
+        "instead of the source's ('none': no a=framerate)", "RATE"},
     {"wrong-fingerprint", 0, 0, G_OPTION_ARG_NONE, &opts->wrong_fingerprint,
         "201 whose a=fingerprint matches no certificate (DTLS must fail)",
         NULL},
