@@ -255,11 +255,35 @@ update_format (GstWhepSwitch * self, GstCaps * caps)
 
 /* Sends stream-start, caps and segment as needed before data from
  * @sinkpad (NULL: repeat of what was sent). */
+/* A session whose caps say no frame rate (0/1: its server's SDP declared
+ * none this time) after one that had a rate: the stream is the same, so
+ * the rate on air stays rather than a caps change at the rotation. */
+static GstCaps *
+keep_known_framerate (GstWhepSwitch * self, GstCaps * caps)
+{
+  gint num = 0, den = 1, on_air_num, on_air_den;
+  GstStructure *on_air;
+
+  if (!caps || !self->sent_caps || gst_caps_get_size (caps) != 1
+      || gst_caps_get_size (self->sent_caps) != 1)
+    return caps;
+  on_air = gst_caps_get_structure (self->sent_caps, 0);
+  if (!gst_structure_get_fraction (on_air, "framerate", &on_air_num,
+          &on_air_den) || on_air_num <= 0
+      || (gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
+              "framerate", &num, &den) && num > 0))
+    return caps;
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, on_air_num,
+      on_air_den, NULL);
+  return caps;
+}
+
 static void
 prepare_output (GstWhepSwitch * self, GstPad * sinkpad)
 {
-  g_autoptr (GstCaps) caps = sinkpad ? gst_pad_get_current_caps (sinkpad) :
-      NULL;
+  g_autoptr (GstCaps) caps = sinkpad ?
+      keep_known_framerate (self, gst_pad_get_current_caps (sinkpad)) : NULL;
 
   if (!self->sent_stream_start) {
     GstEvent *event = gst_event_new_stream_start (self->stream_id);
