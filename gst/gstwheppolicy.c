@@ -89,6 +89,12 @@ gst_whep_silence_repair (const GstWhepSilenceFacts * f,
   silent_us = f->now_us - last;
   if (silent_us < (gint64) standby_after_ms * 1000)
     return GST_WHEP_REPAIR_NONE;
+  /* The video packets still come, only no picture: the decoder waits for
+   * the key frame it asked for after a loss.  Neither a new path nor a
+   * new session helps sooner; the media timeout still applies. */
+  if (f->last_video_rtp_us > last
+      && f->now_us - f->last_video_rtp_us < (gint64) standby_after_ms * 1000)
+    return GST_WHEP_REPAIR_NONE;
   /* RTCP after the media stopped (and after a restart began): packets get
    * through, so a new path would change nothing. */
   path_alive = f->last_rtcp_us > MAX (f->on_air_until_us,

@@ -81,6 +81,8 @@ typedef struct
   gint64 playing_since_us;      /* the pipeline went to PLAYING; 0: paused */
   gint64 ice_restart_since_us;  /* an ICE restart under way since, or 0 */
   gint64 last_rtcp_us;          /* the sender's last RTCP packet, or 0 */
+  gint64 last_video_rtp_us;     /* the last video RTP packet out of the
+                                 * jitterbuffer, or 0 */
   guint media_timeout_ms;       /* 0: never */
   guint ice_restart_timeout_ms;
   gboolean server_inactive;     /* silence is expected */

@@ -37,6 +37,7 @@
 #include <gst/webrtc/webrtc.h>
 #include <gst/video/video.h>
 #include <agent.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (whep_session_debug);
 #define GST_CAT_DEFAULT whep_session_debug
@@ -87,6 +88,9 @@ struct _GstWhepSession
   GSource *key_frame_timer;
   guint key_frame_requests;
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
+  guint64 key_frames_asked;     /* force-key-unit events sent upstream
+                                 * through video_rtp_pad (PLI/FIR) */
+  gint64 t_last_video_rtp;      /* monotonic µs, last buffer there */
   gboolean have_kind[2];        /* a ghost pad exists for kind */
   gboolean first_frame[2];
   gboolean expects_video;       /* the server's SDP accepted video: the
@@ -412,6 +416,35 @@ request_key_frame_cb (gpointer data)
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+/* Streaming threads: every key frame request that leaves towards the
+ * sender (ours at the start, the depayloader's after a loss) becomes a
+ * PLI or FIR in rtpbin. */
+static GstPadProbeReturn
+key_frame_request_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstWhepSession *self = data;
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info))) {
+    g_mutex_lock (&self->lock);
+    self->key_frames_asked++;
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: video RTP packets leave the jitterbuffer. */
+static GstPadProbeReturn
+video_rtp_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstWhepSession *self = data;
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&self->lock);
+  self->t_last_video_rtp = now;
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
 /* How long audio alone may play, when video was negotiated, before the
  * session counts as playing anyway (a publication without pictures). */
 #define AUDIO_ONLY_GRACE_US (1500 * G_TIME_SPAN_MILLISECOND)
@@ -458,15 +491,30 @@ decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return done ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_OK;
 }
 
-/* A decoder that starts without a key frame must not show garbage: the
- * output holds the last good picture instead. */
+static gboolean
+has_property (GstElement * element, const gchar * name)
+{
+  return g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      name) != NULL;
+}
+
+/* Never a broken picture: a decoder that starts without a key frame, or
+ * goes on after data it never got, must not show garbage; the output
+ * holds the last good picture instead.  Decoders that can tell drop
+ * corrupt frames (output-corrupt); depayloaders that can tell (VP8, VP9,
+ * H.264) drop every frame after an unrepaired loss until the next key
+ * frame, and ask for that key frame at once (a force-key-unit event that
+ * rtpbin sends as PLI, or FIR). */
 static void
 on_decoder_added (GstBin * decodebin, GstBin * sub_bin, GstElement * element,
     GstWhepSession * self)
 {
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-          "output-corrupt"))
+  if (has_property (element, "output-corrupt"))
     g_object_set (element, "output-corrupt", FALSE, NULL);
+  if (has_property (element, "wait-for-keyframe"))
+    g_object_set (element, "wait-for-keyframe", TRUE, NULL);
+  if (has_property (element, "request-keyframe"))
+    g_object_set (element, "request-keyframe", TRUE, NULL);
 }
 
 /* RTP carries no frame rate, so decoders say 0/1 (variable) unless the
@@ -595,6 +643,11 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
   gst_object_unref (sinkpad);
 
   if (g_strcmp0 (media, "video") == 0) {
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        key_frame_request_probe, self, NULL);
+    gst_pad_add_probe (pad,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+        video_rtp_probe, self, NULL);
     g_mutex_lock (&self->lock);
     gst_object_replace ((GstObject **) & self->video_rtp_pad, GST_OBJECT (pad));
     if (!self->key_frame_timer && !self->closing)
@@ -1138,6 +1191,11 @@ add_transceiver (GstWhepSession * self, GstElement * webrtcbin,
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
   if (!transceiver)
     return FALSE;
+  /* Lost video packets are asked for again (NACK; RTX offered): the
+   * jitterbuffer retransmission requests fit in its latency.  Audio is
+   * not: Opus conceals a lost packet better than a late one helps. */
+  if (kind == GST_WHEP_MEDIA_VIDEO)
+    g_object_set (transceiver, "do-nack", TRUE, NULL);
   gst_object_unref (transceiver);
   return TRUE;
 }
@@ -1669,6 +1727,17 @@ gst_whep_session_get_last_rtcp_time (GstWhepSession * self)
 }
 
 gint64
+gst_whep_session_get_last_video_rtp_time (GstWhepSession * self)
+{
+  gint64 t;
+
+  g_mutex_lock (&self->lock);
+  t = self->t_last_video_rtp;
+  g_mutex_unlock (&self->lock);
+  return t;
+}
+
+gint64
 gst_whep_session_get_first_frame_time (GstWhepSession * self)
 {
   gint64 t;
@@ -1923,4 +1992,56 @@ gst_whep_session_class_init (GstWhepSessionClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (whep_session_debug, "whepsession", 0,
       "WHEP session (one webrtcbin)");
+}
+
+/* --- repair statistics --- */
+
+static void
+add_jitterbuffer_stats (const GValue * item, gpointer data)
+{
+  GstElement *element = g_value_get_object (item);
+  GstWhepRepairStats *stats = data;
+  GstElementFactory *factory = gst_element_get_factory (element);
+  GstStructure *s = NULL;
+  guint64 lost = 0, asked = 0, came = 0;
+
+  if (!factory || g_strcmp0 (GST_OBJECT_NAME (factory), "rtpjitterbuffer"))
+    return;
+  g_object_get (element, "stats", &s, NULL);
+  if (!s)
+    return;
+  gst_structure_get_uint64 (s, "num-lost", &lost);
+  gst_structure_get_uint64 (s, "rtx-count", &asked);
+  gst_structure_get_uint64 (s, "rtx-success-count", &came);
+  gst_structure_free (s);
+  stats->packets_lost += lost;
+  stats->retransmission_requests += asked;
+  stats->retransmissions += came;
+}
+
+void
+gst_whep_session_get_repair_stats (GstWhepSession * self,
+    GstWhepRepairStats * stats)
+{
+  g_autoptr (GstElement) webrtcbin = NULL;
+  GstIterator *it;
+
+  g_return_if_fail (GST_IS_WHEP_SESSION (self) && stats != NULL);
+
+  memset (stats, 0, sizeof *stats);
+  webrtcbin = dup_webrtcbin (self);
+  if (webrtcbin) {
+    /* Only video has retransmission (do-nack) and a jitterbuffer with
+     * retransmission counters; audio's count losses alone. */
+    it = gst_bin_iterate_recurse (GST_BIN (webrtcbin));
+    while (gst_iterator_foreach (it, add_jitterbuffer_stats, stats) ==
+        GST_ITERATOR_RESYNC) {
+      memset (stats, 0, sizeof *stats);
+      gst_iterator_resync (it);
+    }
+    gst_iterator_free (it);
+  }
+  g_mutex_lock (&self->lock);
+  stats->key_frame_requests = self->key_frames_asked;
+  g_mutex_unlock (&self->lock);
 }

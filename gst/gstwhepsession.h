@@ -147,6 +147,10 @@ GstStructure *gst_whep_session_get_timings (GstWhepSession * session);
  * RTCP that still arrives while the media stopped says the path works
  * and the sender stopped. */
 gint64 gst_whep_session_get_last_rtcp_time (GstWhepSession * session);
+/* Monotonic time (µs) of the last video RTP packet out of the
+ * jitterbuffer, 0 if none: packets that come while no picture does mean
+ * a decoder waiting for a key frame, not a dead session. */
+gint64 gst_whep_session_get_last_video_rtp_time (GstWhepSession * session);
 /* Monotonic time (µs) of the first decoded frame, 0 before. */
 gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
 
@@ -162,6 +166,21 @@ void gst_whep_session_refresh_candidate_pair (GstWhepSession * session);
  * remote-type (type: host, srflx, prflx, relay). */
 GstStructure *gst_whep_session_dup_candidate_pair (GstWhepSession * session);
 
+
+/* How the session's video coped with loss, since it started. */
+typedef struct
+{
+  guint64 packets_lost;         /* never came, even retransmitted */
+  guint64 retransmission_requests;      /* packets asked for again (NACK) */
+  guint64 retransmissions;      /* packets that came again in time */
+  guint64 key_frame_requests;   /* PLI/FIR asked for (at the start, after
+                                 * an unrepaired loss) */
+} GstWhepRepairStats;
+
+/* Reads the session's jitterbuffers' counters (a walk over its elements,
+ * no waiting).  Any thread. */
+void gst_whep_session_get_repair_stats (GstWhepSession * session,
+    GstWhepRepairStats * stats);
 
 /* Starts an ICE restart over PATCH (gstwhepice.h) on a connected session;
  * TRUE when one is under way (already, or now).  While it is, ICE failures

@@ -119,6 +119,7 @@ typedef struct
   gdouble first_frame_ms;       /* start → first frame of the first session */
   GstStructure *last_timings;
   gchar *last_error;
+  GstWhepRepairStats repaired;  /* of the sessions removed so far */
 } RunState;
 
 struct _GstWhepSupervisor
@@ -358,10 +359,24 @@ unlink_session (GstWhepSession * session)
 
 /* Closes a session (DELETE), takes it out of the output and of the bin. */
 static void
+add_repair_stats (GstWhepRepairStats * sum, const GstWhepRepairStats * more)
+{
+  sum->packets_lost += more->packets_lost;
+  sum->retransmission_requests += more->retransmission_requests;
+  sum->retransmissions += more->retransmissions;
+  sum->key_frame_requests += more->key_frame_requests;
+}
+
+static void
 remove_session (GstWhepSupervisor * self, GstWhepSession * session,
     gboolean wait)
 {
+  GstWhepRepairStats repair;
+
   GST_INFO_OBJECT (self, "removing %s", GST_ELEMENT_NAME (session));
+  /* Its counters stay in the run's. */
+  gst_whep_session_get_repair_stats (session, &repair);
+  add_repair_stats (&self->run->repaired, &repair);
   gst_whep_session_close (session, wait);
   unlink_session (session);
   gst_element_set_state (GST_ELEMENT (session), GST_STATE_NULL);
@@ -1166,6 +1181,7 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.playing_since_us = run->playing_since_us;
   facts.ice_restart_since_us = gst_whep_session_get_ice_restart_time (current);
   facts.last_rtcp_us = gst_whep_session_get_last_rtcp_time (current);
+  facts.last_video_rtp_us = gst_whep_session_get_last_video_rtp_time (current);
   facts.media_timeout_ms = run->settings.media_timeout_ms;
   facts.ice_restart_timeout_ms = run->settings.ice_restart_timeout_ms;
   facts.server_inactive = run->server_inactive;
@@ -1689,6 +1705,7 @@ static GstStructure *
 build_statistics (RunState * run)
 {
   gdouble lifetime = effective_lifetime_s (run);
+  GstWhepRepairStats repair;
   GstStructure *s;
 
   s = gst_structure_new ("application/x-whepsrc-stats",
@@ -1715,6 +1732,19 @@ build_statistics (RunState * run)
   if (run->last_timings)
     gst_structure_set (s, "last-setup", GST_TYPE_STRUCTURE,
         run->last_timings, NULL);
+
+  repair = run->repaired;
+  if (run->current) {
+    GstWhepRepairStats now;
+
+    gst_whep_session_get_repair_stats (run->current, &now);
+    add_repair_stats (&repair, &now);
+  }
+  gst_structure_set (s, "packets-lost", G_TYPE_UINT64, repair.packets_lost,
+      "retransmission-requests", G_TYPE_UINT64,
+      repair.retransmission_requests, "retransmissions-received",
+      G_TYPE_UINT64, repair.retransmissions, "key-frames-requested",
+      G_TYPE_UINT64, repair.key_frame_requests, NULL);
 
   if (run->current) {
     g_autofree gchar *url = dup_redacted_resource_url (run->current);

@@ -328,9 +328,13 @@ player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
         p->pts_backwards = TRUE;
       p->last_pts = GST_BUFFER_PTS (buffer);
     }
+    if (!have)
+      p->unreadable++;
     if (have) {
       p->counted++;
       if (p->last_counter >= 0) {
+        if ((gint64) counter < p->last_counter)
+          p->backwards++;
         if ((gint64) counter == p->last_counter)
           p->repeats++;
         else if ((gint64) counter > p->last_counter + 1)
@@ -582,6 +586,8 @@ player_reset_tracking (Player * p)
   p->audio_max_jump_pts = GST_CLOCK_TIME_NONE;
   p->gaps = 0;
   p->repeats = 0;
+  p->unreadable = 0;
+  p->backwards = 0;
   g_mutex_unlock (&p->lock);
 }
 

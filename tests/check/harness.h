@@ -35,6 +35,9 @@ typedef struct
   guint counted;
   guint gaps;
   guint repeats;
+  guint unreadable;             /* pictures whose counter cannot be read:
+                                 * broken (or too small) */
+  guint backwards;              /* counters lower than the one before */
   gint64 last_counter;
   GstClockTime last_pts;
   gboolean pts_backwards;

@@ -585,6 +585,28 @@ netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block)
     nft_load (lab->ns[role], ruleset);
 }
 
+void
+netlab_lose_udp (NetLab * lab, NetLabRole role, guint percent)
+{
+  const gchar *del[] = { "ip", "netns", "exec", lab->ns[role], "nft",
+    "delete", "table", "inet", "wheploss", NULL
+  };
+
+  g_return_if_fail (percent <= 100);
+  run_argv (del, NULL, NULL);
+  if (percent > 0) {
+    g_autofree gchar *ruleset = g_strdup_printf ("table inet wheploss {\n"
+        "  chain input {\n"
+        "    type filter hook input priority filter - 5; policy accept;\n"
+        "    udp sport 53 accept\n"
+        "    udp dport 53 accept\n"
+        "    meta l4proto udp numgen random mod 100 < %u drop\n"
+        "  }\n" "}\n", percent);
+
+    nft_load (lab->ns[role], ruleset);
+  }
+}
+
 gint
 netlab_socket (NetLab * lab, NetLabRole role, gint type,
     const gchar * address, guint16 port)

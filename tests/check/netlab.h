@@ -82,6 +82,10 @@ gboolean netlab_run (NetLab * lab, NetLabRole role, gchar ** output,
  * @role's namespace, or lets them pass again.  Sending still "works", as
  * on a network that loses packets; TCP is untouched. */
 void netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block);
+/* Drops @percent % of the UDP packets (but DNS) arriving in @role's
+ * namespace, at random (nftables numgen), each on its own; 0 stops.  In
+ * the single topology that is every packet of both directions. */
+void netlab_lose_udp (NetLab * lab, NetLabRole role, guint percent);
 /* A socket of @type (SOCK_DGRAM, SOCK_STREAM) bound to @address:@port in
  * @role's namespace (fd); it stays there whichever thread uses it. */
 gint netlab_socket (NetLab * lab, NetLabRole role, gint type,

@@ -732,6 +732,93 @@ GST_START_TEST (test_short_nat_mappings_keep_session)
 
 GST_END_TEST;
 
+static gboolean
+never (Player * p, gpointer data)
+{
+  return FALSE;
+}
+
+/* @percent % of the UDP packets lost at random, both ways, for @seconds
+ * of play against the test server (with @server_arg): never a broken
+ * picture (every counter readable, none going backwards), and the
+ * stream goes on.  Prints what was lost and how whepsrc coped. */
+static void
+check_lossy_play (const gchar * test, guint percent, guint seconds,
+    const gchar * server_arg, gboolean retransmits)
+{
+  guint64 key_frames_before;
+  g_autoptr (GstStructure) stats = NULL;
+  g_autofree gchar *text = NULL;
+  GstMessage *error;
+  guint before, played, unreadable, backwards, gaps;
+  gint64 freeze_ms;
+  Lab *lab;
+
+  if (netlab_skip (test))
+    return;
+  lab = lab_enter (test, netlab_new_single (), NULL);
+  lab_start_server (lab, server_arg, NULL);
+  error = player_run (lab->p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  if (error)
+    fail_with_turn_log (lab, error);
+  player_reset_tracking (lab->p);
+  before = player_video_frames (lab->p);
+  key_frames_before = stats_uint64 (lab->p, "key-frames-requested");
+
+  netlab_lose_udp (lab->lab, NETLAB_CLIENT, percent);
+  error = player_run (lab->p, never, NULL, seconds * 1000);
+  netlab_lose_udp (lab->lab, NETLAB_CLIENT, 0);
+  if (error)
+    fail_with_turn_log (lab, error);
+
+  g_mutex_lock (&lab->p->lock);
+  played = lab->p->video_frames - before;
+  unreadable = lab->p->unreadable;
+  backwards = lab->p->backwards;
+  gaps = lab->p->gaps;
+  freeze_ms = lab->p->max_freeze_us / 1000;
+  g_mutex_unlock (&lab->p->lock);
+  g_object_get (lab->p->src, "statistics", &stats, NULL);
+  text = gst_structure_to_string (stats);
+  g_print ("network: %s: %u %% loss, %u s: %u frames out, %u lost, "
+      "longest freeze %" G_GINT64_FORMAT " ms, %u unreadable, %u backwards; "
+      "%s\n", test, percent, seconds, played, gaps, freeze_ms, unreadable,
+      backwards, text);
+  fail_unless_equals_int (unreadable, 0);
+  fail_unless_equals_int (backwards, 0);
+  fail_unless (played >= seconds * 30 / 2, "only %u frames in %u s", played,
+      seconds);
+  fail_unless (stats_uint64 (lab->p, "packets-lost") +
+      stats_uint64 (lab->p, "retransmissions-received") > 0,
+      "no loss seen at %u %%", percent);
+  fail_unless (stats_uint64 (lab->p, "retransmission-requests") > 0,
+      "no NACK sent");
+  if (retransmits)
+    fail_unless (stats_uint64 (lab->p, "retransmissions-received") > 0,
+        "nothing was retransmitted");
+  else
+    fail_unless (stats_uint64 (lab->p, "key-frames-requested") >
+        key_frames_before, "no key frame asked for after unrepaired losses");
+  lab_finish (lab);
+}
+
+/* The server retransmits on NACK: losses are repaired in time. */
+GST_START_TEST (test_loss_repaired_by_retransmission)
+{
+  check_lossy_play (__func__, 5, 15, NULL, TRUE);
+}
+
+GST_END_TEST;
+
+/* No retransmission: what is lost stays lost, and whepsrc shows no frame
+ * that depends on it — it waits for the key frame it asked for. */
+GST_START_TEST (test_loss_without_retransmission_shows_no_broken_picture)
+{
+  check_lossy_play (__func__, 2, 15, "--no-retransmit", FALSE);
+}
+
+GST_END_TEST;
+
 static Suite *
 network_suite (void)
 {
@@ -740,6 +827,7 @@ network_suite (void)
   TCase *turn = tcase_create ("turn");
   TCase *nat = tcase_create ("nat");
   TCase *soak = tcase_create ("soak");
+  TCase *loss = tcase_create ("loss");
 
   suite_add_tcase (s, lab);
   tcase_add_test (lab, test_lab_single_has_only_loopback);
@@ -758,6 +846,11 @@ network_suite (void)
   tcase_add_test (nat, test_symmetric_nats_play_via_relay);
   tcase_add_test (nat, test_symmetric_nats_without_turn_fail);
   tcase_add_test (nat, test_symmetric_nats_turn_from_link_header);
+
+  suite_add_tcase (s, loss);
+  tcase_add_test (loss, test_loss_repaired_by_retransmission);
+  tcase_add_test (loss,
+      test_loss_without_retransmission_shows_no_broken_picture);
 
   suite_add_tcase (s, soak);
   tcase_set_timeout (soak, 300);

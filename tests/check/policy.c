@@ -305,6 +305,37 @@ GST_START_TEST (test_silence_wants_a_repair_early)
 
 GST_END_TEST;
 
+/* Video packets still come after the last picture, RTCP too: the decoder
+ * waits for a key frame after a loss — no repair, whatever RTCP says,
+ * until the packets stop as well; the media timeout still judges. */
+GST_START_TEST (test_silence_with_video_packets_waits_for_the_key_frame)
+{
+  GstWhepSilenceFacts f = playing_facts (10050, 9750);
+
+  f.last_rtcp_us = S (9900);
+  f.last_video_rtp_us = S (10040);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, FALSE),
+      GST_WHEP_REPAIR_NONE);
+  /* Packets stopped 300 ms ago too: a silence like any other. */
+  f.last_video_rtp_us = S (9750);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_STANDBY);
+  f.last_rtcp_us = 0;
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_ICE_RESTART);
+  /* Packets, never a picture for the media timeout: too long. */
+  f = playing_facts (11000, 9750);
+  f.last_video_rtp_us = S (10990);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  fail_unless_equals_int (gst_whep_judge_silence (&f),
+      GST_WHEP_SILENCE_TOO_LONG);
+}
+
+GST_END_TEST;
+
 /* RTCP after the last media: the path works, the sender stopped — a
  * standby, not a restart; during a restart, a standby only once RTCP
  * comes after the restart began (the new path works, the media does not). */
@@ -445,6 +476,8 @@ policy_suite (void)
   tcase_add_test (silence, test_silence_expected_when_paused_inactive_or_off);
   tcase_add_test (silence, test_silence_wants_a_repair_early);
   tcase_add_test (silence, test_silence_with_rtcp_wants_a_standby);
+  tcase_add_test (silence,
+      test_silence_with_video_packets_waits_for_the_key_frame);
   tcase_add_test (silence, test_silence_counts_from_the_resume);
   tcase_add_test (silence, test_silence_of_a_session_off_air_is_not_judged);
   tcase_add_test (silence, test_ice_restart_judged_by_the_media);

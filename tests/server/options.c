@@ -401,6 +401,8 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
     {"get-status", 0, 0, G_OPTION_ARG_INT, &opts->get_status,
           "Answer GET on a live session with this status (a Node/Express "
           "server that does not route GET answers 404)", "CODE"},
+    {"no-retransmit", 0, 0, G_OPTION_ARG_NONE, &opts->no_retransmit,
+        "Never retransmit video on NACK (no RTX in the answer)", NULL},
     {"sdp-framerate", 0, 0, G_OPTION_ARG_STRING, &opts->sdp_framerate,
         "Declare this frame rate (a=framerate) in the answer's video section "
         "instead of the source's ('none': no a=framerate)", "RATE"},

@@ -102,6 +102,7 @@ typedef struct
   gboolean answer_empty;
   gboolean answer_mismatch;
   gboolean wrong_fingerprint;
+  gboolean no_retransmit;       /* video without NACK/RTX (do-nack off) */
   gchar *sdp_framerate;         /* a=framerate added to video (NULL: none) */
   gint get_status;              /* GET on a live session: this status (0: 200) */
   gchar *pem;                   /* contents of --pem, not the file name */

@@ -977,6 +977,11 @@ session_add_branch (WhepSession * session, WhepMediaKind kind, gint pt)
     g_object_set (transceiver, "direction",
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
         caps, NULL);
+  /* As real servers do: video is retransmitted on NACK (RTX where the
+   * offer has it); a PLI makes the encoder send a key frame. */
+  if (transceiver != NULL && kind == WHEP_KIND_VIDEO)
+    g_object_set (transceiver, "do-nack",
+        !session->server->opts->no_retransmit, NULL);
   pay_src = gst_element_get_static_pad (pay, "src");
   if (gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK)
     return FALSE;
