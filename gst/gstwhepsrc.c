@@ -1491,7 +1491,9 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
    * held-buffers, holds, longest-hold-ms, takeovers; for the session on
    * air session-id, session-state, session-age-s, session-url and
    * candidate-pair (local/remote address, port and type: host, srflx,
-   * prflx, relay; refreshed every 2 s).  What whepsrc learnt about the
+   * prflx, relay; refreshed every 2 s); loss repair: packets-lost,
+   * retransmission-requests, retransmissions-received,
+   * key-frames-requested.  What whepsrc learnt about the
    * server, kept across runs until whep-endpoint changes: server-trickle,
    * server-ice-restart, one-session-only, learned-session-lifetime.
    * Reading it never blocks: it is a snapshot.
