@@ -36,6 +36,7 @@
 
 #include <gst/webrtc/webrtc.h>
 #include <gst/video/video.h>
+#include <gst/rtp/rtp.h>
 #include <agent.h>
 #include <string.h>
 
@@ -90,7 +91,13 @@ struct _GstWhepSession
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
   guint64 key_frames_asked;     /* force-key-unit events sent upstream
                                  * through video_rtp_pad (PLI/FIR) */
+  gint64 t_key_frame_asked;     /* monotonic µs of the last one */
+  gint64 key_frame_backoff_us;  /* the next one waits this long after it;
+                                 * 0 once a picture decodes again */
   gint64 t_last_video_rtp;      /* monotonic µs, last buffer there */
+  guint64 video_frames_in;      /* RTP packets with the marker bit: the
+                                 * last packet of a frame */
+  guint64 video_frames_out;     /* decoded pictures */
   gboolean have_kind[2];        /* a ghost pad exists for kind */
   gboolean first_frame[2];
   gboolean expects_video;       /* the server's SDP accepted video: the
@@ -307,9 +314,31 @@ on_ssrc_active (GstElement * rtpbin, guint session_id, guint ssrc,
  * done within seconds. */
 #define SYNC_SLEW_PER_PACKET (1 * GST_MSECOND)
 
+/* The RTCP bandwidth of a receiver, in bytes per second (rtpsession's
+ * unit).  RFC 4585 lets a receiver send one early feedback packet (NACK,
+ * PLI) per regular RTCP interval; that interval follows from the RTCP
+ * bandwidth, and with rtpsession's default (5 % of an unknown session
+ * bandwidth) it is about 0.5 s — longer than the jitterbuffer's latency, so
+ * every second NACK of a lossy second went out too late to be of use and a
+ * key-frame request waited up to half a second.  4000 B/s gives regular
+ * reports every ~50–100 ms (a receiver report with TWCC feedback is about
+ * 100 bytes), 2–4 % of a 360p stream. */
+#define RECEIVER_RTCP_BANDWIDTH 40000
+
+/* rtpbin's thread, when webrtcbin makes the RTP session (at the offer). */
+static void
+on_rtpbin_element_added (GstBin * rtpbin, GstElement * element,
+    GstWhepSession * self)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "rtcp-fraction"))
+    g_object_set (element, "rtcp-fraction", (gdouble) RECEIVER_RTCP_BANDWIDTH,
+        NULL);
+}
+
 /* webrtcbin's rtpbin: capture times on every buffer (so that two sessions
- * of one source can be switched frame-exactly), lip-sync slewed, and RTCP
- * BYE. */
+ * of one source can be switched frame-exactly), lip-sync slewed, RTCP
+ * feedback in time for repairs, and RTCP BYE. */
 static void
 configure_rtpbin (GstWhepSession * self, GstElement * webrtcbin)
 {
@@ -332,6 +361,8 @@ configure_rtpbin (GstWhepSession * self, GstElement * webrtcbin)
           "max-ts-offset-adjustment"))
     g_object_set (rtpbin, "max-ts-offset-adjustment",
         (guint64) SYNC_SLEW_PER_PACKET, NULL);
+  g_signal_connect (rtpbin, "element-added",
+      G_CALLBACK (on_rtpbin_element_added), self);
   g_signal_connect (rtpbin, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc), self);
   g_signal_connect (rtpbin, "on-ssrc-active", G_CALLBACK (on_ssrc_active),
       self);
@@ -416,20 +447,41 @@ request_key_frame_cb (gpointer data)
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+/* After an unrepaired loss the depayloader asks for a key frame with
+ * every frame it drops (30 a second).  The first request leaves at once;
+ * while no picture decodes, the next ones are spaced out, doubling from
+ * KEY_FRAME_BACKOFF_MIN_US up to KEY_FRAME_BACKOFF_MAX_US: a lost PLI or a
+ * lost key frame is asked for again within about a round trip and an
+ * encoder's reaction, and a sender is not flooded with PLIs it already
+ * acts on. */
+#define KEY_FRAME_BACKOFF_MIN_US (100 * G_TIME_SPAN_MILLISECOND)
+#define KEY_FRAME_BACKOFF_MAX_US (800 * G_TIME_SPAN_MILLISECOND)
+
 /* Streaming threads: every key frame request that leaves towards the
  * sender (ours at the start, the depayloader's after a loss) becomes a
- * PLI or FIR in rtpbin. */
+ * PLI or FIR in rtpbin — unless it comes within the back-off of the last
+ * one. */
 static GstPadProbeReturn
 key_frame_request_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   GstWhepSession *self = data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean send;
 
-  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info))) {
-    g_mutex_lock (&self->lock);
+  if (!gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&self->lock);
+  send = !self->t_key_frame_asked
+      || now - self->t_key_frame_asked >= self->key_frame_backoff_us;
+  if (send) {
     self->key_frames_asked++;
-    g_mutex_unlock (&self->lock);
+    self->t_key_frame_asked = now;
+    self->key_frame_backoff_us = self->key_frame_backoff_us ?
+        MIN (2 * self->key_frame_backoff_us, KEY_FRAME_BACKOFF_MAX_US) :
+        KEY_FRAME_BACKOFF_MIN_US;
   }
-  return GST_PAD_PROBE_OK;
+  g_mutex_unlock (&self->lock);
+  return send ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 /* Streaming thread: video RTP packets leave the jitterbuffer. */
@@ -438,9 +490,19 @@ video_rtp_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   GstWhepSession *self = data;
   gint64 now = g_get_monotonic_time ();
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean frame_end = FALSE;
 
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER
+      && gst_rtp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtp)) {
+    frame_end = gst_rtp_buffer_get_marker (&rtp);
+    gst_rtp_buffer_unmap (&rtp);
+  }
   g_mutex_lock (&self->lock);
   self->t_last_video_rtp = now;
+  if (frame_end)
+    self->video_frames_in++;
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -463,6 +525,10 @@ decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   gboolean first_of_kind = FALSE, announce = FALSE, done;
 
   g_mutex_lock (&self->lock);
+  if (kind == GST_WHEP_MEDIA_VIDEO) {
+    self->video_frames_out++;
+    self->key_frame_backoff_us = 0;
+  }
   if (!self->first_frame[kind]) {
     self->first_frame[kind] = TRUE;
     first_of_kind = TRUE;
@@ -477,8 +543,9 @@ decoded_buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     self->announced = announce = TRUE;
     self->t_first_frame = now;
   }
-  /* Audio keeps looking while the picture is awaited. */
-  done = kind == GST_WHEP_MEDIA_VIDEO || self->announced;
+  /* Video stays counted (frames-dropped compares it with the frames that
+   * came in); audio keeps looking only while the picture is awaited. */
+  done = kind == GST_WHEP_MEDIA_AUDIO && self->announced;
   g_mutex_unlock (&self->lock);
 
   if (first_of_kind)
@@ -515,6 +582,13 @@ on_decoder_added (GstBin * decodebin, GstBin * sub_bin, GstElement * element,
     g_object_set (element, "wait-for-keyframe", TRUE, NULL);
   if (has_property (element, "request-keyframe"))
     g_object_set (element, "request-keyframe", TRUE, NULL);
+  /* Opus: a lost packet is rebuilt from the next one's in-band FEC
+   * (offered: useinbandfec=1), else concealed — never a click of
+   * silence. */
+  if (has_property (element, "use-inband-fec"))
+    g_object_set (element, "use-inband-fec", TRUE, NULL);
+  if (has_property (element, "plc"))
+    g_object_set (element, "plc", TRUE, NULL);
 }
 
 /* RTP carries no frame rate, so decoders say 0/1 (variable) unless the
@@ -1996,6 +2070,9 @@ gst_whep_session_class_init (GstWhepSessionClass * klass)
 
 /* --- repair statistics --- */
 
+/* Frames between the RTP pad and the decoded pad (depayloader, decoder). */
+#define FRAMES_IN_FLIGHT 2
+
 static void
 add_jitterbuffer_stats (const GValue * item, gpointer data)
 {
@@ -2043,5 +2120,9 @@ gst_whep_session_get_repair_stats (GstWhepSession * self,
   }
   g_mutex_lock (&self->lock);
   stats->key_frame_requests = self->key_frames_asked;
+  /* A few frames are on their way through the decoder at any time. */
+  if (self->video_frames_in > self->video_frames_out + FRAMES_IN_FLIGHT)
+    stats->frames_dropped = self->video_frames_in - self->video_frames_out -
+        FRAMES_IN_FLIGHT;
   g_mutex_unlock (&self->lock);
 }

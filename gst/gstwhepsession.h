@@ -175,6 +175,8 @@ typedef struct
   guint64 retransmissions;      /* packets that came again in time */
   guint64 key_frame_requests;   /* PLI/FIR asked for (at the start, after
                                  * an unrepaired loss) */
+  guint64 frames_dropped;       /* frames received but never decoded: they
+                                 * depended on lost data (or were broken) */
 } GstWhepRepairStats;
 
 /* Reads the session's jitterbuffers' counters (a walk over its elements,

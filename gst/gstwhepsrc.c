@@ -1488,12 +1488,15 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
    * last-setup (per-phase timings of the last session set up),
    * session-lifetime (configured or learnt), rotation-lead-ms,
    * longest-hold-ms, last-error; per kind (video-, audio-) buffers,
-   * held-buffers, holds, longest-hold-ms, takeovers; for the session on
+   * held-buffers, holds, longest-hold-ms, takeovers; video-freezes,
+   * video-freeze-total-ms, video-longest-freeze-ms (waits of more than 3
+   * frame intervals between two new pictures); for the session on
    * air session-id, session-state, session-age-s, session-url and
    * candidate-pair (local/remote address, port and type: host, srflx,
    * prflx, relay; refreshed every 2 s); loss repair: packets-lost,
    * retransmission-requests, retransmissions-received,
-   * key-frames-requested.  What whepsrc learnt about the
+   * key-frames-requested, frames-dropped (received but not shown: they
+   * depended on lost data).  What whepsrc learnt about the
    * server, kept across runs until whep-endpoint changes: server-trickle,
    * server-ice-restart, one-session-only, learned-session-lifetime.
    * Reading it never blocks: it is a snapshot.

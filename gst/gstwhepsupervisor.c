@@ -365,6 +365,7 @@ add_repair_stats (GstWhepRepairStats * sum, const GstWhepRepairStats * more)
   sum->retransmission_requests += more->retransmission_requests;
   sum->retransmissions += more->retransmissions;
   sum->key_frame_requests += more->key_frame_requests;
+  sum->frames_dropped += more->frames_dropped;
 }
 
 static void
@@ -1744,7 +1745,8 @@ build_statistics (RunState * run)
       "retransmission-requests", G_TYPE_UINT64,
       repair.retransmission_requests, "retransmissions-received",
       G_TYPE_UINT64, repair.retransmissions, "key-frames-requested",
-      G_TYPE_UINT64, repair.key_frame_requests, NULL);
+      G_TYPE_UINT64, repair.key_frame_requests, "frames-dropped",
+      G_TYPE_UINT64, repair.frames_dropped, NULL);
 
   if (run->current) {
     g_autofree gchar *url = dup_redacted_resource_url (run->current);

@@ -193,7 +193,16 @@ struct _GstWhepSwitch
   guint64 takeovers_by[3];      /* indexed by AlignMethod (undecided: the
                                  * old input was gone) */
   GstClockTime longest_hold;
+  guint64 freezes;              /* video: waits between two real frames */
+  GstClockTime freeze_total;    /* of more than FREEZE_FRAMES intervals */
+  GstClockTime longest_freeze;
 };
+
+/* A wait between two new pictures longer than this many frame intervals
+ * is a freeze (a lost key frame, a silence, a hold): what a viewer sees. */
+#define FREEZE_FRAMES 3
+/* The frame interval when the caps and the buffers do not tell. */
+#define FREEZE_DEFAULT_INTERVAL (GST_SECOND / 30)
 
 G_DEFINE_TYPE (GstWhepSwitch, gst_whep_switch, GST_TYPE_ELEMENT);
 
@@ -403,6 +412,17 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
 
   now = timer_now (self);
   g_mutex_lock (&self->lock);
+  if (!self->is_audio && self->buffers_out > 0) {
+    GstClockTime wait = now > self->last_input ? now - self->last_input : 0;
+    GstClockTime frame = self->frame_duration ? self->frame_duration :
+        FREEZE_DEFAULT_INTERVAL;
+
+    if (wait > FREEZE_FRAMES * frame) {
+      self->freezes++;
+      self->freeze_total += wait;
+      self->longest_freeze = MAX (self->longest_freeze, wait);
+    }
+  }
   self->buffers_out++;
   self->last_input_us = g_get_monotonic_time ();
   self->last_input = now;
@@ -1577,6 +1597,11 @@ gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
   g_autofree gchar *by_time = g_strconcat (prefix, "takeovers-by-time", NULL);
   g_autofree gchar *at_once = g_strconcat (prefix, "takeovers-at-once",
       NULL);
+  g_autofree gchar *freezes = g_strconcat (prefix, "freezes", NULL);
+  g_autofree gchar *freeze_total = g_strconcat (prefix, "freeze-total-ms",
+      NULL);
+  g_autofree gchar *longest_freeze = g_strconcat (prefix,
+      "longest-freeze-ms", NULL);
   GstClockTime longest_hold, current = 0, now = timer_now (self);
 
   g_mutex_lock (&self->lock);
@@ -1591,6 +1616,10 @@ gst_whep_switch_add_stats (GstWhepSwitch * self, GstStructure * s,
       by_content, G_TYPE_UINT64, self->takeovers_by[ALIGN_CONTENT],
       by_time, G_TYPE_UINT64, self->takeovers_by[ALIGN_TIME],
       at_once, G_TYPE_UINT64, self->takeovers_by[ALIGN_UNDECIDED], NULL);
+  if (!self->is_audio && self->sent_caps)
+    gst_structure_set (s, freezes, G_TYPE_UINT64, self->freezes,
+        freeze_total, G_TYPE_DOUBLE, self->freeze_total / 1e6,
+        longest_freeze, G_TYPE_DOUBLE, self->longest_freeze / 1e6, NULL);
   g_mutex_unlock (&self->lock);
 }
 

@@ -19,7 +19,16 @@
  * GStreamer < 1.28 the first DTLS element of a process generates an
  * RSA-2048 key, 0.1–0.9 s) and reports how long that took.
  *
+ * --seconds S plays on for S s after the first picture and reads the
+ * frame counter the project's test server draws into every picture (see
+ * tests/common/framecode.h): what a viewer saw, for bench/loss.sh.
+ *
  * Prints one line:  TTFF mode=M ms=T [cert_ms=C]
+ * and with --seconds a second one:  PLAY mode=M seconds=S frames=N
+ *   expected=E shown=K intact_pct=P unreadable=U backwards=B repeated=R
+ *   longest_freeze_ms=F packets_lost=L rtx_requests=Q rtx_received=X
+ * (unreadable: pictures whose counter cannot be read — broken ones;
+ * packets_…: the sum over the pipeline's rtpjitterbuffers).
  * Exit status 0 on a frame, 1 on an error, 2 on a timeout.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -29,8 +38,11 @@
 #include <gst/webrtc/webrtc.h>
 #include <libsoup/soup.h>
 #include <nice/agent.h>
+#include <gst/video/video.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "framecode.h"
 
 #define VP8_CAPS "application/x-rtp,media=video,encoding-name=VP8," \
   "payload=96,clock-rate=90000"
@@ -53,6 +65,19 @@ typedef struct
   gboolean posted;
   /* pair mode */
   GstElement *sender;
+
+  /* --seconds: what the viewer saw after the first picture */
+  gdouble play_seconds;
+  guint timeout_id;
+  guint64 frames;
+  guint64 shown;                /* pictures with a new counter */
+  guint64 unreadable;
+  guint64 backwards;
+  guint64 repeated;
+  gint64 first_counter;         /* -1: none yet */
+  gint64 last_counter;
+  gint64 last_new_us;
+  gint64 longest_freeze_us;
 } Run;
 
 static void
@@ -64,7 +89,7 @@ fail (Run * run, gint status, const gchar * what)
 }
 
 static gboolean
-first_frame_idle (gpointer data)
+quit_idle (gpointer data)
 {
   Run *run = data;
 
@@ -72,13 +97,120 @@ first_frame_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+first_frame_idle (gpointer data)
+{
+  Run *run = data;
+
+  if (run->play_seconds <= 0) {
+    g_main_loop_quit (run->loop);
+    return G_SOURCE_REMOVE;
+  }
+  if (run->timeout_id)
+    g_source_remove (run->timeout_id);
+  run->timeout_id = 0;
+  g_timeout_add ((guint) (run->play_seconds * 1000), quit_idle, run);
+  return G_SOURCE_REMOVE;
+}
+
+/* The streaming thread; the main loop reads the counters after the
+ * pipeline stopped. */
+static void
+count_picture (Run * run, GstBuffer * buffer, GstPad * pad)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  gint64 now = g_get_monotonic_time ();
+  GstVideoInfo info;
+  guint32 counter;
+
+  run->frames++;
+  if (!caps || !gst_video_info_from_caps (&info, caps)
+      || !whep_framecode_read_buffer (buffer, &info, &counter)) {
+    run->unreadable++;
+    return;
+  }
+  if (run->first_counter < 0)
+    run->first_counter = counter;
+  if (run->last_counter >= 0 && counter < run->last_counter)
+    run->backwards++;
+  if (counter == run->last_counter) {
+    run->repeated++;
+    return;
+  }
+  if (counter > run->last_counter) {
+    run->shown++;
+    run->last_counter = counter;
+  }
+  if (run->last_new_us)
+    run->longest_freeze_us = MAX (run->longest_freeze_us,
+        now - run->last_new_us);
+  run->last_new_us = now;
+}
+
 static void
 on_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad, Run * run)
 {
-  if (run->t_first)
+  if (run->t_first) {
+    if (run->play_seconds > 0)
+      count_picture (run, buffer, pad);
     return;
+  }
   run->t_first = g_get_monotonic_time ();
   g_idle_add (first_frame_idle, run);
+}
+
+typedef struct
+{
+  guint64 lost, asked, came;
+} JitterTotals;
+
+static void
+add_jitterbuffer (const GValue * item, gpointer data)
+{
+  GstElement *element = g_value_get_object (item);
+  GstElementFactory *factory = gst_element_get_factory (element);
+  JitterTotals *totals = data;
+  GstStructure *s = NULL;
+  guint64 v;
+
+  if (!factory || g_strcmp0 (GST_OBJECT_NAME (factory), "rtpjitterbuffer"))
+    return;
+  g_object_get (element, "stats", &s, NULL);
+  if (!s)
+    return;
+  if (gst_structure_get_uint64 (s, "num-lost", &v))
+    totals->lost += v;
+  if (gst_structure_get_uint64 (s, "rtx-count", &v))
+    totals->asked += v;
+  if (gst_structure_get_uint64 (s, "rtx-success-count", &v))
+    totals->came += v;
+  gst_structure_free (s);
+}
+
+static void
+print_play (Run * run, const gchar * mode)
+{
+  JitterTotals totals = { 0 };
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (run->pipeline));
+  guint64 expected = run->first_counter >= 0 ?
+      (guint64) (run->last_counter - run->first_counter + 1) : 0;
+
+  while (gst_iterator_foreach (it, add_jitterbuffer, &totals) ==
+      GST_ITERATOR_RESYNC) {
+    memset (&totals, 0, sizeof totals);
+    gst_iterator_resync (it);
+  }
+  gst_iterator_free (it);
+  printf ("PLAY mode=%s seconds=%.0f frames=%" G_GUINT64_FORMAT
+      " expected=%" G_GUINT64_FORMAT " shown=%" G_GUINT64_FORMAT
+      " intact_pct=%.2f unreadable=%" G_GUINT64_FORMAT " backwards=%"
+      G_GUINT64_FORMAT " repeated=%" G_GUINT64_FORMAT
+      " longest_freeze_ms=%.0f packets_lost=%" G_GUINT64_FORMAT
+      " rtx_requests=%" G_GUINT64_FORMAT " rtx_received=%" G_GUINT64_FORMAT
+      "\n", mode, run->play_seconds, run->frames, expected, run->shown,
+      expected ? 100.0 * run->shown / expected : 0.0, run->unreadable,
+      run->backwards, run->repeated, run->longest_freeze_us / 1000.0,
+      totals.lost, totals.asked, totals.came);
 }
 
 static GstElement *
@@ -415,6 +547,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
 static gboolean
 on_timeout (gpointer data)
 {
+  ((Run *) data)->timeout_id = 0;
   fail (data, 2, "no picture within the time-out");
   return G_SOURCE_REMOVE;
 }
@@ -453,6 +586,8 @@ main (int argc, char **argv)
     {"no-sync", 0, 0, G_OPTION_ARG_NONE, &no_sync,
         "Measure the first decoded picture (sink not synced)", NULL},
     {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, "Give up after S s", "S"},
+    {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &run.play_seconds,
+        "Play on for S s after the first picture and report it", "S"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— time to first "
@@ -486,7 +621,8 @@ main (int argc, char **argv)
 
   bus = gst_element_get_bus (run.pipeline);
   gst_bus_add_watch (bus, on_bus, &run);
-  g_timeout_add_seconds (timeout_s, on_timeout, &run);
+  run.first_counter = run.last_counter = -1;
+  run.timeout_id = g_timeout_add_seconds (timeout_s, on_timeout, &run);
   run.t_playing = g_get_monotonic_time ();
   gst_element_set_state (run.pipeline, GST_STATE_PLAYING);
   g_main_loop_run (run.loop);
@@ -498,6 +634,8 @@ main (int argc, char **argv)
       printf (" cert_ms=%.1f", cert_ms);
     printf ("\n");
   }
+  if (run.t_first && run.play_seconds > 0)
+    print_play (&run, mode);
   gst_element_set_state (run.pipeline, GST_STATE_NULL);
   delete_plain_session (&run);
   gst_bus_remove_watch (bus);
