@@ -314,15 +314,16 @@ on_ssrc_active (GstElement * rtpbin, guint session_id, guint ssrc,
  * done within seconds. */
 #define SYNC_SLEW_PER_PACKET (1 * GST_MSECOND)
 
-/* The RTCP bandwidth of a receiver, in bytes per second (rtpsession's
- * unit).  RFC 4585 lets a receiver send one early feedback packet (NACK,
- * PLI) per regular RTCP interval; that interval follows from the RTCP
- * bandwidth, and with rtpsession's default (5 % of an unknown session
- * bandwidth) it is about 0.5 s — longer than the jitterbuffer's latency, so
- * every second NACK of a lossy second went out too late to be of use and a
- * key-frame request waited up to half a second.  4000 B/s gives regular
- * reports every ~50–100 ms (a receiver report with TWCC feedback is about
- * 100 bytes), 2–4 % of a 360p stream. */
+/* The RTCP bandwidth of a receiver, for rtpsession's rtcp-fraction (a
+ * value ≥ 1 is an absolute rate; rtpsession's interval arithmetic treats
+ * it as bits per second).  RFC 4585 lets a receiver send one early
+ * feedback packet (NACK, PLI) per regular RTCP interval; that interval
+ * follows from the RTCP bandwidth, and with rtpsession's default (5 % of
+ * an assumed 64 kbit/s) it is about 0.5 s — longer than the jitterbuffer's
+ * latency, so every second NACK of a lossy second went out too late to be
+ * of use and a key-frame request waited up to half a second.  40000 gives
+ * a regular report every ~50–100 ms (a receiver report with TWCC feedback
+ * is about 100 bytes): about 15 kbit/s, 1–2 % of a 360p stream. */
 #define RECEIVER_RTCP_BANDWIDTH 40000
 
 /* rtpbin's thread, when webrtcbin makes the RTP session (at the offer). */
