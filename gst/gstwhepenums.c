@@ -68,3 +68,21 @@ gst_whep_src_trickle_mode_get_type (void)
   }
   return type;
 }
+
+GType
+gst_whep_src_fec_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHEP_SRC_FEC_AUTO, "Offer ULPFEC in RED for video; used where the "
+          "server's answer keeps it", "auto"},
+    {GST_WHEP_SRC_FEC_OFF, "Offer no forward error correction", "off"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhepSrcFecMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -69,4 +69,21 @@ typedef enum
 #define GST_TYPE_WHEP_SRC_TRICKLE_MODE (gst_whep_src_trickle_mode_get_type ())
 GType gst_whep_src_trickle_mode_get_type (void);
 
+/**
+ * GstWhepSrcFecMode:
+ * @GST_WHEP_SRC_FEC_AUTO: offer ULPFEC in RED for video; used when the
+ *   server's answer keeps it (a server that does not know it drops it)
+ * @GST_WHEP_SRC_FEC_OFF: offer no forward error correction
+ *
+ * Forward error correction for video, on top of retransmission (NACK/RTX).
+ */
+typedef enum
+{
+  GST_WHEP_SRC_FEC_AUTO,
+  GST_WHEP_SRC_FEC_OFF,
+} GstWhepSrcFecMode;
+
+#define GST_TYPE_WHEP_SRC_FEC_MODE (gst_whep_src_fec_mode_get_type ())
+GType gst_whep_src_fec_mode_get_type (void);
+
 G_END_DECLS

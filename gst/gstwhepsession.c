@@ -1271,6 +1271,12 @@ add_transceiver (GstWhepSession * self, GstElement * webrtcbin,
    * not: Opus conceals a lost packet better than a late one helps. */
   if (kind == GST_WHEP_MEDIA_VIDEO)
     g_object_set (transceiver, "do-nack", TRUE, NULL);
+  /* ULPFEC in RED: webrtcbin offers both and, when the answer keeps them,
+   * unwraps RED before the jitterbuffer and keeps the packets, so that a
+   * packet the jitterbuffer gives up on is rebuilt from the FEC packets
+   * at that moment. */
+  if (kind == GST_WHEP_MEDIA_VIDEO && self->config.fec)
+    g_object_set (transceiver, "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED, NULL);
   gst_object_unref (transceiver);
   return TRUE;
 }
@@ -1641,6 +1647,7 @@ gst_whep_session_new (const GstWhepSessionConfig * config,
       config->delete_timeout_ms : 2000;
   c->context = g_main_context_ref (config->context);
   c->trickle = config->trickle;
+  c->fec = config->fec;
   c->ice_restart = config->ice_restart;
   c->liveness = config->liveness;
   self->listener = listener;

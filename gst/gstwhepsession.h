@@ -97,6 +97,7 @@ typedef struct
   guint gather_timeout_ms;
   guint delete_timeout_ms;
   gboolean trickle;             /* POST at once, PATCH candidates later */
+  gboolean fec;                 /* offer ULPFEC/RED for video */
   gboolean ice_restart;         /* restart ICE over PATCH when the path is
                                  * lost (else the session just fails) */
   GstWhepLiveness liveness;     /* what the server's GET answers mean */

@@ -94,6 +94,33 @@ GST_START_TEST (test_plays_vp9)
 
 GST_END_TEST;
 
+/* fec: off (the default) offers no ULPFEC, so a server that could send it
+ * answers without; auto offers it, and the stream plays with it (every
+ * frame, none broken, none repeated). */
+GST_START_TEST (test_fec_offered_only_when_asked)
+{
+  TestServer *server = server_start ("--fec", "50", NULL);
+  Player *p = player_new (server->endpoint);
+
+  play_and_check (server, p, 30);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 1);
+  fail_unless_equals_int (server_count (server, "EVENT fec"), 0);
+  player_free (p);
+
+  p = player_new (server->endpoint);
+  gst_util_set_object_arg (G_OBJECT (p->src), "fec", "auto");
+  play_and_check (server, p, 60);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 2);
+  fail_unless_equals_int (server_count (server, "EVENT fec"), 1);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->unreadable, 0);
+  g_mutex_unlock (&p->lock);
+  player_free (p);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_audio_only_server)
 {
   TestServer *server = server_start ("--video", "none", "--audio", "opus",
@@ -985,6 +1012,7 @@ whepsrc_suite (void)
   tcase_add_test (media, test_plays_video_and_audio);
   tcase_add_test (media, test_plays_h264);
   tcase_add_test (media, test_plays_vp9);
+  tcase_add_test (media, test_fec_offered_only_when_asked);
   tcase_add_test (media, test_audio_only_server);
   tcase_add_test (media, test_bearer_token_accepted);
   tcase_add_test (media, test_not_live_waits_then_plays);

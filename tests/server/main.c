@@ -8,6 +8,7 @@
  *
  *   EVENT post status=CODE               every POST answered
  *   EVENT created id=ID                  a session answered (201 or 406)
+ *   EVENT fec id=ID                      its SDP sends ULPFEC in RED (--fec)
  *   EVENT connected id=ID                its peer connection is up
  *   EVENT patch id=ID status=CODE content-type=TYPE
  *   EVENT deleted id=ID                  the player DELETEd it

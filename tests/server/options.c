@@ -296,6 +296,11 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
         "durations and counts must not be negative");
     return FALSE;
   }
+  if (opts->fec_percentage < 0 || opts->fec_percentage > 100) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--fec takes a percentage from 0 to 100");
+    return FALSE;
+  }
   if (opts->reconnect_after > 0 && !opts->sse) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--reconnect-after needs --sse");
@@ -403,6 +408,9 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
           "server that does not route GET answers 404)", "CODE"},
     {"no-retransmit", 0, 0, G_OPTION_ARG_NONE, &opts->no_retransmit,
         "Never retransmit video on NACK (no RTX in the answer)", NULL},
+    {"fec", 0, 0, G_OPTION_ARG_INT, &opts->fec_percentage,
+          "Send video with ULPFEC in RED where the offer has it, FEC for "
+          "PERCENT % of the packets (0: none, the default)", "PERCENT"},
     {"sdp-framerate", 0, 0, G_OPTION_ARG_STRING, &opts->sdp_framerate,
         "Declare this frame rate (a=framerate) in the answer's video section "
         "instead of the source's ('none': no a=framerate)", "RATE"},

@@ -103,6 +103,8 @@ typedef struct
   gboolean answer_mismatch;
   gboolean wrong_fingerprint;
   gboolean no_retransmit;       /* video without NACK/RTX (do-nack off) */
+  gint fec_percentage;          /* > 0: ULPFEC in RED where the offer has
+                                 * it, protecting this % of the packets */
   gchar *sdp_framerate;         /* a=framerate added to video (NULL: none) */
   gint get_status;              /* GET on a live session: this status (0: 200) */
   gchar *pem;                   /* contents of --pem, not the file name */

@@ -657,6 +657,9 @@ session_sdp_ready (WhepSession * session)
       gst_sdp_media_add_attribute (media, "end-of-candidates", "");
   }
   text = gst_sdp_message_as_text (desc->sdp);
+  /* Tests of the player's fec property read this. */
+  if (strstr (text, " ulpfec/") != NULL)
+    whep_server_event ("fec id=%s", session->id);
 
   if (session->counter_offer) {
     /* Our offer names the m-lines trickled candidates refer to. */
@@ -982,6 +985,11 @@ session_add_branch (WhepSession * session, WhepMediaKind kind, gint pt)
   if (transceiver != NULL && kind == WHEP_KIND_VIDEO)
     g_object_set (transceiver, "do-nack",
         !session->server->opts->no_retransmit, NULL);
+  /* --fec: ULPFEC in RED (webrtcbin keeps them only if the offer had). */
+  if (transceiver != NULL && kind == WHEP_KIND_VIDEO
+      && session->server->opts->fec_percentage > 0)
+    g_object_set (transceiver, "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED,
+        "fec-percentage", (guint) session->server->opts->fec_percentage, NULL);
   pay_src = gst_element_get_static_pad (pay, "src");
   if (gst_pad_link (pay_src, webrtc_sink) != GST_PAD_LINK_OK)
     return FALSE;
