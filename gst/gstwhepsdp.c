@@ -448,6 +448,162 @@ gst_whep_sdp_check_counter_offer (const GstSDPMessage * offer, GError ** error)
   return check_transport (offer, "counter-offer", error);
 }
 
+/* The encoding name of @pt in @media's rtpmap (a new string), or NULL;
+ * *@clock_rate set from it. */
+static gchar *
+rtpmap_encoding (const GstSDPMedia * media, guint pt, guint * clock_rate)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    gchar *end = NULL;
+    const gchar *name, *slash;
+    guint64 value;
+
+    if (g_strcmp0 (a->key, "rtpmap") || !a->value)
+      continue;
+    value = g_ascii_strtoull (a->value, &end, 10);
+    if (end == a->value || value != pt || *end != ' ')
+      continue;
+    name = end + 1;
+    slash = strchr (name, '/');
+    if (!slash)
+      return NULL;
+    *clock_rate = (guint) g_ascii_strtoull (slash + 1, NULL, 10);
+    return g_strndup (name, slash - name);
+  }
+  return NULL;
+}
+
+/* The codec payload types that an RTX format protects (fmtp apt=). */
+static gboolean
+has_rtx_for (const GstSDPMedia * media, guint pt)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    const gchar *apt;
+
+    if (g_strcmp0 (a->key, "fmtp") || !a->value
+        || !(apt = strstr (a->value, "apt=")))
+      continue;
+    if (g_ascii_strtoull (apt + 4, NULL, 10) == pt)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+pt_used (const GstSDPMessage * msg, guint pt)
+{
+  guint i, j;
+
+  /* BUNDLE: one payload type space for every m-line. */
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
+
+    for (j = 0; j < gst_sdp_media_formats_len (media); j++)
+      if (g_ascii_strtoull (gst_sdp_media_get_format (media, j), NULL,
+              10) == pt)
+        return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+pick_free_pt (const GstSDPMessage * msg, guint * pt)
+{
+  static const guint ranges[][2] = { {96, 127}, {35, 63} };
+  guint r, candidate;
+
+  for (r = 0; r < G_N_ELEMENTS (ranges); r++)
+    for (candidate = ranges[r][0]; candidate <= ranges[r][1]; candidate++)
+      if (!pt_used (msg, candidate)) {
+        *pt = candidate;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+media_has_nack (const GstSDPMedia * media)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+
+    if (!g_strcmp0 (a->key, "rtcp-fb") && a->value
+        && strstr (a->value, " nack") && !strstr (a->value, "nack pli"))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+guint
+gst_whep_sdp_add_rtx (GstSDPMessage * msg)
+{
+  guint i, j, added = 0;
+
+  g_return_val_if_fail (msg != NULL, 0);
+
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (msg, i);
+    guint n_formats = gst_sdp_media_formats_len (media);
+
+    if (!media_is_kind (media, GST_WHEP_MEDIA_VIDEO) || !media_has_nack (media))
+      continue;
+    for (j = 0; j < n_formats; j++) {
+      guint pt = (guint) g_ascii_strtoull (gst_sdp_media_get_format (media,
+              j), NULL, 10);
+      guint clock_rate = 0, rtx_pt;
+      g_autofree gchar *name = rtpmap_encoding (media, pt, &clock_rate);
+      gchar value[48];
+
+      if (!name || !clock_rate || !g_ascii_strcasecmp (name, "rtx")
+          || !g_ascii_strcasecmp (name, "red")
+          || !g_ascii_strcasecmp (name, "ulpfec") || has_rtx_for (media, pt)
+          || !pick_free_pt (msg, &rtx_pt))
+        continue;
+      g_snprintf (value, sizeof value, "%u", rtx_pt);
+      gst_sdp_media_add_format (media, value);
+      g_snprintf (value, sizeof value, "%u rtx/%u", rtx_pt, clock_rate);
+      gst_sdp_media_add_attribute (media, "rtpmap", value);
+      g_snprintf (value, sizeof value, "%u apt=%u", rtx_pt, pt);
+      gst_sdp_media_add_attribute (media, "fmtp", value);
+      added++;
+    }
+  }
+  return added;
+}
+
+void
+gst_whep_sdp_video_payload_types (const GstSDPMessage * msg,
+    gboolean video[128])
+{
+  guint i, j;
+
+  g_return_if_fail (msg != NULL);
+
+  memset (video, 0, 128 * sizeof (gboolean));
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
+
+    if (media_is_rejected (media)
+        || !media_is_kind (media, GST_WHEP_MEDIA_VIDEO))
+      continue;
+    for (j = 0; j < gst_sdp_media_formats_len (media); j++) {
+      guint64 pt = g_ascii_strtoull (gst_sdp_media_get_format (media, j),
+          NULL, 10);
+
+      if (pt < 128)
+        video[pt] = TRUE;
+    }
+  }
+}
+
 guint
 gst_whep_sdp_count_media (const GstSDPMessage * msg, GstWhepMediaKind kind)
 {

@@ -83,6 +83,21 @@ gboolean gst_whep_sdp_check_counter_offer (const GstSDPMessage * offer,
 gboolean gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp,
     guint index, const gchar * pem, gboolean * checked, GError ** error);
 
+/* Gives every video codec of the offer @msg its own RTX payload type
+ * (RFC 4588: "a=rtpmap:PT rtx/CLOCK", "a=fmtp:PT apt=CODEC_PT"), in the
+ * video m-lines of a transceiver made with NACK.  webrtcbin 1.22 offers
+ * RTX for the first codec of an m-line only, so a server that answers with
+ * H.264 (its second or third choice) could not retransmit.  Codecs that
+ * have one already, RTX, RED and ULPFEC themselves are left alone; free
+ * payload types are taken from 96–127, then 35–63.  Returns how many were
+ * added. */
+guint gst_whep_sdp_add_rtx (GstSDPMessage * msg);
+
+/* Marks in @video (indexed by payload type, 0–127) every payload type of
+ * the accepted video m-lines of @msg (BUNDLE: one payload type space). */
+void gst_whep_sdp_video_payload_types (const GstSDPMessage * msg,
+    gboolean video[128]);
+
 /* Number of accepted (port != 0) m-lines of @kind in @msg. */
 guint gst_whep_sdp_count_media (const GstSDPMessage * msg,
     GstWhepMediaKind kind);

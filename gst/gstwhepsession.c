@@ -29,6 +29,7 @@
 #include "config.h"
 #endif
 
+#include "gstwhepkeygate.h"
 #include "gstwhepsession.h"
 #include "gstwhepice.h"
 #include "gstwhepsignalling.h"
@@ -105,6 +106,7 @@ struct _GstWhepSession
                                  * makes the session "playing" */
   gboolean expects_audio;       /* the same for audio */
   gint sdp_fps_n, sdp_fps_d;    /* the server's a=framerate; 0/0: none */
+  gboolean video_pt[128];       /* payload types of the answer's video */
   gboolean announced;           /* FIRST_FRAME was emitted */
   gint64 t_last_rtcp;           /* monotonic µs of the last one */
   gint64 t_first_audio;
@@ -326,15 +328,63 @@ on_ssrc_active (GstElement * rtpbin, guint session_id, guint ssrc,
  * is about 100 bytes): about 15 kbit/s, 1–2 % of a 360p stream. */
 #define RECEIVER_RTCP_BANDWIDTH 40000
 
-/* rtpbin's thread, when webrtcbin makes the RTP session (at the offer). */
+/* A jitterbuffer's first packet: video asks for lost packets again
+ * (NACK).  webrtcbin 1.22 turns that on only when it finds the stream's
+ * SSRC in the answer's a=ssrc lines as the jitterbuffer is made, which
+ * depends on timing (H.265 from the test server NACKed nothing in 3 runs
+ * of 3, and did in every run slowed down by debug logging), and only where
+ * the answer pairs the codec with RTX; a server that retransmits in the
+ * media stream itself is asked this way too.  The payload type tells the
+ * kind: the jitterbuffer's caps name only the SSRC at this point. */
+static GstPadProbeReturn
+jitterbuffer_first_packet_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer data)
+{
+  GstWhepSession *self = data;
+  GstBuffer *buffer = (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) ?
+      gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0) :
+      GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean video = FALSE;
+  guint pt;
+
+  if (!buffer || !gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  pt = gst_rtp_buffer_get_payload_type (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  g_mutex_lock (&self->lock);
+  video = pt < G_N_ELEMENTS (self->video_pt) && self->video_pt[pt];
+  g_mutex_unlock (&self->lock);
+  if (video) {
+    g_autoptr (GstElement) jitterbuffer = gst_pad_get_parent_element (pad);
+
+    GST_DEBUG_OBJECT (self, "video (payload type %u): NACK on", pt);
+    if (jitterbuffer)
+      g_object_set (jitterbuffer, "do-retransmission", TRUE, NULL);
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* rtpbin's thread, when webrtcbin makes the RTP session (at the offer)
+ * and a jitterbuffer (at the first packet of a stream). */
 static void
 on_rtpbin_element_added (GstBin * rtpbin, GstElement * element,
     GstWhepSession * self)
 {
+  GstElementFactory *factory = gst_element_get_factory (element);
+
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
           "rtcp-fraction"))
     g_object_set (element, "rtcp-fraction", (gdouble) RECEIVER_RTCP_BANDWIDTH,
         NULL);
+  if (factory && !g_strcmp0 (GST_OBJECT_NAME (factory), "rtpjitterbuffer")) {
+    g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (element, "sink");
+
+    if (sinkpad)
+      gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST, jitterbuffer_first_packet_probe,
+          self, NULL);
+  }
 }
 
 /* webrtcbin's rtpbin: capture times on every buffer (so that two sessions
@@ -577,6 +627,10 @@ static void
 on_decoder_added (GstBin * decodebin, GstBin * sub_bin, GstElement * element,
     GstWhepSession * self)
 {
+  /* H.265 (and any video depayloader that cannot wait for a key frame
+   * itself): whepsrc's own gate does it. */
+  if (gst_whep_key_gate_is_needed (element))
+    gst_whep_key_gate_attach (element);
   if (has_property (element, "output-corrupt"))
     g_object_set (element, "output-corrupt", FALSE, NULL);
   if (has_property (element, "wait-for-keyframe"))
@@ -1215,6 +1269,12 @@ on_description_created (GstPromise * promise, gpointer data)
   self->t_offer = g_get_monotonic_time ();
   g_mutex_unlock (&self->lock);
 
+  /* An RTX payload type for every video codec, not only webrtcbin's first
+   * choice: the server may answer with any of them. */
+  if (!counter)
+    GST_DEBUG_OBJECT (self, "added %u RTX payload types to the offer",
+        gst_whep_sdp_add_rtx (desc->sdp));
+
   g_signal_emit_by_name (webrtcbin, "set-local-description", desc,
       gst_promise_new_with_change_func (on_local_description_set,
           gst_object_ref (self), gst_object_unref));
@@ -1400,6 +1460,7 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
       if (!gst_whep_sdp_video_framerate (sdp, &self->sdp_fps_n,
               &self->sdp_fps_d))
         self->sdp_fps_n = self->sdp_fps_d = 0;
+      gst_whep_sdp_video_payload_types (sdp, self->video_pt);
       g_mutex_unlock (&self->lock);
       break;
     default:

@@ -2205,6 +2205,82 @@ framerate_of (const gchar * video_attrs, const gchar * session_attrs,
   return found;
 }
 
+static gboolean
+media_has_attribute (const GstSDPMedia * media, const gchar * key,
+    const gchar * value)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+
+    if (!g_strcmp0 (a->key, key) && !g_strcmp0 (a->value, value))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* webrtcbin 1.22 offers RTX for the first codec only: every other video
+ * codec gets its own, on free payload types, once; audio and an m-line
+ * without NACK are left alone. */
+GST_START_TEST (test_sdp_add_rtx_for_every_video_codec)
+{
+  g_autofree gchar *with_rtx = replace (offer_sdp,
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 98 102\r\n",
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 98 102 97\r\n"
+      "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n");
+  g_autoptr (GError) error = NULL;
+  GstSDPMessage *msg = NULL;
+  const GstSDPMedia *video, *audio;
+  guint audio_attrs;
+
+  fail_unless (gst_whep_sdp_parse (with_rtx, &msg, &error));
+  audio_attrs = gst_sdp_media_attributes_len (gst_sdp_message_get_media (msg,
+          1));
+  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg), 2);
+  video = gst_sdp_message_get_media (msg, 0);
+  audio = gst_sdp_message_get_media (msg, 1);
+  fail_unless_equals_int (gst_sdp_media_formats_len (video), 6);
+  fail_unless (media_has_attribute (video, "rtpmap", "99 rtx/90000"));
+  fail_unless (media_has_attribute (video, "fmtp", "99 apt=98"));
+  fail_unless (media_has_attribute (video, "rtpmap", "100 rtx/90000"));
+  fail_unless (media_has_attribute (video, "fmtp", "100 apt=102"));
+  fail_unless (media_has_attribute (video, "fmtp", "97 apt=96"));
+  fail_unless_equals_int (gst_sdp_media_attributes_len (audio), audio_attrs);
+  /* Once only. */
+  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg), 0);
+  gst_sdp_message_free (msg);
+
+  /* No NACK offered: no retransmission either. */
+  {
+    g_autofree gchar *no_nack = replace (offer_sdp,
+        "a=rtcp-fb:96 nack\r\n", "");
+
+    msg = NULL;
+    fail_unless (gst_whep_sdp_parse (no_nack, &msg, NULL));
+    fail_unless_equals_int (gst_whep_sdp_add_rtx (msg), 0);
+    gst_sdp_message_free (msg);
+  }
+}
+
+GST_END_TEST;
+
+/* The answer's video payload types, for the jitterbuffers' NACK. */
+GST_START_TEST (test_sdp_video_payload_types)
+{
+  GstSDPMessage *msg = NULL;
+  gboolean video[128];
+
+  fail_unless (gst_whep_sdp_parse (answer_sdp, &msg, NULL));
+  gst_whep_sdp_video_payload_types (msg, video);
+  fail_unless (video[102]);
+  fail_if (video[111]);
+  fail_if (video[96]);
+  gst_sdp_message_free (msg);
+}
+
+GST_END_TEST;
+
 /* a=framerate of the video m-line (the audio one's is not the video's),
  * else the session's; NTSC rates exact; nonsense ignored. */
 GST_START_TEST (test_sdp_video_framerate)
@@ -3241,6 +3317,8 @@ helpers_suite (void)
   tcase_add_test (answer, test_sdp_parse_refuses_non_sdp);
   tcase_add_test (answer, test_sdp_parse_refuses_no_mline);
   tcase_add_test (answer, test_sdp_video_framerate);
+  tcase_add_test (answer, test_sdp_add_rtx_for_every_video_codec);
+  tcase_add_test (answer, test_sdp_video_payload_types);
 
   suite_add_tcase (s, rotation);
   tcase_add_test (rotation, test_rotation_lead_uses_configured_value);

@@ -60,10 +60,22 @@ lab_enter (const gchar * test, NetLab * netlab, const TurnOptions * turn)
 /* The WHEP server in its namespace, and a player for it that uses the
  * client's address only. */
 static void
+lab_start_server_argv (Lab * lab, const gchar * const *args)
+{
+  g_autofree gchar *endpoint = NULL;
+
+  lab->server = server_start_in_netns_argv (netlab_ns (lab->lab,
+          NETLAB_SERVER), netlab_address (lab->lab, NETLAB_SERVER), args);
+  endpoint = netlab_public_url (lab->lab, lab->server->endpoint);
+  lab->p = player_new (endpoint);
+  g_object_set (lab->p->src, "ice-local-addresses",
+      netlab_address (lab->lab, NETLAB_CLIENT), NULL);
+}
+
+static void
 lab_start_server (Lab * lab, const gchar * first_arg, ...)
 {
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autofree gchar *endpoint = NULL;
   const gchar *arg;
   va_list ap;
 
@@ -72,14 +84,7 @@ lab_start_server (Lab * lab, const gchar * first_arg, ...)
     g_ptr_array_add (args, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
-
-  lab->server = server_start_in_netns_argv (netlab_ns (lab->lab,
-          NETLAB_SERVER), netlab_address (lab->lab, NETLAB_SERVER),
-      (const gchar * const *) args->pdata);
-  endpoint = netlab_public_url (lab->lab, lab->server->endpoint);
-  lab->p = player_new (endpoint);
-  g_object_set (lab->p->src, "ice-local-addresses",
-      netlab_address (lab->lab, NETLAB_CLIENT), NULL);
+  lab_start_server_argv (lab, (const gchar * const *) args->pdata);
 }
 
 static void
@@ -744,7 +749,7 @@ never (Player * p, gpointer data)
  * stream goes on.  Prints what was lost and how whepsrc coped. */
 static void
 check_lossy_play (const gchar * test, guint percent, guint seconds,
-    const gchar * server_arg, gboolean retransmits)
+    const gchar * const *server_args, gboolean retransmits)
 {
   guint64 key_frames_before;
   g_autoptr (GstStructure) stats = NULL;
@@ -757,7 +762,7 @@ check_lossy_play (const gchar * test, guint percent, guint seconds,
   if (netlab_skip (test))
     return;
   lab = lab_enter (test, netlab_new_single (), NULL);
-  lab_start_server (lab, server_arg, NULL);
+  lab_start_server_argv (lab, server_args);
   error = player_run (lab->p, frames_at_least, GUINT_TO_POINTER (30), 15000);
   if (error)
     fail_with_turn_log (lab, error);
@@ -805,7 +810,9 @@ check_lossy_play (const gchar * test, guint percent, guint seconds,
 /* The server retransmits on NACK: losses are repaired in time. */
 GST_START_TEST (test_loss_repaired_by_retransmission)
 {
-  check_lossy_play (__func__, 5, 15, NULL, TRUE);
+  const gchar *const args[] = { NULL };
+
+  check_lossy_play (__func__, 5, 15, args, TRUE);
 }
 
 GST_END_TEST;
@@ -814,7 +821,21 @@ GST_END_TEST;
  * that depends on it — it waits for the key frame it asked for. */
 GST_START_TEST (test_loss_without_retransmission_shows_no_broken_picture)
 {
-  check_lossy_play (__func__, 2, 15, "--no-retransmit", FALSE);
+  const gchar *const args[] = { "--no-retransmit", NULL };
+
+  check_lossy_play (__func__, 2, 15, args, FALSE);
+}
+
+GST_END_TEST;
+
+/* H.265: its depayloader cannot wait for a key frame on GStreamer 1.22;
+ * whepsrc's own gate does (gstwhepkeygate.c).  Without it, about 300 of
+ * 450 pictures were broken at 2 % loss. */
+GST_START_TEST (test_loss_h265_shows_no_broken_picture)
+{
+  const gchar *const args[] = { "--video", "h265", "--no-retransmit", NULL };
+
+  check_lossy_play (__func__, 2, 15, args, FALSE);
 }
 
 GST_END_TEST;
@@ -849,6 +870,7 @@ network_suite (void)
 
   suite_add_tcase (s, loss);
   tcase_add_test (loss, test_loss_repaired_by_retransmission);
+  tcase_add_test (loss, test_loss_h265_shows_no_broken_picture);
   tcase_add_test (loss,
       test_loss_without_retransmission_shows_no_broken_picture);
 

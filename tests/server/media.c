@@ -1,6 +1,6 @@
 /* whep-test-server — the shared live source.
  *
- *   videotestsrc (live) ! I420 ! [frame counter] ! encoder [! h264parse] ! tee
+ *   videotestsrc (live) ! I420 ! [frame counter] ! encoder [! h26Xparse] ! tee
  *   audiotestsrc (live) ! opusenc ! tee
  *
  * Each tee also feeds a fakesink, so the encoders always run and a new
@@ -146,6 +146,15 @@ make_video_encoder (WhepVideoCodec codec, gint fps, GError ** error)
       gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
       gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
       break;
+    case WHEP_VIDEO_H265:
+      enc = make_element ("x265enc", "encoder", error);
+      if (enc == NULL)
+        return NULL;
+      g_object_set (enc, "key-int-max", key_dist,
+          "bitrate", (guint) (VIDEO_BITRATE / 1000), NULL);
+      gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
+      gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
+      break;
     case WHEP_VIDEO_NONE:
     default:
       g_assert_not_reached ();
@@ -189,6 +198,13 @@ build_video (WhepMedia * media, const WhepServerOptions * opts, GError ** error)
     n++;
     chain[n] = make_element ("h264parse", NULL, error);
     /* SPS/PPS before every key frame: viewers join at any time. */
+    if (chain[n])
+      g_object_set (chain[n], "config-interval", -1, NULL);
+    n++;
+  }
+  if (opts->video == WHEP_VIDEO_H265) {
+    chain[n] = make_element ("h265parse", NULL, error);
+    /* VPS/SPS/PPS before every key frame, for the same reason. */
     if (chain[n])
       g_object_set (chain[n], "config-interval", -1, NULL);
     n++;
@@ -382,6 +398,8 @@ whep_media_make_payloader (WhepMedia * media, WhepMediaKind kind, gint pt)
     factory = "rtpvp9pay";
   else if (kind == WHEP_KIND_VIDEO && media->video == WHEP_VIDEO_H264)
     factory = "rtph264pay";
+  else if (kind == WHEP_KIND_VIDEO && media->video == WHEP_VIDEO_H265)
+    factory = "rtph265pay";
   else if (kind == WHEP_KIND_AUDIO && media->audio == WHEP_AUDIO_OPUS)
     factory = "rtpopuspay";
   if (factory == NULL)
@@ -392,9 +410,14 @@ whep_media_make_payloader (WhepMedia * media, WhepMediaKind kind, gint pt)
     return NULL;
 
   g_object_set (pay, "pt", (guint) pt, "mtu", (guint) RTP_MTU, NULL);
-  if (kind == WHEP_KIND_VIDEO && media->video != WHEP_VIDEO_H264)
+  if (kind == WHEP_KIND_VIDEO && (media->video == WHEP_VIDEO_VP8
+          || media->video == WHEP_VIDEO_VP9))
     gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
   if (kind == WHEP_KIND_VIDEO && media->video == WHEP_VIDEO_H264) {
+    g_object_set (pay, "config-interval", -1, NULL);
+    gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
+  }
+  if (kind == WHEP_KIND_VIDEO && media->video == WHEP_VIDEO_H265) {
     g_object_set (pay, "config-interval", -1, NULL);
     gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
   }

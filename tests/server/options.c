@@ -81,6 +81,8 @@ whep_video_codec_encoding_name (WhepVideoCodec codec)
       return "VP9";
     case WHEP_VIDEO_H264:
       return "H264";
+    case WHEP_VIDEO_H265:
+      return "H265";
     case WHEP_VIDEO_NONE:
     default:
       return NULL;
@@ -203,7 +205,9 @@ check_status (const gchar * option, gint status, GError ** error)
 static gboolean
 finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
 {
-  static const gchar *const videos[] = { "none", "vp8", "vp9", "h264", NULL };
+  static const gchar *const videos[] = { "none", "vp8", "vp9", "h264", "h265",
+    NULL
+  };
   static const gchar *const audios[] = { "none", "opus", NULL };
   static const gchar *const patches[] = { "trickle", "405", "501", "none",
     NULL
@@ -343,7 +347,7 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
     {"ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->ice_addresses,
         "Local address for ICE, repeatable (default 127.0.0.1)", "ADDR"},
     {"video", 0, 0, G_OPTION_ARG_STRING, &raw.video,
-        "Video codec: vp8|vp9|h264|none (default vp8)", "CODEC"},
+        "Video codec: vp8|vp9|h264|h265|none (default vp8)", "CODEC"},
     {"audio", 0, 0, G_OPTION_ARG_STRING, &raw.audio,
         "Audio codec: opus|none (default none)", "CODEC"},
     {"width", 0, 0, G_OPTION_ARG_INT, &opts->width, "Video width", "N"},

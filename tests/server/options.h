@@ -17,6 +17,7 @@ typedef enum
   WHEP_VIDEO_VP8,
   WHEP_VIDEO_VP9,
   WHEP_VIDEO_H264,
+  WHEP_VIDEO_H265,
 } WhepVideoCodec;
 
 typedef enum
