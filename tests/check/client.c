@@ -3420,6 +3420,9 @@ GST_START_TEST (test_body_too_large_content_length)
       GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, &message);
 
   fail_unless (strstr (message, "256 KiB limit") != NULL, "%s", message);
+  /* Refused on its announced size: not a byte of it was read. */
+  fail_unless (strstr (message, "(Content-Length 52428800)") != NULL, "%s",
+      message);
   /* What came before the body is handed back: the session to DELETE. */
   fail_unless_equals_int (partial->status, 201);
   fail_unless (g_str_has_suffix (partial->location, "/session/raw"));
