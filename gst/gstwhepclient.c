@@ -28,7 +28,9 @@
 GST_DEBUG_CATEGORY_STATIC (whep_client_debug);
 #define GST_CAT_DEFAULT whep_client_debug
 
-#define MAX_REDIRECTS 5
+/* Bodies are read in pieces of this size, so that a limit is noticed
+ * within one piece of being passed. */
+#define READ_CHUNK_BYTES (16 * 1024)
 /* A TLS handshake with no answer for this long: is the port plain HTTP?
  * (A plain server waiting for a request line never answers the hello.) */
 #define TLS_STALL_MS 2000
@@ -88,6 +90,11 @@ typedef struct
   GTask *task;
   SoupMessage *message;
   GstWhepResponse *response;    /* being filled in */
+  GPtrArray *visited;           /* URLs requested so far (loops) */
+  GInputStream *stream;         /* the body being read, or NULL */
+  GByteArray *body_read;        /* what came of it */
+  gboolean connected;           /* a connection was made: the server was
+                                 * reached, whatever failed after */
 
   /* https:// only — is the port plain HTTP?  (gstwhepplainprobe.h) */
   GSource *tls_stall;           /* armed while a TLS handshake runs */
@@ -107,6 +114,8 @@ typedef struct _ProbeLink
 
 static void send_current_hop (WhepRequest * req);
 
+G_DEFINE_QUARK (gst - whep - client - error - quark, gst_whep_client_error);
+
 void
 gst_whep_client_config_clear (GstWhepClientConfig * config)
 {
@@ -114,6 +123,7 @@ gst_whep_client_config_clear (GstWhepClientConfig * config)
   g_clear_pointer (&config->extra_headers, gst_structure_free);
   g_clear_pointer (&config->ca_file, g_free);
   g_clear_pointer (&config->user_agent, g_free);
+  g_clear_pointer (&config->origin, g_free);
 }
 
 static void
@@ -127,6 +137,8 @@ config_copy (GstWhepClientConfig * dest, const GstWhepClientConfig * src)
   dest->ca_file = g_strdup (src->ca_file);
   dest->user_agent = g_strdup (src->user_agent ? src->user_agent :
       "whepsrc/" VERSION " GStreamer");
+  dest->origin = g_strdup (src->origin);
+  dest->allow_cross_origin_auth = src->allow_cross_origin_auth;
 }
 
 /* --- the client thread --- */
@@ -144,6 +156,11 @@ make_soup_session (gpointer data)
       "max-conns-per-host", 8, NULL);
   if (client->tls_database)
     soup_session_set_tls_database (session, client->tls_database);
+  /* libsoup 3 decodes gzip/deflate/br by default, without a bound: a
+   * 10 kB "gzip bomb" would inflate to gigabytes before any limit of ours
+   * saw a byte.  Without the decoder no Accept-Encoding is sent either, and
+   * a server that compresses anyway gets a precise error. */
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
   client->session = session;    /* borrowed: the worker owns it */
   return session;
 }
@@ -308,6 +325,14 @@ whep_request_free (WhepRequest * req)
     g_signal_handlers_disconnect_by_data (req->message, req);
   g_clear_object (&req->caller_cancellable);
   g_clear_object (&req->op_cancellable);
+  /* A body left unread (a limit, an error) is closed now: the server's
+   * connection is dropped, not left to fill our socket buffers. */
+  if (req->stream)
+    g_input_stream_close_async (req->stream, G_PRIORITY_DEFAULT, NULL, NULL,
+        NULL);
+  g_clear_object (&req->stream);
+  g_clear_pointer (&req->body_read, g_byte_array_unref);
+  g_clear_pointer (&req->visited, g_ptr_array_unref);
   g_clear_object (&req->message);
   g_clear_object (&req->task);
   g_clear_pointer (&req->response, gst_whep_response_free);
@@ -371,9 +396,22 @@ complete_request (WhepRequest * req, GError * error)
    * decides on its own whether the owner still matters (a session
    * reaches itself through a weak reference). */
   gst_clear_object (&req->owner);
-  if (error)
+  if (error) {
+    /* What was known when it failed: finish_full() hands it back (a 201
+     * whose body broke off still made a session to DELETE). */
+    GstWhepResponse *partial = g_steal_pointer (&req->response);
+
+    if (partial) {
+      g_clear_pointer (&partial->body, g_free);
+      partial->body_size = 0;
+      partial->reached = req->connected;
+      g_clear_error (&partial->error);
+      partial->error = g_error_copy (error);
+      g_task_set_task_data (task, partial,
+          (GDestroyNotify) gst_whep_response_free);
+    }
     g_task_return_error (task, error);
-  else
+  } else
     g_task_return_pointer (task, g_steal_pointer (&req->response),
         (GDestroyNotify) gst_whep_response_free);
   g_object_unref (task);
@@ -386,12 +424,43 @@ complete_request (WhepRequest * req, GError * error)
   g_object_unref (client);
 }
 
-static void
-add_request_headers (WhepRequest * req, SoupMessageHeaders * headers)
+/* The origin rule (see GstWhepClientConfig): may a request to @url, first
+ * sent to @first_url, carry the credentials? */
+static gboolean
+credentials_allowed (GstWhepClient * client, const gchar * first_url,
+    const gchar * url)
 {
-  const GstWhepClientConfig *config = &req->client->config;
+  const GstWhepClientConfig *config = &client->config;
 
-  if (config->extra_headers) {
+  if (config->allow_cross_origin_auth)
+    return TRUE;
+  return gst_whep_same_origin (config->origin ? config->origin : first_url,
+      url);
+}
+
+/* @first_url: where the request was first sent (its origin is the one
+ * trusted when the config names none); @log_url: @url redacted. */
+static void
+add_request_headers (GstWhepClient * client, GstObject * owner,
+    const gchar * method, const gchar * first_url, const gchar * url,
+    const gchar * log_url, const gchar * if_match, SoupMessageHeaders * headers)
+{
+  const GstWhepClientConfig *config = &client->config;
+  gboolean has_token = config->auth_token && *config->auth_token;
+  gboolean credentials = credentials_allowed (client, first_url, url);
+
+  if (!credentials && (has_token || config->extra_headers)) {
+    g_autofree gchar *origin = config->origin ?
+        gst_whep_redact_url (config->origin) : NULL;
+
+    /* A token is for its origin: a load balancer's redirect or a session
+     * URL elsewhere is not trusted with it (browsers and curl agree). */
+    GST_WARNING_OBJECT (owner, "%s %s: another origin than %s: sent "
+        "without Authorization and extra-headers (allow-cross-origin-auth "
+        "is off)", method, log_url, origin ? origin : "the first request's");
+  }
+
+  if (credentials && config->extra_headers) {
     gint i, n = gst_structure_n_fields (config->extra_headers);
 
     for (i = 0; i < n; i++) {
@@ -412,18 +481,20 @@ add_request_headers (WhepRequest * req, SoupMessageHeaders * headers)
 
   /* WHEP: Authorization on every request to endpoint and session, and
    * never when no token is configured. */
-  if (config->auth_token && *config->auth_token) {
+  if (credentials && has_token) {
     g_autofree gchar *auth = g_strdup_printf ("Bearer %s", config->auth_token);
     soup_message_headers_replace (headers, "Authorization", auth);
   }
-  if (req->if_match)
-    soup_message_headers_replace (headers, "If-Match", req->if_match);
+  if (if_match)
+    soup_message_headers_replace (headers, "If-Match", if_match);
   /* Dolby refuses requests whose Accept excludes text/plain errors. */
   soup_message_headers_replace (headers, "Accept",
-      g_str_equal (req->method, "POST") ?
+      g_str_equal (method, "POST") ?
       "application/sdp, application/problem+json, text/plain;q=0.5" :
       "application/trickle-ice-sdpfrag, application/problem+json, "
       "text/plain;q=0.5, */*;q=0.1");
+  /* Bodies are never decompressed (see make_soup_session()). */
+  soup_message_headers_replace (headers, "Accept-Encoding", "identity");
 }
 
 /* @data: the owner of the request (nullable), alive as long as it. */
@@ -436,36 +507,28 @@ accept_any_certificate_cb (SoupMessage * msg, GTlsCertificate * cert,
   return TRUE;
 }
 
-static gchar *
-body_to_string (GBytes * bytes, gsize * size)
-{
-  gsize len = 0;
-  const gchar *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
-
-  *size = len;
-  if (!data || len == 0)
-    return NULL;
-  return g_strndup (data, len);
-}
-
-/* Fills req->response from the answer of the current hop. */
+/* Fills req->response from the head of the current hop's answer: all but
+ * the body. */
 static void
-fill_response (WhepRequest * req, GBytes * body)
+fill_response_head (WhepRequest * req)
 {
   GstWhepResponse *resp = req->response;
   SoupMessageHeaders *headers =
       soup_message_get_response_headers (req->message);
   const gchar *value;
-  guint n_links;
 
   resp->status = soup_message_get_status (req->message);
-  resp->reason = g_strdup (soup_message_get_reason_phrase (req->message));
+  /* Server text, shown in error messages: sanitised once, here. */
+  g_free (resp->reason);
+  resp->reason = gst_whep_sanitize_text (soup_message_get_reason_phrase
+      (req->message), -1, 100);
   g_free (resp->final_url);
   resp->final_url = g_strdup (req->url);
-  resp->content_type =
-      g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
-  resp->body = body_to_string (body, &resp->body_size);
+  g_free (resp->content_type);
+  resp->content_type = gst_whep_sanitize_text (soup_message_headers_get_one
+      (headers, "Content-Type"), -1, 200);
 
+  g_clear_pointer (&resp->location, g_free);
   value = soup_message_headers_get_one (headers, "Location");
   if (value && *value) {
     g_autoptr (GError) err = NULL;
@@ -475,7 +538,9 @@ fill_response (WhepRequest * req, GBytes * body)
       GST_WARNING_OBJECT (req->owner, "ignoring unusable Location '%s'", shown);
     }
   }
+  g_free (resp->etag);
   resp->etag = g_strdup (soup_message_headers_get_one (headers, "ETag"));
+  g_free (resp->accept_patch);
   resp->accept_patch =
       g_strdup (soup_message_headers_get_list (headers, "Accept-Patch"));
 
@@ -484,10 +549,19 @@ fill_response (WhepRequest * req, GBytes * body)
   if (value) {
     g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
     guint seconds;
-    if (gst_whep_parse_retry_after (value, now, &seconds))
-      resp->retry_after_s = (gint) MIN (seconds, G_MAXINT);
+    if (gst_whep_parse_retry_after (value, now, &seconds)) {
+      /* "Retry-After: 999999999" must not mean "never": ask again after
+       * the cap. */
+      if (seconds > GST_WHEP_RETRY_AFTER_MAX_S)
+        GST_INFO_OBJECT (req->owner, "%s %s: Retry-After %u s, capped at "
+            "%u s", req->method, req->log_url, seconds,
+            GST_WHEP_RETRY_AFTER_MAX_S);
+      resp->retry_after_s = (gint) MIN (seconds, GST_WHEP_RETRY_AFTER_MAX_S);
+    }
   }
 
+  g_clear_pointer (&resp->links, g_ptr_array_unref);
+  g_clear_pointer (&resp->ice_servers, g_ptr_array_unref);
   resp->links = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_whep_link_free);
   resp->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -495,21 +569,39 @@ fill_response (WhepRequest * req, GBytes * body)
   /* get_list joins repeated headers with ", ", which the Link parser
    * splits again. */
   value = soup_message_headers_get_list (headers, "Link");
-  n_links = value ? gst_whep_parse_link_header (value, resp->links) : 0;
-  if (n_links)
+  if (value && gst_whep_parse_link_header (value, resp->links))
     gst_whep_ice_servers_from_links (resp->links, resp->ice_servers);
+}
 
-  if (resp->status >= 300)
+/* The body of the current hop's answer has come whole. */
+static void
+fill_response_body (WhepRequest * req)
+{
+  GstWhepResponse *resp = req->response;
+  gsize len = req->body_read ? req->body_read->len : 0;
+
+  resp->body_size = len;
+  if (len > 0) {
+    /* NUL-terminated for the parsers; body_size tells a NUL inside. */
+    resp->body = g_malloc (len + 1);
+    memcpy (resp->body, req->body_read->data, len);
+    resp->body[len] = '\0';
+  }
+  if (resp->status >= 300 && len > 0) {
+    g_autoptr (GBytes) bytes = g_bytes_new (req->body_read->data, len);
+
     resp->error_summary = gst_whep_error_body_summary (resp->content_type,
-        body);
+        bytes);
+  }
 
   {
     g_autofree gchar *location = gst_whep_redact_url (resp->location);
+    g_autofree gchar *etag = gst_whep_sanitize_text (resp->etag, -1, 80);
 
     GST_DEBUG_OBJECT (req->owner, "%s %s → %u %s (%" G_GSIZE_FORMAT
         " bytes, Location %s, ETag %s, %u links)", req->method, req->log_url,
         resp->status, GST_STR_NULL (resp->reason), resp->body_size,
-        GST_STR_NULL (location), GST_STR_NULL (resp->etag), n_links);
+        GST_STR_NULL (location), GST_STR_NULL (etag), resp->links->len);
   }
 }
 
@@ -531,10 +623,23 @@ is_followable (const gchar * url)
       || g_strcmp0 (scheme, "https") == 0);
 }
 
-/* Follows a redirect by hand: libsoup's own handling may drop the
- * Authorization header and turns POST into GET on 301/302/303; WHEP wants
- * the same request, with its credentials, at the new place.  Returns TRUE
- * when a new hop was started. */
+static gboolean
+was_visited (WhepRequest * req, const gchar * url)
+{
+  guint i;
+
+  for (i = 0; i < req->visited->len; i++)
+    if (g_str_equal (g_ptr_array_index (req->visited, i), url))
+      return TRUE;
+  return FALSE;
+}
+
+/* Follows a redirect by hand: libsoup's own handling turns POST into GET
+ * on 301/302/303 and has its own idea of credentials; WHEP wants the same
+ * request at the new place, with the credentials only where the origin
+ * rule allows (add_request_headers()).  Returns TRUE when a new hop was
+ * started; otherwise the 3xx is reported as it is, with
+ * response->redirect_error saying why. */
 static gboolean
 follow_redirect (WhepRequest * req)
 {
@@ -542,19 +647,44 @@ follow_redirect (WhepRequest * req)
       soup_message_get_response_headers (req->message);
   const gchar *location = soup_message_headers_get_one (headers, "Location");
   guint status = soup_message_get_status (req->message);
+  GstWhepResponse *resp = req->response;
   g_autoptr (GError) err = NULL;
-  gchar *target;
+  g_autofree gchar *target = NULL;
+  g_autofree gchar *shown = NULL;
 
-  if (!location || req->response->redirects >= MAX_REDIRECTS)
+  if (!location || !*location) {
+    resp->redirect_error = g_strdup_printf ("a %u redirect without a "
+        "Location", status);
     return FALSE;
+  }
   target = gst_whep_resolve_location (req->url, location, &err);
+  shown = gst_whep_redact_url (target ? target : location);
   if (!target || !is_followable (target)) {
-    g_autofree gchar *shown = gst_whep_redact_url (location);
+    g_autofree gchar *scheme = g_uri_parse_scheme (location);
 
-    /* Reported as the 3xx it is: the caller names the target. */
-    GST_WARNING_OBJECT (req->owner, "%s %s: cannot follow redirect to '%s'",
-        req->method, req->log_url, shown);
-    g_free (target);
+    resp->redirect_error = scheme && g_ascii_strcasecmp (scheme, "http")
+        && g_ascii_strcasecmp (scheme, "https") ?
+        g_strdup_printf ("a redirect to '%s', a %s: URL (only http and "
+        "https are followed)", shown, scheme) :
+        g_strdup_printf ("a redirect to '%s', which is no usable http(s) "
+        "URL", shown);
+  } else if (status == 303 && !g_str_equal (req->method, "GET")
+      && !g_str_equal (req->method, "HEAD")) {
+    /* 303 means "GET the result there": a new POST would make a second
+     * session, and a GET is no WHEP request. */
+    resp->redirect_error = g_strdup_printf ("303 See Other to '%s' answered "
+        "a %s: it means \"GET the result there\", which is no WHEP request "
+        "(WHEP redirects with 307 or 308)", shown, req->method);
+  } else if (was_visited (req, target)) {
+    resp->redirect_error = g_strdup_printf ("a redirect loop: '%s' was "
+        "requested before", shown);
+  } else if (resp->redirects >= GST_WHEP_CLIENT_MAX_REDIRECTS) {
+    resp->redirect_error = g_strdup_printf ("more than %u redirects (the "
+        "last to '%s')", GST_WHEP_CLIENT_MAX_REDIRECTS, shown);
+  }
+  if (resp->redirect_error) {
+    GST_WARNING_OBJECT (req->owner, "%s %s: not following: %s", req->method,
+        req->log_url, resp->redirect_error);
     return FALSE;
   }
 
@@ -564,15 +694,16 @@ follow_redirect (WhepRequest * req)
         req->log_url, status);
 
   g_free (req->url);
-  req->url = target;
+  req->url = g_steal_pointer (&target);
+  g_ptr_array_add (req->visited, g_strdup (req->url));
   {
     g_autofree gchar *from = g_steal_pointer (&req->log_url);
 
-    req->log_url = gst_whep_redact_url (target);
+    req->log_url = gst_whep_redact_url (req->url);
     GST_INFO_OBJECT (req->owner, "%s %s redirected (%u) to %s", req->method,
         from, status, req->log_url);
   }
-  req->response->redirects++;
+  resp->redirects++;
   g_signal_handlers_disconnect_by_data (req->message, req);
   g_clear_object (&req->message);
   send_current_hop (req);
@@ -610,7 +741,7 @@ plain_probe_done_cb (GObject * source, GAsyncResult * result, gpointer data)
     GST_INFO_OBJECT (req->owner, "%s", report->message);
     complete_request (req, report);
   } else if (plain) {
-    /* The handshake still hangs: end it (hop_done_cb reports). */
+    /* The handshake still hangs: end it (hop_sent_cb reports). */
     req->plain_http = TRUE;
     g_cancellable_cancel (req->op_cancellable);
   }
@@ -659,56 +790,202 @@ on_network_event (SoupMessage * msg, GSocketClientEvent event,
     g_source_attach (req->tls_stall, req->client->context);
   } else if (event == G_SOCKET_CLIENT_TLS_HANDSHAKED) {
     stop_tls_stall_timer (req);
+  } else if (event == G_SOCKET_CLIENT_CONNECTED) {
+    req->connected = TRUE;
   }
+}
+
+static void
+mark_connected (WhepRequest * req)
+{
+  req->connected = TRUE;
 }
 
 /* --- the answer --- */
 
+/* A failure of the current hop: what kind of error it is depends on how
+ * far the exchange came (not reached, reached without an answer, the
+ * answer's body). */
+static GError *
+hop_error (WhepRequest * req, const GError * err)
+{
+  guint status = req->message ? soup_message_get_status (req->message) : 0;
+  gsize got = req->body_read ? req->body_read->len : 0;
+
+  if (req->plain_http)
+    return plain_http_error (req);
+  if (req->timed_out && req->stream)
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s %s: the body "
+        "of the %u answer was not complete within %u ms (%" G_GSIZE_FORMAT
+        " bytes came)", req->method, req->log_url, status, req->timeout_ms,
+        got);
+  if (req->timed_out)
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "%s %s: no answer within %u ms", req->method, req->log_url,
+        req->timeout_ms);
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+        "%s %s was cancelled", req->method, req->log_url);
+  if (req->stream)
+    return g_error_new (GST_WHEP_CLIENT_ERROR,
+        GST_WHEP_CLIENT_ERROR_BODY_INCOMPLETE, "%s %s: the body of the %u "
+        "answer broke off after %" G_GSIZE_FORMAT " bytes: %s", req->method,
+        req->log_url, status, got, err->message);
+  /* Connected, and no answer's head came: the server was reached (a bad
+   * status line, headers too large, a reset after the request).  Not TLS
+   * errors: they come before any HTTP. */
+  if (req->connected && err->domain != G_TLS_ERROR)
+    return g_error_new (GST_WHEP_CLIENT_ERROR,
+        GST_WHEP_CLIENT_ERROR_BAD_ANSWER, "%s %s: connected, but no usable "
+        "HTTP answer came: %s", req->method, req->log_url, err->message);
+  return g_error_new (err->domain, err->code, "%s %s failed: %s",
+      req->method, req->log_url, err->message);
+}
+
+/* Ends the request with the error of the current hop. */
 static void
-hop_done_cb (GObject * source, GAsyncResult * result, gpointer data)
+fail_hop (WhepRequest * req, const GError * err)
+{
+  GError *report = hop_error (req, err);
+
+  GST_INFO_OBJECT (req->owner, "%s", report->message);
+  /* A TLS failure on https: a plain HTTP port says why better. */
+  if (err->domain == G_TLS_ERROR && g_str_has_prefix (req->url, "https:")
+      && !req->plain_http && !req->stream) {
+    start_plain_probe (req);
+    if (req->probe_link) {
+      req->tls_error = report;
+      return;
+    }
+  }
+  complete_request (req, report);
+}
+
+/* Ends the request with an error of ours about the answer's body. */
+static void
+fail_body (WhepRequest * req, GstWhepClientError code, const gchar * format,
+    ...)
+G_GNUC_PRINTF (3, 4);
+
+     static void
+         fail_body (WhepRequest * req, GstWhepClientError code,
+    const gchar * format, ...)
+{
+  g_autofree gchar *what = NULL;
+  GError *report;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  report = g_error_new (GST_WHEP_CLIENT_ERROR, code, "%s %s: %s",
+      req->method, req->log_url, what);
+  GST_INFO_OBJECT (req->owner, "%s", report->message);
+  complete_request (req, report);
+}
+
+static void read_body (WhepRequest * req);
+
+static void
+body_read_cb (GObject * source, GAsyncResult * result, gpointer data)
 {
   WhepRequest *req = data;
   g_autoptr (GError) err = NULL;
-  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish
+      (G_INPUT_STREAM (source), result, &err);
+  gsize size;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
-      &err);
+  if (!bytes) {
+    fail_hop (req, err);
+    return;
+  }
+  size = g_bytes_get_size (bytes);
+  if (size == 0) {
+    fill_response_body (req);
+    complete_request (req, NULL);
+    return;
+  }
+  /* Chunked or endless bodies are stopped here, at the limit. */
+  if (req->body_read->len + size > GST_WHEP_CLIENT_MAX_BODY_BYTES) {
+    fail_body (req, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, "the body of the "
+        "%u answer is larger than the %u KiB limit (a WHEP body is a few "
+        "kilobytes)", req->response->status,
+        GST_WHEP_CLIENT_MAX_BODY_BYTES / 1024);
+    return;
+  }
+  g_byte_array_append (req->body_read, g_bytes_get_data (bytes, NULL), size);
+  read_body (req);
+}
+
+static void
+read_body (WhepRequest * req)
+{
+  g_input_stream_read_bytes_async (req->stream, READ_CHUNK_BYTES,
+      G_PRIORITY_DEFAULT, req->op_cancellable, body_read_cb, req);
+}
+
+/* The answer's head has come: follow a redirect, or read the body within
+ * the limits. */
+static void
+hop_sent_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  WhepRequest *req = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  SoupMessageHeaders *headers;
+  const gchar *encoding;
+  guint status;
+
+  stream = soup_session_send_finish (SOUP_SESSION (source), result, &err);
   stop_tls_stall_timer (req);
-  if (!body) {
-    GError *report;
-
-    if (req->plain_http)
-      report = plain_http_error (req);
-    else if (req->timed_out)
-      report = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-          "%s %s: no answer within %u ms", req->method, req->log_url,
-          req->timeout_ms);
-    else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      report = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-          "%s %s was cancelled", req->method, req->log_url);
-    else
-      report = g_error_new (err->domain, err->code, "%s %s failed: %s",
-          req->method, req->log_url, err->message);
-    GST_INFO_OBJECT (req->owner, "%s", report->message);
-    /* A TLS failure on https: a plain HTTP port says why better. */
-    if (err->domain == G_TLS_ERROR && g_str_has_prefix (req->url, "https:")
-        && !req->plain_http) {
-      start_plain_probe (req);
-      if (req->probe_link) {
-        req->tls_error = report;
-        return;
-      }
-    }
-    complete_request (req, report);
+  if (!stream) {
+    fail_hop (req, err);
     return;
   }
 
-  if (is_redirect (soup_message_get_status (req->message))
-      && follow_redirect (req))
+  req->connected = TRUE;
+  status = soup_message_get_status (req->message);
+  if (is_redirect (status)) {
+    /* A 3xx's body is of no use: closing drops the connection rather
+     * than reading whatever the server sends. */
+    g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+    if (follow_redirect (req))
+      return;
+    fill_response_head (req);
+    fill_response_body (req);
+    complete_request (req, NULL);
     return;
+  }
 
-  fill_response (req, body);
-  complete_request (req, NULL);
+  fill_response_head (req);
+  headers = soup_message_get_response_headers (req->message);
+  encoding = soup_message_headers_get_one (headers, "Content-Encoding");
+  if (encoding && g_ascii_strcasecmp (encoding, "identity") != 0) {
+    g_autofree gchar *shown = gst_whep_sanitize_text (encoding, -1, 40);
+
+    g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+    fail_body (req, GST_WHEP_CLIENT_ERROR_CONTENT_ENCODING, "the %u answer's "
+        "body is compressed (Content-Encoding %s), which was not asked for "
+        "and is not decompressed", status, shown);
+    return;
+  }
+  /* Announced too large: not a byte of it is read. */
+  if (soup_message_headers_get_encoding (headers) ==
+      SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) >
+      GST_WHEP_CLIENT_MAX_BODY_BYTES) {
+    g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+    fail_body (req, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, "the body of the "
+        "%u answer (Content-Length %" G_GINT64_FORMAT ") is larger than the "
+        "%u KiB limit (a WHEP body is a few kilobytes)", status,
+        soup_message_headers_get_content_length (headers),
+        GST_WHEP_CLIENT_MAX_BODY_BYTES / 1024);
+    return;
+  }
+
+  req->stream = g_steal_pointer (&stream);
+  req->body_read = g_byte_array_new ();
+  read_body (req);
 }
 
 static void
@@ -730,7 +1007,9 @@ send_current_hop (WhepRequest * req)
 
   req->message = soup_message_new_from_uri (req->method, uri);
   soup_message_add_flags (req->message, SOUP_MESSAGE_NO_REDIRECT);
-  add_request_headers (req, soup_message_get_request_headers (req->message));
+  add_request_headers (req->client, req->owner, req->method,
+      req->response->request_url, req->url, req->log_url, req->if_match,
+      soup_message_get_request_headers (req->message));
   if (req->body)
     soup_message_set_request_body_from_bytes (req->message,
         req->content_type, req->body);
@@ -739,14 +1018,18 @@ send_current_hop (WhepRequest * req)
         G_CALLBACK (accept_any_certificate_cb), req->owner);
   g_signal_connect (req->message, "network-event",
       G_CALLBACK (on_network_event), req);
+  /* A reused connection has no network events: the request written means
+   * the server was reached all the same. */
+  g_signal_connect_swapped (req->message, "wrote-headers",
+      G_CALLBACK (mark_connected), req);
 
   /* Never the body (SDP: ICE password) nor the headers (Authorization). */
   GST_DEBUG_OBJECT (req->owner, "%s %s (%s, %" G_GSIZE_FORMAT " bytes)",
       req->method, req->log_url,
       GST_STR_NULL (req->content_type),
       req->body ? g_bytes_get_size (req->body) : 0);
-  soup_session_send_and_read_async (session, req->message, G_PRIORITY_DEFAULT,
-      req->op_cancellable, hop_done_cb, req);
+  soup_session_send_async (session, req->message, G_PRIORITY_DEFAULT,
+      req->op_cancellable, hop_sent_cb, req);
 }
 
 /* Runs on the client thread: the request starts its life there. */
@@ -787,6 +1070,8 @@ start_request_cb (gpointer data)
   req->response = g_new0 (GstWhepResponse, 1);
   req->response->request_url = g_strdup (req->url);
   req->response->retry_after_s = -1;
+  req->visited = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (req->visited, g_strdup (req->url));
 
   send_current_hop (req);
   return G_SOURCE_REMOVE;
@@ -880,8 +1165,52 @@ GstWhepResponse *
 gst_whep_client_request_finish (GstWhepClient * client,
     GAsyncResult * result, GError ** error)
 {
+  return gst_whep_client_request_finish_full (client, result, NULL, error);
+}
+
+GstWhepResponse *
+gst_whep_client_request_finish_full (GstWhepClient * client,
+    GAsyncResult * result, GstWhepResponse ** partial, GError ** error)
+{
+  GError *err = NULL;
+  GstWhepResponse *resp;
+
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  if (partial)
+    *partial = NULL;
+  resp = g_task_propagate_pointer (G_TASK (result), &err);
+  if (resp)
+    return resp;
+
+  if (partial) {
+    /* The task keeps its data until it is finalized: hand out a copy of
+     * the head (the body is never kept for a failure). */
+    const GstWhepResponse *known = g_task_get_task_data (G_TASK (result));
+    GstWhepResponse *copy = g_new0 (GstWhepResponse, 1);
+
+    copy->retry_after_s = -1;
+    if (known) {
+      copy->status = known->status;
+      copy->reason = g_strdup (known->reason);
+      copy->request_url = g_strdup (known->request_url);
+      copy->final_url = g_strdup (known->final_url);
+      copy->redirects = known->redirects;
+      copy->content_type = g_strdup (known->content_type);
+      copy->location = g_strdup (known->location);
+      copy->etag = g_strdup (known->etag);
+      copy->accept_patch = g_strdup (known->accept_patch);
+      copy->retry_after_s = known->retry_after_s;
+      copy->links = known->links ? g_ptr_array_ref (known->links) : NULL;
+      copy->ice_servers = known->ice_servers ?
+          g_ptr_array_ref (known->ice_servers) : NULL;
+      copy->reached = known->reached;
+      copy->redirect_error = g_strdup (known->redirect_error);
+    }
+    copy->error = g_error_copy (err);
+    *partial = copy;
+  }
+  g_propagate_error (error, err);
+  return NULL;
 }
 
 /* --- blocking DELETE for teardown --- */
@@ -973,7 +1302,8 @@ typedef struct
   gulong shutdown_cancel_id;
   GCancellable *cancellable;    /* ours: cancelled on the client thread */
   SoupMessage *message;
-  GDataInputStream *lines;
+  GInputStream *body;
+  GString *pending;             /* the line being read, without its LF */
   GstWhepLineFunc on_line;
   GstWhepStreamDoneFunc on_done;
   gpointer user_data;
@@ -993,7 +1323,11 @@ line_stream_finish (LineStream * ls, guint status, GError * error)
     g_cancellable_disconnect (ls->client->shutdown_cancellable,
         ls->shutdown_cancel_id);
   g_clear_object (&ls->caller_cancellable);
-  g_clear_object (&ls->lines);
+  if (ls->body)
+    g_input_stream_close_async (ls->body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_clear_object (&ls->body);
+  if (ls->pending)
+    g_string_free (ls->pending, TRUE);
   g_clear_object (&ls->message);
   g_clear_object (&ls->cancellable);
   g_object_unref (ls->client);
@@ -1005,35 +1339,86 @@ line_stream_finish (LineStream * ls, guint status, GError * error)
     g_error_free (error);
 }
 
-static void read_next_line (LineStream * ls);
+static void read_next_chunk (LineStream * ls);
 
-static void
-line_read_cb (GObject * source, GAsyncResult * result, gpointer data)
+/* Hands one complete line to the reader.  FALSE when the stream ended
+ * (@ls is gone). */
+static gboolean
+deliver_line (LineStream * ls)
 {
-  LineStream *ls = data;
-  GError *err = NULL;
-  gsize length = 0;
-  gchar *line = g_data_input_stream_read_line_finish_utf8
-      (G_DATA_INPUT_STREAM (source), result, &length, &err);
+  guint status = soup_message_get_status (ls->message);
+  GString *line = ls->pending;
 
-  if (!line) {
-    /* NULL without error: the server closed the stream. */
-    line_stream_finish (ls, soup_message_get_status (ls->message), err);
-    return;
+  /* SSE lines may end in CRLF: the split is on LF. */
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+  /* The reader gets text it can log and parse: never bytes that are not
+   * UTF-8 (nor a NUL, which g_utf8_validate_len() refuses too). */
+  if (!g_utf8_validate_len (line->str, line->len, NULL)) {
+    line_stream_finish (ls, status, g_error_new (GST_WHEP_CLIENT_ERROR,
+            GST_WHEP_CLIENT_ERROR_BAD_ANSWER, "the event stream %s sent a "
+            "line that is not UTF-8", ls->log_url));
+    return FALSE;
   }
-  /* SSE lines may end in CRLF: read_line splits on LF only. */
-  if (length > 0 && line[length - 1] == '\r')
-    line[length - 1] = '\0';
-  ls->on_line (line, ls->user_data);
-  g_free (line);
-  read_next_line (ls);
+  if (!ls->on_line (line->str, ls->user_data)) {
+    line_stream_finish (ls, status, g_error_new (G_IO_ERROR,
+            G_IO_ERROR_CANCELLED, "the event stream %s was closed by its "
+            "reader", ls->log_url));
+    return FALSE;
+  }
+  g_string_truncate (line, 0);
+  return TRUE;
 }
 
 static void
-read_next_line (LineStream * ls)
+chunk_read_cb (GObject * source, GAsyncResult * result, gpointer data)
 {
-  g_data_input_stream_read_line_async (ls->lines, G_PRIORITY_DEFAULT,
-      ls->cancellable, line_read_cb, ls);
+  LineStream *ls = data;
+  GError *err = NULL;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish
+      (G_INPUT_STREAM (source), result, &err);
+  const gchar *p, *end;
+  gsize size;
+
+  if (!bytes) {
+    line_stream_finish (ls, soup_message_get_status (ls->message), err);
+    return;
+  }
+  p = g_bytes_get_data (bytes, &size);
+  if (size == 0) {
+    /* The server closed the stream; an unfinished line is dropped, as
+     * an unfinished event would be. */
+    line_stream_finish (ls, soup_message_get_status (ls->message), NULL);
+    return;
+  }
+  for (end = p + size; p < end;) {
+    const gchar *lf = memchr (p, '\n', end - p);
+    gsize n = (lf ? lf : end) - p;
+
+    /* One endless line must not grow without end. */
+    if (ls->pending->len + n > GST_WHEP_CLIENT_MAX_LINE_BYTES) {
+      line_stream_finish (ls, soup_message_get_status (ls->message),
+          g_error_new (GST_WHEP_CLIENT_ERROR,
+              GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, "the event stream %s "
+              "sent a line longer than the %u KiB limit", ls->log_url,
+              GST_WHEP_CLIENT_MAX_LINE_BYTES / 1024));
+      return;
+    }
+    g_string_append_len (ls->pending, p, n);
+    if (!lf)
+      break;
+    if (!deliver_line (ls))
+      return;
+    p = lf + 1;
+  }
+  read_next_chunk (ls);
+}
+
+static void
+read_next_chunk (LineStream * ls)
+{
+  g_input_stream_read_bytes_async (ls->body, READ_CHUNK_BYTES,
+      G_PRIORITY_DEFAULT, ls->cancellable, chunk_read_cb, ls);
 }
 
 static void
@@ -1051,15 +1436,28 @@ line_stream_opened_cb (GObject * source, GAsyncResult * result, gpointer data)
   }
   status = soup_message_get_status (ls->message);
   if (status < 200 || status >= 300) {
+    g_input_stream_close_async (body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
     g_object_unref (body);
     line_stream_finish (ls, status, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
             "GET %s answered %u", ls->log_url, status));
     return;
   }
+  if (soup_message_headers_get_one (soup_message_get_response_headers
+          (ls->message), "Content-Encoding")
+      && g_ascii_strcasecmp (soup_message_headers_get_one
+          (soup_message_get_response_headers (ls->message),
+              "Content-Encoding"), "identity") != 0) {
+    g_input_stream_close_async (body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+    g_object_unref (body);
+    line_stream_finish (ls, status, g_error_new (GST_WHEP_CLIENT_ERROR,
+            GST_WHEP_CLIENT_ERROR_CONTENT_ENCODING, "the event stream %s is "
+            "compressed, which was not asked for", ls->log_url));
+    return;
+  }
   GST_DEBUG_OBJECT (ls->owner, "event stream %s open", ls->log_url);
-  ls->lines = g_data_input_stream_new (body);
-  g_object_unref (body);
-  read_next_line (ls);
+  ls->body = body;
+  ls->pending = g_string_new (NULL);
+  read_next_chunk (ls);
 }
 
 static void
@@ -1077,7 +1475,6 @@ start_line_stream_cb (gpointer data)
   GstWhepClient *client = ls->client;
   g_autoptr (GUri) uri = g_uri_parse (ls->url, SOUP_HTTP_URI_FLAGS, NULL);
   gboolean closed;
-  WhepRequest headers_only = { 0, };
 
   g_mutex_lock (&client->lock);
   closed = client->closed;
@@ -1098,11 +1495,13 @@ start_line_stream_cb (gpointer data)
         G_CALLBACK (forward_stream_cancel_cb), ls, NULL);
 
   ls->message = soup_message_new_from_uri ("GET", uri);
-  /* Same credentials and extra headers as every other request. */
-  headers_only.client = client;
-  headers_only.method = (gchar *) "GET";
-  add_request_headers (&headers_only,
-      soup_message_get_request_headers (ls->message));
+  /* An event stream that redirects is not followed: one rule less for
+   * credentials to escape by. */
+  soup_message_add_flags (ls->message, SOUP_MESSAGE_NO_REDIRECT);
+  /* Same credentials and extra headers as every other request, under the
+   * same origin rule. */
+  add_request_headers (client, ls->owner, "GET", ls->url, ls->url,
+      ls->log_url, NULL, soup_message_get_request_headers (ls->message));
   soup_message_headers_replace (soup_message_get_request_headers
       (ls->message), "Accept", "text/event-stream");
   if (!client->config.ssl_strict)

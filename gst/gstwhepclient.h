@@ -28,6 +28,39 @@
 
 G_BEGIN_DECLS
 
+/* Limits on what a server can make the client hold.  An SDP answer or
+ * counter-offer, a PATCH answer (trickle fragment), a problem body: real
+ * ones are a few kilobytes, so a body is read up to this size and a larger
+ * one fails the request (GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE) without
+ * being read further, whether it comes with a Content-Length, chunked, or
+ * without end.  Bodies are never decompressed: the client asks for none,
+ * and a Content-Encoding anyway fails the request (a gzip bomb stays a few
+ * compressed kilobytes). */
+#define GST_WHEP_CLIENT_MAX_BODY_BYTES (256 * 1024)
+/* The longest line of an event stream (text/event-stream); a longer one
+ * ends the stream with GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE.  (An event's
+ * size is bounded by the parser: GST_WHEP_SSE_MAX_EVENT_BYTES.) */
+#define GST_WHEP_CLIENT_MAX_LINE_BYTES (64 * 1024)
+/* Redirects followed for one request; the next 3xx is reported as it is,
+ * with GstWhepResponse.redirect_error saying why. */
+#define GST_WHEP_CLIENT_MAX_REDIRECTS 5
+
+/* Failures after the server was reached, other than a timeout (which stays
+ * G_IO_ERROR_TIMED_OUT) or a cancellation. */
+#define GST_WHEP_CLIENT_ERROR (gst_whep_client_error_quark ())
+GQuark gst_whep_client_error_quark (void);
+
+typedef enum
+{
+  GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, /* beyond a limit above */
+  GST_WHEP_CLIENT_ERROR_BODY_INCOMPLETE,        /* broke off: reset, short,
+                                                 * broken chunking */
+  GST_WHEP_CLIENT_ERROR_CONTENT_ENCODING,       /* compressed, not asked for */
+  GST_WHEP_CLIENT_ERROR_BAD_ANSWER,     /* connected, but no HTTP answer
+                                         * came (a bad status line, headers
+                                         * too large, closed or reset) */
+} GstWhepClientError;
+
 #define GST_TYPE_WHEP_CLIENT (gst_whep_client_get_type ())
 G_DECLARE_FINAL_TYPE (GstWhepClient, gst_whep_client, GST, WHEP_CLIENT,
     GObject);
@@ -42,6 +75,14 @@ typedef struct
   gboolean ssl_strict;          /* FALSE: accept any TLS certificate */
   gchar *ca_file;               /* PEM file of trusted CAs, or NULL (system) */
   gchar *user_agent;
+  /* Credentials (Authorization and extra_headers, which may hold API keys)
+   * go only to the origin (scheme, host, port) of @origin — the endpoint —
+   * or, when it is NULL, of each request's first URL; a redirect or a
+   * session URL elsewhere gets the request without them (and a
+   * GST_WARNING), as browsers and curl do, unless
+   * @allow_cross_origin_auth. */
+  gchar *origin;
+  gboolean allow_cross_origin_auth;
 } GstWhepClientConfig;
 
 /* GstWhepResponse (what a request came back with) is in gstwheputils.h. */
@@ -60,9 +101,12 @@ GstWhepClient *gst_whep_client_new (const GstWhepClientConfig * config,
 void gst_whep_client_shutdown (GstWhepClient * client);
 
 /* POSTs @sdp_offer (Content-Type exactly "application/sdp") to @endpoint,
- * following 307/308 (and 301/302/303) redirects itself so that the
- * Authorization header is kept.  Completes with a GstWhepResponse for any
- * HTTP status; only a transport failure or cancellation is a GError. */
+ * following 307/308 (and 301/302) redirects itself, with the same method
+ * and body, and with the credentials only as far as the origin rule of
+ * GstWhepClientConfig allows.  A 303 is not followed for anything but GET:
+ * it means "GET the result there", which WHEP never asks for.  Completes
+ * with a GstWhepResponse for any HTTP status; a transport failure, a body
+ * beyond the limits above or cancellation is a GError. */
 void gst_whep_client_post_offer_async (GstWhepClient * client,
     GstObject * owner, const gchar * endpoint, const gchar * sdp_offer,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -92,9 +136,19 @@ void gst_whep_client_send_async (GstWhepClient * client, GstObject * owner,
     gpointer user_data);
 
 /* Completes any of the requests above.  Returns NULL with @error set on a
- * transport failure or cancellation. */
+ * transport failure, a body failure or cancellation. */
 GstWhepResponse *gst_whep_client_request_finish (GstWhepClient * client,
     GAsyncResult * result, GError ** error);
+
+/* As gst_whep_client_request_finish(), and on a failure also sets
+ * @partial (nullable) to what was known when it happened: `reached` (a
+ * connection was made), and when the answer's head had come (a body that
+ * was too large, broke off or stalled) its status, reason, Location, ETag,
+ * Retry-After and Link headers — never a body; `error` holds a copy of
+ * @error.  A 201 whose body never completes still made a session: its
+ * Location is how to DELETE it. */
+GstWhepResponse *gst_whep_client_request_finish_full (GstWhepClient * client,
+    GAsyncResult * result, GstWhepResponse ** partial, GError ** error);
 
 /* DELETEs and waits at most @timeout_ms (0: the client's timeout) for the
  * answer, for teardown paths
@@ -110,10 +164,14 @@ guint gst_whep_client_delete_sync (GstWhepClient * client,
 gboolean gst_whep_client_wait_idle (GstWhepClient * client, guint timeout_ms);
 
 /* A long-lived GET whose body is read line by line (text/event-stream):
- * @on_line gets every line (without its end of line) on the client thread;
- * @on_done is called once when the stream ends, fails (@error set) or is
- * cancelled (G_IO_ERROR_CANCELLED).  Cancel @cancellable to close it. */
-typedef void (*GstWhepLineFunc) (const gchar * line, gpointer user_data);
+ * @on_line gets every line (without its end of line, valid UTF-8) on the
+ * client thread, and returns FALSE to close the stream; @on_done is called
+ * once when the stream ends, fails (@error set: a line longer than
+ * GST_WHEP_CLIENT_MAX_LINE_BYTES is GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE,
+ * one that is not UTF-8 GST_WHEP_CLIENT_ERROR_BAD_ANSWER) or is closed
+ * (G_IO_ERROR_CANCELLED: @cancellable, or @on_line said so).  Redirects
+ * are not followed. */
+typedef gboolean (*GstWhepLineFunc) (const gchar * line, gpointer user_data);
 typedef void (*GstWhepStreamDoneFunc) (guint status, const GError * error,
     gpointer user_data);
 

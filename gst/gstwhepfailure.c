@@ -109,10 +109,13 @@ gst_whep_failure_from_response (const GstWhepResponse * resp,
       failure->not_live = resp->status == 409;
       break;
     case GST_WHEP_STATUS_CLASS_REDIRECT:
+      /* The client says why it stopped: a loop, too many, another scheme,
+       * a 303 to a POST (the target redacted). */
       failure = gst_whep_failure_new (GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, debug,
-          "The WHEP server redirected (HTTP %u) without a usable Location, "
-          "or too many times", resp->status);
+          "The WHEP server's redirect (HTTP %u) was not followed: %s",
+          resp->status, resp->redirect_error ? resp->redirect_error :
+          "no usable Location, or too many redirects");
       break;
     default:
       failure = gst_whep_failure_new (GST_RESOURCE_ERROR,

@@ -51,7 +51,8 @@ gboolean gst_whep_body_says_not_live (const gchar * summary);
  * 401/403 → RESOURCE NOT_AUTHORIZED (not retryable); 404/410 →
  * NOT_FOUND, retryable and not_live when Retry-After is given or the body
  * says nothing is live; 409/425/429/502/503/504 → BUSY, retryable (409:
- * not_live); a redirect that could not be followed → OPEN_READ; any
+ * not_live); a redirect that could not be followed → OPEN_READ, saying why
+ * (GstWhepResponse.redirect_error); any
  * other → OPEN_READ, retryable from 500 on.  The server's error summary
  * is quoted in the message; the status, reason, Content-Type and the
  * redacted URL go into the debug text; never the body. */

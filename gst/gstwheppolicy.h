@@ -12,14 +12,13 @@
 
 #include <glib.h>
 #include "gstwhepenums.h"
+#include "gstwheputils.h"       /* GST_WHEP_RETRY_AFTER_MAX_S */
 
 G_BEGIN_DECLS
 
 /* Back-off between failed sessions in a row. */
 #define GST_WHEP_RETRY_BASE_MS 500
 #define GST_WHEP_RETRY_MAX_MS 30000
-/* The longest Retry-After honoured. */
-#define GST_WHEP_RETRY_AFTER_MAX_S 3600
 
 /* The facts `status` is computed from. */
 typedef struct

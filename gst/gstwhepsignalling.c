@@ -169,27 +169,87 @@ body_debug (const GstWhepResponse * resp)
       GST_STR_NULL (resp->content_type), summary);
 }
 
+/* What is wrong with the body of an answer that should hold SDP, or NULL
+ * when nothing is.  Each case named as it is: an error page is not "no
+ * answer", and a NUL byte (which no SDP holds: the parser would stop
+ * there and find no m-line) is not "no m-line". */
+static gchar *
+sdp_body_problem (const GstWhepResponse * resp)
+{
+  gsize text_len;
+
+  if (!resp->body || resp->body_size == 0)
+    return g_strdup ("no body");
+  if (gst_whep_is_html (resp->content_type, resp->body, resp->body_size)) {
+    g_autofree gchar *title = gst_whep_html_title (resp->body,
+        resp->body_size);
+
+    return title ? g_strdup_printf ("an HTML page ('%s')", title) :
+        g_strdup ("an HTML page");
+  }
+  if (!has_sdp_body (resp))
+    return g_strdup_printf ("a body of type %s", resp->content_type ?
+        resp->content_type : "(none)");
+  text_len = strlen (resp->body);
+  if (text_len != resp->body_size)
+    return g_strdup_printf ("an SDP body with a NUL byte at offset %"
+        G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, text_len, resp->body_size);
+  return NULL;
+}
+
+/* A failure about an answer that came: it carries its HTTP status (a 201
+ * is not "no HTTP status"). */
+static GstWhepFailure *
+answer_failure (const GstWhepResponse * resp, gchar * debug,
+    const gchar * format, ...)
+G_GNUC_PRINTF (3, 4);
+
+     static GstWhepFailure *answer_failure (const GstWhepResponse * resp,
+    gchar * debug, const gchar * format, ...)
+{
+  g_autofree gchar *message = NULL;
+  GstWhepFailure *failure;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  failure = gst_whep_failure_new (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, debug, "%s",
+      message);
+  failure->http_status = resp->status;
+  return failure;
+}
+
+/* The parsers' and checks' texts may quote the server's SDP. */
+static gchar *
+shown_error (const GError * err)
+{
+  return gst_whep_sanitize_text (err->message, -1, 300);
+}
+
 static void
 handle_answer (GstWhepSignalling * self, const GstWhepResponse * resp)
 {
   g_autoptr (GError) err = NULL;
   GstSDPMessage *answer = NULL;
   g_autofree gchar *summary = NULL;
+  g_autofree gchar *problem = sdp_body_problem (resp);
   gboolean ok;
 
-  if (!has_sdp_body (resp)) {
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
+  if (problem) {
+    fail (self, answer_failure (resp,
             g_strdup_printf ("Content-Type %s, %" G_GSIZE_FORMAT " bytes",
                 GST_STR_NULL (resp->content_type), resp->body_size),
-            "The WHEP server answered %u without an SDP answer", resp->status));
+            "The WHEP server answered %u with %s instead of an SDP answer",
+            resp->status, problem));
     return;
   }
   if (!gst_whep_sdp_parse (resp->body, &answer, &err)) {
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            body_debug (resp),
-            "The WHEP server's SDP answer does not parse: %s", err->message));
+    g_autofree gchar *why = shown_error (err);
+
+    fail (self, answer_failure (resp, body_debug (resp),
+            "The WHEP server's SDP answer does not parse: %s", why));
     return;
   }
 
@@ -197,12 +257,11 @@ handle_answer (GstWhepSignalling * self, const GstWhepResponse * resp)
   ok = gst_whep_sdp_check_answer (self->offer, answer, &err);
   g_mutex_unlock (&self->lock);
   if (!ok) {
+    g_autofree gchar *why = shown_error (err);
+
     gst_sdp_message_free (answer);
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            body_debug (resp),
-            "The WHEP server's SDP answer does not match our offer: %s",
-            err->message));
+    fail (self, answer_failure (resp, body_debug (resp),
+            "The WHEP server's SDP answer does not match our offer: %s", why));
     return;
   }
 
@@ -221,20 +280,22 @@ handle_counter_offer (GstWhepSignalling * self, const GstWhepResponse * resp)
   GstSDPMessage *offer = NULL;
   g_autofree gchar *summary = NULL;
 
-  if (!has_sdp_body (resp) || !resp->location) {
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url, NULL,
-            "The WHEP server answered 406 without a counter-offer%s",
-            resp->location ? "" : " and Location"));
+  g_autofree gchar *problem = sdp_body_problem (resp);
+
+  if (problem || !resp->location) {
+    fail (self, answer_failure (resp, NULL, "The WHEP server answered 406 "
+            "with %s%s", problem ? problem : "a counter-offer",
+            resp->location ? " instead of a counter-offer" :
+            " and no Location"));
     return;
   }
   if (!gst_whep_sdp_parse (resp->body, &offer, &err)
       || !gst_whep_sdp_check_counter_offer (offer, &err)) {
+    g_autofree gchar *why = shown_error (err);
+
     g_clear_pointer (&offer, gst_sdp_message_free);
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, FALSE, resp->final_url,
-            body_debug (resp),
-            "The WHEP server's counter-offer is unusable: %s", err->message));
+    fail (self, answer_failure (resp, body_debug (resp),
+            "The WHEP server's counter-offer is unusable: %s", why));
     return;
   }
 
@@ -282,9 +343,14 @@ dispatch_server_event (GstWhepSignalling * self, const gchar * name,
   g_autofree gchar *url = NULL;
   g_autofree gchar *stream = NULL;
 
-  /* The data may name a URL with a token: its size only. */
-  GST_INFO_OBJECT (self, "server event '%s' (%" G_GSIZE_FORMAT " bytes of "
-      "data)", name, data ? strlen (data) : 0);
+  /* The data may name a URL with a token: its size only.  The name is the
+   * server's text. */
+  {
+    g_autofree gchar *shown = gst_whep_sanitize_text (name, -1, 40);
+
+    GST_INFO_OBJECT (self, "server event '%s' (%" G_GSIZE_FORMAT " bytes of "
+        "data)", shown, data ? strlen (data) : 0);
+  }
   if (g_str_equal (name, "reconnect")) {
     g_autofree gchar *shown = NULL;
 
@@ -307,15 +373,39 @@ dispatch_server_event (GstWhepSignalling * self, const gchar * name,
    * extension says. */
 }
 
-/* One line of text/event-stream (client thread). */
+/* The event stream broke a limit (or its reader's rules): it is closed
+ * and DELETEd, and the session plays on without events — sessions must
+ * not depend on extensions. */
 static void
+drop_event_stream (GstWhepSignalling * self, const gchar * why)
+{
+  g_autofree gchar *stream = NULL;
+  g_autofree gchar *shown = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (!self->closing)
+    stream = g_steal_pointer (&self->sse_stream_url);
+  g_mutex_unlock (&self->lock);
+  if (!stream)
+    return;
+  shown = gst_whep_redact_url (stream);
+  GST_WARNING_OBJECT (self, "closing the event stream %s: %s; playing on "
+      "without server events", shown, why);
+  delete_in_background (self, stream);
+}
+
+/* One line of text/event-stream (client thread).  FALSE closes the
+ * stream. */
+static gboolean
 on_sse_line (const gchar * line, gpointer data)
 {
   GstWhepSignalling *self = data;
   gchar *name, *payload;
+  gboolean overflowed;
 
   g_mutex_lock (&self->lock);
   gst_whep_sse_parser_push_line (self->sse_parser, line);
+  overflowed = gst_whep_sse_parser_overflowed (self->sse_parser);
   g_mutex_unlock (&self->lock);
 
   for (;;) {
@@ -330,6 +420,14 @@ on_sse_line (const gchar * line, gpointer data)
     g_free (name);
     g_free (payload);
   }
+  if (overflowed) {
+    g_autofree gchar *why = g_strdup_printf ("an event is larger than the "
+        "%u KiB limit", GST_WHEP_SSE_MAX_EVENT_BYTES / 1024);
+
+    drop_event_stream (self, why);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static void
@@ -337,7 +435,10 @@ on_sse_done (guint status, const GError * error, gpointer data)
 {
   GstWhepSignalling *self = data;
 
-  if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (error && error->domain == GST_WHEP_CLIENT_ERROR)
+    /* A line too long, not UTF-8, compressed: the stream is no use. */
+    drop_event_stream (self, error->message);
+  else if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     GST_INFO_OBJECT (self, "event stream ended: %s", error->message);
   else
     GST_DEBUG_OBJECT (self, "event stream ended (%u)", status);
@@ -429,26 +530,89 @@ subscribe_server_events (GstWhepSignalling * self, const GstWhepResponse * resp)
 
 /* --- POST --- */
 
+/* A POST that brought no whole answer, named by how far it came: not
+ * reached at all; reached, with no usable answer; or an answer whose body
+ * failed (too large, broke off, compressed, stalled).  The client's error
+ * texts show redacted URLs and no server text but sanitised. */
+static GstWhepFailure *
+post_failure (GstWhepSignalling * self, const GstWhepResponse * partial,
+    const GError * err)
+{
+  gboolean timeout = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  guint status = partial ? partial->status : 0;
+  GstWhepFailure *failure;
+
+  if (status != 0 && (status < 200 || status >= 300) && status != 406) {
+    /* An error status with a body too large (or broken): the status
+     * still says what the server meant (a 503 is still worth a retry). */
+    failure = gst_whep_failure_from_response (partial, "the offer");
+    {
+      gchar *debug = g_strdup_printf ("%s; %s", GST_STR_NULL (failure->debug),
+          err->message);
+
+      g_free (failure->debug);
+      failure->debug = debug;
+    }
+    return failure;
+  }
+  if (status != 0) {
+    /* A session may have been made: it was DELETEd (on_post_done()).  A
+     * stall or a reset may pass; a body too large or compressed will not. */
+    gboolean passing = timeout || g_error_matches (err, GST_WHEP_CLIENT_ERROR,
+        GST_WHEP_CLIENT_ERROR_BODY_INCOMPLETE);
+
+    failure = gst_whep_failure_new (GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_READ, passing, self->endpoint,
+        g_strdup (err->message), "The WHEP server answered %u, but its "
+        "answer could not be read: %s", status, err->message);
+    failure->http_status = status;
+    failure->retry_after_s = partial->retry_after_s;
+    return failure;
+  }
+  if (partial && partial->reached)
+    return gst_whep_failure_new (GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->endpoint,
+        g_strdup (err->message), "%s the WHEP endpoint %s: %s", timeout ?
+        "No answer from" : "No usable HTTP answer from", self->log_endpoint,
+        err->message);
+  return gst_whep_failure_new (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->endpoint,
+      g_strdup (err->message), "%s the WHEP endpoint %s: %s",
+      timeout ? "No answer from" : "Could not reach", self->log_endpoint,
+      err->message);
+}
+
 static void
 on_post_done (GObject * source, GAsyncResult * result, gpointer data)
 {
   g_autoptr (GstWhepSignalling) self = data;
   g_autoptr (GError) err = NULL;
+  g_autoptr (GstWhepResponse) partial = NULL;
   g_autoptr (GstWhepResponse) resp =
-      gst_whep_client_request_finish (GST_WHEP_CLIENT (source), result, &err);
+      gst_whep_client_request_finish_full (GST_WHEP_CLIENT (source), result,
+      &partial, &err);
   GstWhepFailure *doomed;
   gboolean closing, orphaned, success;
+  const gchar *made = NULL;
 
   success = resp && resp->status >= 200 && resp->status < 300;
+  /* The session the server made, if any: a 201 (or 406) whose body never
+   * completed made one too, and its Location came with the head. */
+  if (resp && (success || resp->status == 406))
+    made = resp->location;
+  else if (partial && ((partial->status >= 200 && partial->status < 300)
+          || partial->status == 406))
+    made = partial->location;
+
   g_mutex_lock (&self->lock);
   self->post_in_flight = FALSE;
   closing = self->closing;
   orphaned = self->post_orphaned;
   doomed = g_steal_pointer (&self->fail_on_answer);
-  if (success && closing && !orphaned) {
+  if (closing && !orphaned) {
     /* close() is still waiting for this answer: it deletes the session. */
     g_free (self->resource_url);
-    self->resource_url = g_strdup (resp->location);
+    self->resource_url = g_strdup (made);
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -456,13 +620,24 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
   if (closing) {
     /* Closed while the POST was under way: the server made a session that
      * nobody will play. */
-    if (orphaned && success && resp->location) {
-      g_autofree gchar *shown = gst_whep_redact_url (resp->location);
+    if (orphaned && made) {
+      g_autofree gchar *shown = gst_whep_redact_url (made);
       GST_INFO_OBJECT (self, "closed during POST: deleting %s", shown);
-      delete_in_background (self, resp->location);
+      delete_in_background (self, made);
     }
     gst_whep_failure_free (doomed);
     return;
+  }
+
+  if (!resp && made) {
+    /* Its answer's body failed, but the session exists on the server:
+     * the failure below is reported, the session DELETEd now (nobody else
+     * knows its URL). */
+    g_autofree gchar *shown = gst_whep_redact_url (made);
+
+    GST_INFO_OBJECT (self, "the answer to the POST failed after its head: "
+        "deleting %s", shown);
+    delete_in_background (self, made);
   }
 
   if (!resp && g_error_matches (err, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)) {
@@ -475,15 +650,8 @@ on_post_done (GObject * source, GAsyncResult * result, gpointer data)
     return;
   }
   if (!resp) {
-    gboolean timeout = g_error_matches (err, G_IO_ERROR,
-        G_IO_ERROR_TIMED_OUT);
     gst_whep_failure_free (doomed);
-    /* The client's error texts show redacted URLs only. */
-    fail (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->endpoint,
-            g_strdup (err->message), "%s the WHEP endpoint %s: %s",
-            timeout ? "No answer from" : "Could not reach",
-            self->log_endpoint, err->message));
+    fail (self, post_failure (self, partial, err));
     return;
   }
 

@@ -102,6 +102,7 @@ GST_DEBUG_CATEGORY_STATIC (whep_src_debug);
 #define DEFAULT_USE_LINK_HEADERS FALSE
 #define DEFAULT_LATENCY 200
 #define DEFAULT_SSL_STRICT TRUE
+#define DEFAULT_ALLOW_CROSS_ORIGIN_AUTH FALSE
 #define DEFAULT_SSL_CA_FILE NULL
 #define DEFAULT_ICE_LOCAL_ADDRESSES NULL
 #define DEFAULT_MAX_RETRIES 10
@@ -130,6 +131,7 @@ enum
   PROP_LATENCY,
   PROP_EXTRA_HEADERS,
   PROP_SSL_STRICT,
+  PROP_ALLOW_CROSS_ORIGIN_AUTH,
   PROP_SSL_CA_FILE,
   PROP_ICE_LOCAL_ADDRESSES,
   PROP_MAX_RETRIES,
@@ -166,6 +168,7 @@ struct _GstWhepSrc
   guint latency_ms;
   GstStructure *extra_headers;
   gboolean ssl_strict;
+  gboolean allow_cross_origin_auth;
   gchar *ssl_ca_file;
   gchar *ice_local_addresses;
   gint max_retries;
@@ -567,6 +570,9 @@ gst_whep_src_start (GstWhepSrc * self)
   client_config.extra_headers = self->extra_headers ?
       gst_structure_copy (self->extra_headers) : NULL;
   client_config.ssl_strict = self->ssl_strict;
+  /* The token and extra-headers go to the endpoint's origin only. */
+  client_config.origin = g_strdup (self->endpoint);
+  client_config.allow_cross_origin_auth = self->allow_cross_origin_auth;
   client_config.ca_file = g_strdup (self->ssl_ca_file);
   known = self->known;
   GST_OBJECT_UNLOCK (self);
@@ -852,6 +858,9 @@ gst_whep_src_set_property (GObject * object, guint prop_id,
     case PROP_SSL_STRICT:
       self->ssl_strict = g_value_get_boolean (value);
       break;
+    case PROP_ALLOW_CROSS_ORIGIN_AUTH:
+      self->allow_cross_origin_auth = g_value_get_boolean (value);
+      break;
     case PROP_SSL_CA_FILE:
       set_string (&self->ssl_ca_file, value);
       break;
@@ -955,6 +964,9 @@ gst_whep_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_SSL_STRICT:
       g_value_set_boolean (value, self->ssl_strict);
+      break;
+    case PROP_ALLOW_CROSS_ORIGIN_AUTH:
+      g_value_set_boolean (value, self->allow_cross_origin_auth);
       break;
     case PROP_SSL_CA_FILE:
       g_value_set_string (value, self->ssl_ca_file);
@@ -1212,6 +1224,7 @@ gst_whep_src_init (GstWhepSrc * self)
   self->use_link_headers = DEFAULT_USE_LINK_HEADERS;
   self->latency_ms = DEFAULT_LATENCY;
   self->ssl_strict = DEFAULT_SSL_STRICT;
+  self->allow_cross_origin_auth = DEFAULT_ALLOW_CROSS_ORIGIN_AUTH;
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->session_lifetime_s = DEFAULT_SESSION_LIFETIME;
   self->rotation_lead_ms = DEFAULT_ROTATION_LEAD;
@@ -1349,7 +1362,9 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
    * GstWhepSrc:extra-headers:
    *
    * Extra HTTP headers for every request, as a structure of strings
-   * (e.g. `extra-headers="headers, X-Client=(string)demo"`).
+   * (e.g. `extra-headers="headers, X-Client=(string)demo"`).  Like the
+   * token, they may hold secrets (API keys): they go to the endpoint's
+   * origin only, unless #GstWhepSrc:allow-cross-origin-auth is set.
    */
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
@@ -1365,6 +1380,23 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
       g_param_spec_boolean ("ssl-strict", "SSL strict",
           "Refuse TLS certificates that do not validate", DEFAULT_SSL_STRICT,
           CONFIG_FLAGS));
+  /**
+   * GstWhepSrc:allow-cross-origin-auth:
+   *
+   * Send the Authorization header (auth-token) and extra-headers to other
+   * origins than the endpoint's (scheme, host and port).  Off, a redirect
+   * to another origin is followed without them, and a session URL
+   * (Location) on another origin is PATCHed and DELETEd without them, with
+   * a warning in the log — as browsers and curl do.  Turn it on for a
+   * service whose sessions live on another host that wants the token
+   * (e.g. a director that hands out edge URLs).
+   */
+  g_object_class_install_property (gobject_class,
+      PROP_ALLOW_CROSS_ORIGIN_AUTH, g_param_spec_boolean
+      ("allow-cross-origin-auth", "Allow cross-origin auth",
+          "Send auth-token and extra-headers to other origins than the "
+          "endpoint's (redirects, session URLs)",
+          DEFAULT_ALLOW_CROSS_ORIGIN_AUTH, CONFIG_FLAGS));
   /**
    * GstWhepSrc:ssl-ca-file:
    *

@@ -29,6 +29,7 @@ gst_whep_response_free (GstWhepResponse * response)
   g_free (response->location);
   g_free (response->etag);
   g_free (response->accept_patch);
+  g_free (response->redirect_error);
   g_clear_pointer (&response->links, g_ptr_array_unref);
   g_clear_pointer (&response->ice_servers, g_ptr_array_unref);
   g_clear_error (&response->error);
@@ -552,38 +553,194 @@ gst_whep_resolve_location (const gchar * base_url, const gchar * location,
 
 /* --- error bodies --- */
 
-/* Turns @text into one presentable line: control characters dropped
- * (tabs become spaces), at most ERROR_SUMMARY_MAX_CHARS characters,
- * trimmed.  Returns NULL when nothing is left. */
+/* --- text from servers --- */
+
+gchar *
+gst_whep_sanitize_text (const gchar * text, gssize len, guint max_chars)
+{
+  GString *out;
+  const gchar *p, *end;
+  guint n_chars = 0;
+  gboolean cut = FALSE;
+
+  if (text == NULL)
+    return NULL;
+  if (len < 0)
+    len = strlen (text);
+  end = text + len;
+  out = g_string_sized_new (MIN ((gsize) len, (gsize) max_chars * 4) + 8);
+
+  for (p = text; p < end;) {
+    gchar piece[16];
+    gsize step = 1;
+    guchar byte = (guchar) * p;
+
+    if (byte < 0x80) {
+      if (byte == '\n')
+        strcpy (piece, "\\n");
+      else if (byte == '\r')
+        strcpy (piece, "\\r");
+      else if (byte == '\t')
+        strcpy (piece, "\\t");
+      else if (byte < 0x20 || byte == 0x7f)
+        g_snprintf (piece, sizeof (piece), "\\x%02x", byte);
+      else {
+        piece[0] = byte;
+        piece[1] = '\0';
+      }
+    } else {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+        /* Not UTF-8 (GStreamer refuses such a debug string): show the
+         * byte, which says more than U+FFFD would. */
+        g_snprintf (piece, sizeof (piece), "\\x%02x", byte);
+      } else {
+        step = g_utf8_next_char (p) - p;
+        if (c >= 0x80 && c < 0xa0)
+          g_snprintf (piece, sizeof (piece), "\\u%04x", c);
+        else {
+          memcpy (piece, p, step);
+          piece[step] = '\0';
+        }
+      }
+    }
+
+    /* An escape counts as the characters it shows; "…" needs one. */
+    {
+      guint piece_chars = g_utf8_strlen (piece, -1);
+
+      if (n_chars + piece_chars > max_chars
+          || (n_chars + piece_chars == max_chars && p + step < end)) {
+        cut = TRUE;
+        break;
+      }
+      g_string_append (out, piece);
+      n_chars += piece_chars;
+    }
+    p += step;
+  }
+  if (cut && max_chars > 0)
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
+}
+
+/* A line with nothing printable in it (blanks and control characters
+ * only) says nothing. */
+static gboolean
+has_printable (const gchar * text, gsize len)
+{
+  gsize i;
+
+  for (i = 0; i < len; i++)
+    if ((guchar) text[i] > 0x20 && text[i] != 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
+/* Turns @text into one presentable line: trimmed, tabs and line ends as
+ * spaces, the rest
+ * as gst_whep_sanitize_text() does, at most ERROR_SUMMARY_MAX_CHARS
+ * characters.  Returns NULL when nothing printable is left. */
 static gchar *
 sanitize_line (const gchar * text, gssize len)
 {
-  g_autofree gchar *valid = g_utf8_make_valid (text, len);
-  GString *out = g_string_new (NULL);
-  const gchar *p;
-  guint n_chars = 0;
+  g_autofree gchar *copy = NULL;
+  gchar *p;
+
+  if (len < 0)
+    len = strlen (text);
+  if (!has_printable (text, len))
+    return NULL;
+  /* Not g_strndup: it would stop at a NUL byte, which is shown. */
+  copy = g_malloc (len + 1);
+  memcpy (copy, text, len);
+  copy[len] = '\0';
+  /* One line: a problem's multi-line detail reads on as one. */
+  for (p = copy; p < copy + len; p++)
+    if (*p == '\t' || *p == '\n' || *p == '\r')
+      *p = ' ';
+  /* Trim without stopping at an embedded NUL. */
+  while (len > 0 && (guchar) copy[len - 1] <= ' ' && copy[len - 1] != '\0')
+    len--;
+  p = copy;
+  while (p < copy + len && (*p == ' ' || *p == '\n' || *p == '\r'))
+    p++;
+  return gst_whep_sanitize_text (p, copy + len - p, ERROR_SUMMARY_MAX_CHARS);
+}
+
+gboolean
+gst_whep_is_html (const gchar * content_type, const gchar * text, gsize len)
+{
+  gsize i = 0;
+
+  if (gst_whep_content_type_is (content_type, "text/html")
+      || gst_whep_content_type_is (content_type, "application/xhtml+xml"))
+    return TRUE;
+  if (text == NULL)
+    return FALSE;
+  if (len >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0)
+    i = 3;
+  while (i < len && g_ascii_isspace (text[i]))
+    i++;
+  return (len - i >= 14 && g_ascii_strncasecmp (text + i, "<!doctype html",
+          14) == 0) || (len - i >= 5
+      && g_ascii_strncasecmp (text + i, "<html", 5) == 0);
+}
+
+/* Case-insensitive search for ASCII @needle in @hay (not NUL-terminated). */
+static const gchar *
+find_ascii_nocase (const gchar * hay, gsize len, const gchar * needle)
+{
+  gsize n = strlen (needle), i;
+
+  for (i = 0; i + n <= len; i++)
+    if (g_ascii_strncasecmp (hay + i, needle, n) == 0)
+      return hay + i;
+  return NULL;
+}
+
+gchar *
+gst_whep_html_title (const gchar * text, gsize len)
+{
+  const gchar *end = text ? text + len : NULL;
+  const gchar *open, *start, *close;
+  GString *title;
   gchar *result;
+  gboolean blank = FALSE;
 
-  for (p = valid; *p != '\0' && n_chars < ERROR_SUMMARY_MAX_CHARS;
-      p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
+  if (text == NULL)
+    return NULL;
+  open = find_ascii_nocase (text, len, "<title");
+  if (open == NULL)
+    return NULL;
+  start = memchr (open, '>', end - open);
+  if (start == NULL)
+    return NULL;
+  start++;
+  close = find_ascii_nocase (start, end - start, "</title");
+  if (close == NULL)
+    close = end;
 
-    if (c == '\t')
-      c = ' ';
-    else if (g_unichar_iscntrl (c))
+  /* Blanks collapsed: titles are often spread over lines. */
+  title = g_string_new (NULL);
+  for (; start < close; start++) {
+    if (g_ascii_isspace (*start)) {
+      blank = title->len > 0;
       continue;
-    /* Leading spaces would count against the limit but be trimmed. */
-    if (out->len == 0 && c == ' ')
-      continue;
-    g_string_append_unichar (out, c);
-    n_chars++;
+    }
+    if (blank)
+      g_string_append_c (title, ' ');
+    blank = FALSE;
+    g_string_append_c (title, *start);
   }
-
-  result = g_strstrip (g_string_free (out, FALSE));
-  if (*result == '\0') {
-    g_free (result);
+  if (title->len == 0) {
+    g_string_free (title, TRUE);
     return NULL;
   }
+  result = gst_whep_sanitize_text (title->str, title->len,
+      ERROR_SUMMARY_MAX_CHARS);
+  g_string_free (title, TRUE);
   return result;
 }
 
@@ -664,6 +821,12 @@ gst_whep_error_body_summary (const gchar * content_type, GBytes * body)
   data = g_bytes_get_data (body, &size);
   if (data == NULL || size == 0)
     return NULL;
+
+  /* A proxy's error page: its title is the message, the markup noise. */
+  if (gst_whep_is_html (content_type, data, size)) {
+    summary = gst_whep_html_title (data, size);
+    return summary ? summary : g_strdup ("an HTML page");
+  }
 
   if (gst_whep_content_type_is (content_type, "application/problem+json")
       || gst_whep_content_type_is (content_type, "application/json"))
@@ -877,7 +1040,54 @@ gst_whep_redact_url (const gchar * url)
     g_string_append (out, "?…");
   else if (*end == '#')
     g_string_append (out, "#…");
-  return g_string_free (out, FALSE);
+  {
+    /* A Location comes from the server: anything may be in it. */
+    gchar *shown = gst_whep_sanitize_text (out->str, out->len, 300);
+
+    g_string_free (out, TRUE);
+    return shown;
+  }
+}
+
+/* --- origins --- */
+
+gchar *
+gst_whep_url_origin (const gchar * url)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autofree gchar *host = NULL;
+  const gchar *scheme;
+  gint port;
+
+  if (url == NULL)
+    return NULL;
+  uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL
+      || *g_uri_get_host (uri) == '\0')
+    return NULL;
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "http") == 0)
+    scheme = "http";
+  else if (g_ascii_strcasecmp (scheme, "https") == 0)
+    scheme = "https";
+  else
+    return NULL;
+  port = g_uri_get_port (uri);
+  if (port <= 0)
+    port = g_str_equal (scheme, "https") ? 443 : 80;
+  host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  /* GUri gives an IPv6 literal without its brackets. */
+  return g_strdup_printf ("%s://%s%s%s:%d", scheme, strchr (host, ':') ? "[" :
+      "", host, strchr (host, ':') ? "]" : "", port);
+}
+
+gboolean
+gst_whep_same_origin (const gchar * a, const gchar * b)
+{
+  g_autofree gchar *origin_a = gst_whep_url_origin (a);
+  g_autofree gchar *origin_b = gst_whep_url_origin (b);
+
+  return origin_a && origin_b && g_str_equal (origin_a, origin_b);
 }
 
 typedef struct
@@ -1015,6 +1225,7 @@ struct _GstWhepSseParser
   gchar *event;                 /* name of the event being read, or NULL */
   GString *data;
   gboolean have_data;           /* a data field was seen (it may be "") */
+  gboolean overflowed;          /* an event outgrew the limit: deaf */
   GQueue complete;              /* SseEvent*, oldest first */
 };
 
@@ -1091,6 +1302,17 @@ sse_field (GstWhepSseParser * parser, const gchar * line, gsize len)
     value_len = 0;
   }
 
+  /* The event being read must stay below the limit, whatever its lines. */
+  if ((g_str_equal (name, "event") || g_str_equal (name, "data"))
+      && parser->data->len + value_len + 1 > GST_WHEP_SSE_MAX_EVENT_BYTES) {
+    parser->overflowed = TRUE;
+    g_clear_pointer (&parser->event, g_free);
+    g_string_free (parser->data, TRUE);
+    parser->data = g_string_new (NULL);
+    parser->have_data = FALSE;
+    return;
+  }
+
   if (g_str_equal (name, "event")) {
     g_free (parser->event);
     /* Exact names per the standard; surrounding blanks are a server's
@@ -1113,7 +1335,7 @@ gst_whep_sse_parser_push_line (GstWhepSseParser * parser, const gchar * line)
   const gchar *p, *end;
 
   g_return_val_if_fail (parser != NULL, 0);
-  if (line == NULL)
+  if (line == NULL || parser->overflowed)
     return g_queue_get_length (&parser->complete);
 
   if (!parser->started) {
@@ -1130,11 +1352,18 @@ gst_whep_sse_parser_push_line (GstWhepSseParser * parser, const gchar * line)
     const gchar *cr = memchr (p, '\r', end - p);
 
     sse_field (parser, p, (cr ? cr : end) - p);
-    if (!cr)
+    if (!cr || parser->overflowed)
       break;
     p = cr + 1;
   }
   return g_queue_get_length (&parser->complete);
+}
+
+gboolean
+gst_whep_sse_parser_overflowed (GstWhepSseParser * parser)
+{
+  g_return_val_if_fail (parser != NULL, FALSE);
+  return parser->overflowed;
 }
 
 gboolean

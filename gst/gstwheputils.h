@@ -50,6 +50,10 @@ typedef struct
   GPtrArray *links;             /* GstWhepLink*, every Link header */
   GPtrArray *ice_servers;       /* GstWhepIceServer*, from rel="ice-server" links */
   GError *error;                /* transport error, or NULL */
+  gboolean reached;             /* a connection to the server was made */
+  gchar *redirect_error;        /* why a 3xx was not followed (a loop, too
+                                 * many, another scheme, 303 to a POST),
+                                 * naming the redacted target; or NULL */
 } GstWhepResponse;
 
 void gst_whep_response_free (GstWhepResponse * response);
@@ -86,9 +90,15 @@ guint gst_whep_ice_servers_from_links (GPtrArray * links, GPtrArray * out);
  * for anything else (e.g. turn without credentials). */
 gchar *gst_whep_ice_server_to_webrtc_uri (const GstWhepIceServer * server);
 
+/* The longest Retry-After honoured, in seconds: a server that asks for
+ * more (`Retry-After: 999999999`) is answered sooner, not never.  The HTTP
+ * client caps what it reports (GstWhepResponse.retry_after_s), the retry
+ * policy caps again. */
+#define GST_WHEP_RETRY_AFTER_MAX_S 300
+
 /* Retry-After (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date compared
  * with @now.  Returns FALSE when absent/unparseable; a date in the past
- * gives 0. */
+ * gives 0.  Not capped (see GST_WHEP_RETRY_AFTER_MAX_S). */
 gboolean gst_whep_parse_retry_after (const gchar * value, GDateTime * now,
     guint * seconds);
 
@@ -118,10 +128,42 @@ gchar *gst_whep_resolve_location (const gchar * base_url,
 
 /* A one-line, user-presentable summary of an error body:
  * application/problem+json → "title: detail" (either may be missing);
- * text/plain, text/html and unknown → the first line, trimmed, at most
- * 200 characters, control characters removed.  NULL when nothing useful. */
+ * an HTML page (text/html, or a body that opens like one) → its <title>,
+ * or "an HTML page" without one; text/plain and unknown → the first line
+ * that holds anything printable; all trimmed, at most 200 characters,
+ * sanitised as gst_whep_sanitize_text() says (tabs become spaces).  NULL
+ * when nothing useful. */
 gchar *gst_whep_error_body_summary (const gchar * content_type,
     GBytes * body);
+
+/* Text a server sent (a reason phrase, a body's line, a header value, a
+ * URL), made fit for an error message or a log line: valid UTF-8 whatever
+ * came (a byte that is not UTF-8 becomes "\xNN"), control characters
+ * escaped ("\n", "\r", "\t", "\x1b", "\u0085"), at most @max_chars
+ * characters in all (a longer text ends in "…").  @len -1: NUL-terminated;
+ * otherwise a NUL byte inside is escaped too.  NULL gives NULL. */
+gchar *gst_whep_sanitize_text (const gchar * text, gssize len,
+    guint max_chars);
+
+/* TRUE when @content_type names an HTML page, or (whatever the type says)
+ * the body opens like one ("<!DOCTYPE html", "<html", after blanks). */
+gboolean gst_whep_is_html (const gchar * content_type, const gchar * text,
+    gsize len);
+
+/* The <title> of an HTML page, blanks collapsed, sanitised and at most 200
+ * characters; NULL when it has none (or an empty one). */
+gchar *gst_whep_html_title (const gchar * text, gsize len);
+
+/* --- origins (RFC 6454): where credentials may go --- */
+
+/* "scheme://host:port" of an absolute http(s) URL, host lower-cased and
+ * the default port written out (http 80, https 443); NULL for anything
+ * else. */
+gchar *gst_whep_url_origin (const gchar * url);
+
+/* TRUE when @a and @b are http(s) URLs of the same origin (scheme, host
+ * and port); FALSE when they are not or either is no such URL. */
+gboolean gst_whep_same_origin (const gchar * a, const gchar * b);
 
 /* whep://h/p → http://h/p, wheps://h/p → https://h/p; http(s) URIs are
  * returned unchanged; anything else → NULL. */
@@ -168,7 +210,9 @@ gdouble gst_whep_learn_session_limit (gdouble previous_age_s, gdouble age_s);
  * userinfo dropped, a query replaced by "?…" and a fragment by "#…"
  * (servers put session tokens in both; TURN URIs carry their password as
  * userinfo).  Works on relative references and on text that is no URL at
- * all (it is cut at '?' / '#' the same way).  NULL gives NULL. */
+ * all (it is cut at '?' / '#' the same way).  A URL can come from a
+ * server (Location): the result is sanitised (gst_whep_sanitize_text(),
+ * 300 characters at most).  NULL gives NULL. */
 gchar *gst_whep_redact_url (const gchar * url);
 
 /* A one-line summary of an SDP body or trickle fragment, for logs and
@@ -193,6 +237,11 @@ gchar *gst_whep_sdp_summary (const gchar * text);
  * dropped and a CR inside a line ends a line too (CR-only streams). */
 typedef struct _GstWhepSseParser GstWhepSseParser;
 
+/* The most one event may hold (its data lines joined, and its name): a
+ * WHEP event is a line of JSON; a server that sends `data:` lines without
+ * ever ending the event must not grow the parser without end. */
+#define GST_WHEP_SSE_MAX_EVENT_BYTES (256 * 1024)
+
 GstWhepSseParser *gst_whep_sse_parser_new (void);
 void gst_whep_sse_parser_free (GstWhepSseParser * parser);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepSseParser, gst_whep_sse_parser_free);
@@ -201,6 +250,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstWhepSseParser, gst_whep_sse_parser_free);
  * taken with gst_whep_sse_parser_pop(). */
 guint gst_whep_sse_parser_push_line (GstWhepSseParser * parser,
     const gchar * line);
+
+/* TRUE once an event grew beyond GST_WHEP_SSE_MAX_EVENT_BYTES: what it
+ * held is dropped and the parser takes no more lines (the stream is not
+ * worth reading on: close it). */
+gboolean gst_whep_sse_parser_overflowed (GstWhepSseParser * parser);
 
 /* Takes the oldest complete event: TRUE with @event and @data set (free
  * both), FALSE when none is waiting. */

@@ -18,6 +18,7 @@
 
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sys/socket.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
@@ -1104,30 +1105,42 @@ GST_START_TEST (test_redirect_308_reposts_same_request)
 
 GST_END_TEST;
 
-/* Load balancers redirect to another host: the Authorization header must
- * follow (libsoup's own redirect handling would drop it). */
-GST_START_TEST (test_redirect_to_other_server)
+/* Load balancers redirect to another host: the same POST follows, but
+ * the token stays with its origin (browsers and curl drop Authorization
+ * on a cross-origin redirect too) — unless the user allows more. */
+static void
+check_redirect_to_other_origin (gboolean allow)
 {
   TestServer *a = test_server_new ();
   TestServer *b = test_server_new ();
-  GstWhepClient *client = client_new ("TOKEN");
+  GstWhepClientConfig config = { 0, };
+  GstWhepClient *client;
   g_autofree gchar *url = test_server_url (a, "/whep/endpoint");
   g_autofree gchar *target = test_server_url (b, "/edge/whep");
   g_autofree gchar *session = test_server_url (b, "/edge/session/9");
+  const Received *rec;
   GstWhepResponse *resp;
   Completion c;
+
+  config.auth_token = g_strdup ("TOKEN");
+  config.ssl_strict = TRUE;
+  config.extra_headers = gst_structure_from_string ("h, X-Test=secret", NULL);
+  config.origin = g_strdup (url);
+  config.allow_cross_origin_auth = allow;
+  client = gst_whep_client_new (&config, NULL);
+  gst_whep_client_config_clear (&config);
 
   fail_unless (a->port != b->port);
   test_server_route (a, "/whep/endpoint", 307, NULL, NULL,
       "Location", target, NULL);
   test_server_route (b, "/edge/whep", 201, "application/sdp", ANSWER,
       "Location", "session/9", NULL);
+  test_server_route (b, "/edge/session/9", 200, NULL, NULL, NULL);
 
   post_and_wait (client, url, OFFER, &c);
   resp = completion_response (&c);
   fail_unless_equals_int (resp->status, 201);
   fail_unless_equals_int (resp->redirects, 1);
-  fail_unless_equals_string (resp->request_url, url);
   fail_unless_equals_string (resp->final_url, target);
   fail_unless_equals_string (resp->location, session);
 
@@ -1135,8 +1148,20 @@ GST_START_TEST (test_redirect_to_other_server)
   fail_unless_equals_int (test_server_n_received (b), 1);
   assert_offer_posted (test_server_received (a, 0), "/whep/endpoint",
       "Bearer TOKEN");
-  assert_offer_posted (test_server_received (b, 0), "/edge/whep",
-      "Bearer TOKEN");
+  fail_unless_equals_string (test_server_received (a, 0)->x_test, "secret");
+  rec = test_server_received (b, 0);
+  assert_offer_posted (rec, "/edge/whep", allow ? "Bearer TOKEN" : NULL);
+  fail_unless_equals_string (rec->x_test, allow ? "secret" : NULL);
+  completion_clear (&c);
+
+  /* The session lives on the other origin: its DELETE follows the same
+   * rule. */
+  delete_and_wait (client, session, &c);
+  fail_unless_equals_int (completion_response (&c)->status, 200);
+  rec = test_server_received (b, 1);
+  fail_unless_equals_string (rec->method, "DELETE");
+  fail_unless_equals_string (rec->authorization, allow ? "Bearer TOKEN" : NULL);
+  fail_unless_equals_string (rec->x_test, allow ? "secret" : NULL);
 
   completion_clear (&c);
   client_free (client);
@@ -1144,16 +1169,29 @@ GST_START_TEST (test_redirect_to_other_server)
   test_server_free (a);
 }
 
+GST_START_TEST (test_redirect_to_other_origin_drops_credentials)
+{
+  check_redirect_to_other_origin (FALSE);
+}
+
 GST_END_TEST;
 
-/* A ping-pong between two paths: after 5 redirects the client reports the
- * last 3xx as it is instead of looping (or hanging). */
+GST_START_TEST (test_redirect_to_other_origin_allowed)
+{
+  check_redirect_to_other_origin (TRUE);
+}
+
+GST_END_TEST;
+
+/* A ping-pong between two paths: the loop is seen at its first return,
+ * and said. */
 GST_START_TEST (test_redirect_loop_stops)
 {
   TestServer *ts = test_server_new ();
   GstWhepClient *client = client_new ("TOKEN");
   g_autofree gchar *url = test_server_url (ts, "/loop/a");
   g_autofree gchar *last = test_server_url (ts, "/loop/b");
+  g_autoptr (GstWhepFailure) failure = NULL;
   GstWhepResponse *resp;
   gint64 start = g_get_monotonic_time ();
   Completion c;
@@ -1168,17 +1206,89 @@ GST_START_TEST (test_redirect_loop_stops)
   fail_unless (elapsed_ms (start) < 1000);
   resp = completion_response (&c);
   fail_unless_equals_int (resp->status, 308);
-  fail_unless_equals_int (resp->redirects, 5);
+  fail_unless_equals_int (resp->redirects, 1);
   fail_unless_equals_string (resp->request_url, url);
   fail_unless_equals_string (resp->final_url, last);
   fail_unless_equals_string (resp->location, url);
+  fail_unless (resp->redirect_error && strstr (resp->redirect_error,
+          "redirect loop") && strstr (resp->redirect_error, "/loop/a"),
+      "%s", GST_STR_NULL (resp->redirect_error));
+  failure = gst_whep_failure_from_response (resp, "the offer");
+  fail_unless (strstr (failure->message, "redirect loop") != NULL, "%s",
+      failure->message);
 
-  /* The first request and 5 redirected ones, all the same POST. */
-  fail_unless_equals_int (test_server_n_received (ts), 6);
-  for (i = 0; i < 6; i++)
+  fail_unless_equals_int (test_server_n_received (ts), 2);
+  for (i = 0; i < 2; i++)
     assert_offer_posted (test_server_received (ts, i),
         i % 2 ? "/loop/b" : "/loop/a", "Bearer TOKEN");
 
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* A chain of distinct places: GST_WHEP_CLIENT_MAX_REDIRECTS are followed,
+ * then the 3xx is reported, saying "too many". */
+GST_START_TEST (test_redirect_too_many)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/hop/0");
+  GstWhepResponse *resp;
+  Completion c;
+  guint i;
+
+  for (i = 0; i < 20; i++) {
+    g_autofree gchar *path = g_strdup_printf ("/hop/%u", i);
+    g_autofree gchar *next = g_strdup_printf ("/hop/%u", i + 1);
+
+    test_server_route (ts, path, 307, NULL, NULL, "Location", next, NULL);
+  }
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 307);
+  fail_unless_equals_int (resp->redirects, GST_WHEP_CLIENT_MAX_REDIRECTS);
+  fail_unless (GST_WHEP_CLIENT_MAX_REDIRECTS <= 10);
+  fail_unless_equals_int (test_server_n_received (ts),
+      GST_WHEP_CLIENT_MAX_REDIRECTS + 1);
+  fail_unless (resp->redirect_error && strstr (resp->redirect_error,
+          "more than 5 redirects") && strstr (resp->redirect_error,
+          "/hop/6"), "%s", GST_STR_NULL (resp->redirect_error));
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* 303 means "GET the result there": a POST is not sent again (a second
+ * session), and the answer says why. */
+GST_START_TEST (test_redirect_303_not_followed_for_post)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+  g_autoptr (GstWhepFailure) failure = NULL;
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 303, NULL, NULL,
+      "Location", "/elsewhere?token=x", NULL);
+  test_server_route (ts, "/elsewhere", 201, "application/sdp", ANSWER,
+      "Location", "/whep/session/1", NULL);
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 303);
+  fail_unless_equals_int (test_server_n_received (ts), 1);
+  fail_unless (resp->redirect_error && strstr (resp->redirect_error,
+          "303 See Other") && strstr (resp->redirect_error, "/elsewhere?…"),
+      "%s", GST_STR_NULL (resp->redirect_error));
+  failure = gst_whep_failure_from_response (resp, "the offer");
+  fail_unless (strstr (failure->message, "303 See Other") != NULL, "%s",
+      failure->message);
+  fail_unless (strstr (failure->message, "token=x") == NULL);
   completion_clear (&c);
   client_free (client);
   test_server_free (ts);
@@ -1213,6 +1323,12 @@ GST_START_TEST (test_redirect_to_unusable_location)
       fail_unless_equals_int (c.response->status, 307);
       fail_unless_equals_int (c.response->redirects, 0);
       fail_unless_equals_string (c.response->location, targets[i]);
+      /* The problem and the target, named. */
+      fail_unless (c.response->redirect_error != NULL);
+      fail_unless (strstr (c.response->redirect_error, targets[i]) != NULL,
+          "%s", c.response->redirect_error);
+      fail_unless (i != 0 || strstr (c.response->redirect_error, "ftp:"),
+          "%s", c.response->redirect_error);
     } else {
       completion_expect_error (&c, G_IO_ERROR_INVALID_ARGUMENT);
       fail_unless (strstr (c.error->message, targets[i]) != NULL,
@@ -2868,12 +2984,853 @@ GST_START_TEST (test_signalling_answer_after_owner_is_gone)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------ */
+/* a hostile server: limits, broken answers                            */
+/* ------------------------------------------------------------------ */
+
+/* What the raw server does with a POST.  Everything else (the DELETE of a
+ * session, the GET of an event stream) is recorded; a DELETE gets 200. */
+typedef enum
+{
+  RAW_BIG_CONTENT_LENGTH,       /* 201 + Location, Content-Length 50 MB, sent */
+  RAW_ENDLESS_CHUNKED,          /* 201 + Location, chunks without end */
+  RAW_GZIP_BOMB,                /* 201 + Location, 50 MB of zeros gzipped */
+  RAW_STALLED_BODY,             /* 201 + Location, 10 of 1000 bytes, then silence */
+  RAW_SHORT_BODY,               /* 201 + Location, 10 of 1000 bytes, then closed */
+  RAW_BROKEN_CHUNKING,          /* 201 + Location, a chunk cut short */
+  RAW_BAD_STATUS_LINE,          /* "HTTP/1.1 abc" */
+  RAW_HUGE_HEADER,              /* a 1 MB header line */
+  RAW_RESET,                    /* the request read, the connection reset */
+  RAW_NUL_SDP,                  /* 201, an SDP answer with a NUL byte inside */
+  RAW_BAD_REASON,               /* 502 with a reason phrase of bytes */
+  RAW_SSE_ENDLESS_LINE,         /* a GET: an event stream, one line without end */
+  RAW_SSE_ENDLESS_EVENT,        /* a GET: "data:" lines, no blank line */
+} RawMode;
+
+/* The most any raw answer sends: enough to fail without the limits,
+ * bounded so that a broken client does not take the machine. */
+#define RAW_MAX_BYTES (50 * 1024 * 1024)
+
+typedef struct
+{
+  GSocket *listener;
+  guint16 port;
+  GThread *thread;
+  RawMode mode;
+  GBytes *gzip_bomb;            /* RAW_GZIP_BOMB */
+
+  GMutex lock;
+  GCond cond;
+  GPtrArray *requests;          /* "METHOD /path|Authorization" */
+  gboolean stopping;
+} RawServer;
+
+/* Reads one request: its head and the body its Content-Length names. */
+static gchar *
+raw_read_request (GSocket * conn)
+{
+  GString *in = g_string_new (NULL);
+  gchar buf[4096];
+  gssize n;
+  const gchar *head_end = NULL;
+  gsize want = 0;
+
+  g_socket_set_timeout (conn, 5);
+  while (TRUE) {
+    if (!head_end && (head_end = strstr (in->str, "\r\n\r\n"))) {
+      const gchar *cl = strstr (in->str, "Content-Length: ");
+      want = (head_end - in->str) + 4 + (cl && cl < head_end ?
+          g_ascii_strtoull (cl + 16, NULL, 10) : 0);
+    }
+    if (head_end && in->len >= want)
+      break;
+    n = g_socket_receive (conn, buf, sizeof (buf), NULL, NULL);
+    if (n <= 0)
+      break;
+    g_string_append_len (in, buf, n);
+    head_end = NULL;
+  }
+  return g_string_free (in, FALSE);
+}
+
+static gboolean
+raw_send (GSocket * conn, const gchar * data, gsize len)
+{
+  while (len > 0) {
+    gssize n = g_socket_send (conn, data, len, NULL, NULL);
+    if (n <= 0)
+      return FALSE;
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+
+static gboolean
+raw_send_str (GSocket * conn, const gchar * text)
+{
+  return raw_send (conn, text, strlen (text));
+}
+
+/* Sends @fill until @total bytes went or the client closed. */
+static void
+raw_send_fill (GSocket * conn, gchar fill, gsize total, gboolean chunked)
+{
+  gchar block[16384];
+  gsize sent = 0;
+
+  memset (block, fill, sizeof (block));
+  while (sent < total) {
+    if (chunked && !raw_send_str (conn, "4000\r\n"))
+      return;
+    if (!raw_send (conn, block, sizeof (block)))
+      return;
+    if (chunked && !raw_send_str (conn, "\r\n"))
+      return;
+    sent += sizeof (block);
+  }
+}
+
+/* Holds the connection silent until the client closes it. */
+static void
+raw_hold (RawServer * srv, GSocket * conn)
+{
+  gchar buf[256];
+
+  g_socket_set_timeout (conn, 0);
+  while (TRUE) {
+    gboolean stopping;
+
+    g_mutex_lock (&srv->lock);
+    stopping = srv->stopping;
+    g_mutex_unlock (&srv->lock);
+    if (stopping)
+      return;
+    if (g_socket_condition_timed_wait (conn, G_IO_IN, 100 * 1000, NULL, NULL)
+        && g_socket_receive (conn, buf, sizeof (buf), NULL, NULL) <= 0)
+      return;
+  }
+}
+
+#define RAW_201_HEAD \
+  "HTTP/1.1 201 Created\r\nContent-Type: application/sdp\r\n" \
+  "Location: /session/raw\r\n"
+
+static void
+raw_answer_post (RawServer * srv, GSocket * conn)
+{
+  g_autofree gchar *head = NULL;
+
+  switch (srv->mode) {
+    case RAW_BIG_CONTENT_LENGTH:
+      head = g_strdup_printf (RAW_201_HEAD "Content-Length: %u\r\n\r\n",
+          RAW_MAX_BYTES);
+      if (raw_send_str (conn, head))
+        raw_send_fill (conn, 'a', RAW_MAX_BYTES, FALSE);
+      break;
+    case RAW_ENDLESS_CHUNKED:
+      if (raw_send_str (conn,
+              RAW_201_HEAD "Transfer-Encoding: chunked\r\n\r\n"))
+        raw_send_fill (conn, 'a', RAW_MAX_BYTES, TRUE);
+      break;
+    case RAW_GZIP_BOMB:{
+      gsize size;
+      const gchar *data = g_bytes_get_data (srv->gzip_bomb, &size);
+
+      head = g_strdup_printf (RAW_201_HEAD "Content-Encoding: gzip\r\n"
+          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n", size);
+      if (raw_send_str (conn, head))
+        raw_send (conn, data, size);
+      raw_hold (srv, conn);
+      break;
+    }
+    case RAW_STALLED_BODY:
+      if (raw_send_str (conn, RAW_201_HEAD "Content-Length: 1000\r\n\r\n"
+              "v=0\r\no=- 1"))
+        raw_hold (srv, conn);
+      break;
+    case RAW_SHORT_BODY:
+      raw_send_str (conn, RAW_201_HEAD "Content-Length: 1000\r\n\r\n"
+          "v=0\r\no=- 1");
+      break;
+    case RAW_BROKEN_CHUNKING:
+      /* A chunk that announces 256 bytes and brings 20. */
+      raw_send_str (conn, RAW_201_HEAD "Transfer-Encoding: chunked\r\n\r\n"
+          "100\r\nv=0\r\no=- 1 1 IN IP4\r\n");
+      break;
+    case RAW_BAD_STATUS_LINE:
+      raw_send_str (conn, "HTTP/1.1 abc\r\nContent-Length: 0\r\n\r\n");
+      break;
+    case RAW_HUGE_HEADER:{
+      gchar *value = g_strnfill (1024 * 1024, 'h');
+
+      head = g_strdup_printf ("HTTP/1.1 201 Created\r\nX-Huge: %s\r\n"
+          "Content-Length: 0\r\n\r\n", value);
+      g_free (value);
+      raw_send_str (conn, head);
+      break;
+    }
+    case RAW_RESET:{
+      /* SO_LINGER 0: close() sends a reset. */
+      struct linger lin = { 1, 0 };
+
+      setsockopt (g_socket_get_fd (conn), SOL_SOCKET, SO_LINGER, &lin,
+          sizeof (lin));
+      break;
+    }
+    case RAW_BAD_REASON:
+      raw_send_str (conn, "HTTP/1.1 502 B\xff\xfe" "d\x1b[31m Gateway\r\n"
+          "Content-Length: 0\r\n\r\n");
+      break;
+    case RAW_NUL_SDP:{
+      static const gchar sdp[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+          "t=0 0\r\n\0m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+
+      head = g_strdup_printf (RAW_201_HEAD "Content-Length: %"
+          G_GSIZE_FORMAT "\r\n\r\n", sizeof (sdp) - 1);
+      if (raw_send_str (conn, head))
+        raw_send (conn, sdp, sizeof (sdp) - 1);
+      break;
+    }
+    default:
+      raw_send_str (conn, "HTTP/1.1 405 Method Not Allowed\r\n"
+          "Content-Length: 0\r\n\r\n");
+      break;
+  }
+}
+
+static void
+raw_answer_get (RawServer * srv, GSocket * conn)
+{
+  const gchar *head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+      "Connection: close\r\n\r\n";
+  GString *lines;
+  gsize sent = 0;
+
+  if (srv->mode == RAW_SSE_ENDLESS_LINE) {
+    if (raw_send_str (conn, head) && raw_send_str (conn, "data: "))
+      raw_send_fill (conn, 'a', RAW_MAX_BYTES, FALSE);
+    return;
+  }
+  if (srv->mode != RAW_SSE_ENDLESS_EVENT) {
+    raw_send_str (conn, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    return;
+  }
+  lines = g_string_new (NULL);
+  while (lines->len < 16384)
+    g_string_append (lines, "data: 0123456789abcdef0123456789abcdef\n");
+  if (raw_send_str (conn, head))
+    while (sent < RAW_MAX_BYTES && raw_send (conn, lines->str, lines->len))
+      sent += lines->len;
+  g_string_free (lines, TRUE);
+}
+
+static gpointer
+raw_server_main (gpointer data)
+{
+  RawServer *srv = data;
+
+  while (TRUE) {
+    g_autoptr (GSocket) conn = g_socket_accept (srv->listener, NULL, NULL);
+    g_autofree gchar *request = NULL;
+    g_autofree gchar *line = NULL;
+    const gchar *auth;
+    gchar *eol;
+
+    if (!conn)
+      return NULL;
+    request = raw_read_request (conn);
+    eol = strstr (request, " HTTP/1.1\r\n");
+    if (!eol)
+      continue;
+    auth = strstr (request, "\r\nAuthorization: ");
+    line = g_strdup_printf ("%.*s|%.*s", (int) (eol - request), request,
+        auth ? (int) strcspn (auth + 17, "\r") : 0, auth ? auth + 17 : "");
+    g_mutex_lock (&srv->lock);
+    g_ptr_array_add (srv->requests, g_strdup (line));
+    g_cond_broadcast (&srv->cond);
+    g_mutex_unlock (&srv->lock);
+
+    if (g_str_has_prefix (request, "POST "))
+      raw_answer_post (srv, conn);
+    else if (g_str_has_prefix (request, "GET "))
+      raw_answer_get (srv, conn);
+    else
+      raw_send_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+          "Connection: close\r\n\r\n");
+    g_socket_close (conn, NULL);
+  }
+}
+
+/* 50 MB of zeros, gzipped (about 50 kB). */
+static GBytes *
+make_gzip_bomb (void)
+{
+  g_autoptr (GZlibCompressor) z =
+      g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+  g_autoptr (GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) out =
+      g_converter_output_stream_new (mem, G_CONVERTER (z));
+  gchar *zeros = g_malloc0 (1024 * 1024);
+  guint i;
+
+  for (i = 0; i < RAW_MAX_BYTES / (1024 * 1024); i++)
+    fail_unless (g_output_stream_write_all (out, zeros, 1024 * 1024, NULL,
+            NULL, NULL));
+  fail_unless (g_output_stream_close (out, NULL, NULL));
+  g_free (zeros);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+static RawServer *
+raw_server_new (RawMode mode)
+{
+  RawServer *srv = g_new0 (RawServer, 1);
+  g_autoptr (GSocketAddress) any =
+      g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_mutex_init (&srv->lock);
+  g_cond_init (&srv->cond);
+  srv->mode = mode;
+  srv->requests = g_ptr_array_new_with_free_func (g_free);
+  if (mode == RAW_GZIP_BOMB)
+    srv->gzip_bomb = make_gzip_bomb ();
+  srv->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  fail_unless (g_socket_bind (srv->listener, any, TRUE, NULL));
+  fail_unless (g_socket_listen (srv->listener, NULL));
+  bound = g_socket_get_local_address (srv->listener, NULL);
+  srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  srv->thread = g_thread_new ("raw-server", raw_server_main, srv);
+  return srv;
+}
+
+static void
+raw_server_free (RawServer * srv)
+{
+  g_mutex_lock (&srv->lock);
+  srv->stopping = TRUE;
+  g_mutex_unlock (&srv->lock);
+  g_socket_shutdown (srv->listener, TRUE, TRUE, NULL);
+  g_socket_close (srv->listener, NULL);
+  g_thread_join (srv->thread);
+  g_object_unref (srv->listener);
+  g_clear_pointer (&srv->gzip_bomb, g_bytes_unref);
+  g_ptr_array_unref (srv->requests);
+  g_mutex_clear (&srv->lock);
+  g_cond_clear (&srv->cond);
+  g_free (srv);
+}
+
+static gchar *
+raw_server_url (RawServer * srv, const gchar * path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", srv->port, path);
+}
+
+/* Waits until the raw server saw a request starting with @prefix
+ * ("DELETE /session/raw"); TRUE when it did. */
+static gboolean
+raw_server_wait_request (RawServer * srv, const gchar * prefix)
+{
+  gint64 end = g_get_monotonic_time () +
+      COMPLETION_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gboolean seen = FALSE;
+
+  g_mutex_lock (&srv->lock);
+  while (!seen) {
+    guint i;
+
+    for (i = 0; i < srv->requests->len && !seen; i++)
+      seen = g_str_has_prefix (g_ptr_array_index (srv->requests, i), prefix);
+    if (!seen && !g_cond_wait_until (&srv->cond, &srv->lock, end))
+      break;
+  }
+  g_mutex_unlock (&srv->lock);
+  return seen;
+}
+
+/* Completion of a request through finish_full(): the response, or the
+ * partial one (with its error) when it failed. */
+static void
+partial_done_cb (GObject * source, GAsyncResult * result, gpointer data)
+{
+  Completion *c = data;
+  GstWhepResponse *partial = NULL;
+  GError *err = NULL;
+  GstWhepResponse *resp =
+      gst_whep_client_request_finish_full (GST_WHEP_CLIENT (source), result,
+      &partial, &err);
+
+  g_mutex_lock (&c->lock);
+  c->calls++;
+  c->response = resp ? resp : partial;
+  c->error = err;
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+}
+
+/* POSTs to a raw server in @mode and checks the request failed with
+ * @domain/@code, handing back what the client knew. */
+static GstWhepResponse *
+raw_post_fails (RawServer * srv, guint timeout_ms, GQuark domain, gint code,
+    gchar ** message)
+{
+  GstWhepClient *client = client_new_full ("TOKEN", timeout_ms, NULL);
+  g_autofree gchar *url = raw_server_url (srv, "/whep");
+  GstWhepResponse *partial = NULL;
+  g_autoptr (GError) err = NULL;
+  GstWhepResponse *resp;
+  Completion c;
+
+  post_and_wait (client, url, OFFER, &c);
+  fail_unless (c.response == NULL, "the POST succeeded with %u",
+      c.response ? c.response->status : 0);
+  fail_unless (c.error != NULL);
+  fail_unless (g_error_matches (c.error, domain, code),
+      "expected %s %d, got %s %d: %s", g_quark_to_string (domain), code,
+      g_quark_to_string (c.error->domain), c.error->code, c.error->message);
+  fail_unless (g_utf8_validate (c.error->message, -1, NULL));
+  fail_unless (strstr (c.error->message, "TOKEN") == NULL);
+  if (message)
+    *message = g_strdup (c.error->message);
+  completion_clear (&c);
+
+  /* The same again through finish_full(): what was known. */
+  completion_init (&c, client);
+  gst_whep_client_post_offer_async (client, NULL, url, OFFER, NULL,
+      partial_done_cb, &c);
+  fail_unless (completion_wait (&c, COMPLETION_WAIT_MS + timeout_ms));
+  partial = g_steal_pointer (&c.response);
+  fail_unless (partial != NULL);
+  fail_unless (g_error_matches (partial->error, domain, code));
+  resp = partial;
+  completion_clear (&c);
+  client_free (client);
+  return resp;
+}
+
+/* A 50 MB body with its Content-Length: refused from the head, not read. */
+GST_START_TEST (test_body_too_large_content_length)
+{
+  RawServer *srv = raw_server_new (RAW_BIG_CONTENT_LENGTH);
+  g_autofree gchar *message = NULL;
+  g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
+      GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, &message);
+
+  fail_unless (strstr (message, "256 KiB limit") != NULL, "%s", message);
+  /* Refused on its announced size: not a byte of it was read. */
+  fail_unless (strstr (message, "(Content-Length 52428800)") != NULL, "%s",
+      message);
+  /* What came before the body is handed back: the session to DELETE. */
+  fail_unless_equals_int (partial->status, 201);
+  fail_unless (g_str_has_suffix (partial->location, "/session/raw"));
+  fail_unless (partial->reached);
+  fail_unless (partial->body == NULL);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* Chunks without end: stopped at the limit (memory stays bounded). */
+GST_START_TEST (test_body_too_large_chunked)
+{
+  RawServer *srv = raw_server_new (RAW_ENDLESS_CHUNKED);
+  g_autofree gchar *message = NULL;
+  g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
+      GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, &message);
+
+  fail_unless (strstr (message, "256 KiB limit") != NULL, "%s", message);
+  fail_unless_equals_int (partial->status, 201);
+  fail_unless (partial->location != NULL);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* 50 kB of gzip that would inflate to 50 MB: not inflated at all. */
+GST_START_TEST (test_gzip_bomb_not_inflated)
+{
+  RawServer *srv = raw_server_new (RAW_GZIP_BOMB);
+  g_autofree gchar *message = NULL;
+  g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
+      GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_CONTENT_ENCODING, &message);
+
+  fail_unless (strstr (message, "gzip") != NULL, "%s", message);
+  fail_unless_equals_int (partial->status, 201);
+  fail_unless (partial->location != NULL);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* The head came, the body stalls: the deadline still ends it, and the
+ * head is known. */
+GST_START_TEST (test_body_stalled_keeps_head)
+{
+  RawServer *srv = raw_server_new (RAW_STALLED_BODY);
+  g_autofree gchar *message = NULL;
+  g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 1000,
+      G_IO_ERROR, G_IO_ERROR_TIMED_OUT, &message);
+
+  fail_unless (strstr (message, "body of the 201 answer") != NULL, "%s",
+      message);
+  fail_unless_equals_int (partial->status, 201);
+  fail_unless (g_str_has_suffix (partial->location, "/session/raw"));
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* Short bodies and broken chunking: "broke off", with the head known. */
+GST_START_TEST (test_body_broken_off)
+{
+  RawMode modes[] = { RAW_SHORT_BODY, RAW_BROKEN_CHUNKING };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    RawServer *srv = raw_server_new (modes[i]);
+    g_autofree gchar *message = NULL;
+    g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
+        GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_INCOMPLETE, &message);
+
+    fail_unless (strstr (message, "broke off") != NULL, "%s", message);
+    fail_unless_equals_int (partial->status, 201);
+    fail_unless (partial->location != NULL);
+    raw_server_free (srv);
+  }
+}
+
+GST_END_TEST;
+
+/* The server was reached but its answer is no HTTP: not "unreachable". */
+GST_START_TEST (test_reached_without_usable_answer)
+{
+  RawMode modes[] = { RAW_BAD_STATUS_LINE, RAW_HUGE_HEADER, RAW_RESET };
+  GstWhepClient *client;
+  g_autofree gchar *refused = NULL;
+  Completion c;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    RawServer *srv = raw_server_new (modes[i]);
+    g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
+        GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BAD_ANSWER, NULL);
+
+    fail_unless (partial->reached, "mode %u: not reached", modes[i]);
+    fail_unless_equals_int (partial->status, 0);
+    raw_server_free (srv);
+  }
+
+  /* Refused: not reached. */
+  client = client_new ("TOKEN");
+  refused = g_strdup_printf ("http://127.0.0.1:%u/whep", unused_port ());
+  completion_init (&c, client);
+  gst_whep_client_post_offer_async (client, NULL, refused, OFFER, NULL,
+      partial_done_cb, &c);
+  fail_unless (completion_wait (&c, COMPLETION_WAIT_MS));
+  fail_unless (c.response != NULL);
+  fail_if (c.response->reached);
+  fail_unless (g_error_matches (c.response->error, G_IO_ERROR,
+          G_IO_ERROR_CONNECTION_REFUSED));
+  completion_clear (&c);
+  client_free (client);
+}
+
+GST_END_TEST;
+
+/* A reason phrase of bytes and escapes reaches the response as valid,
+ * escaped UTF-8. */
+GST_START_TEST (test_reason_phrase_sanitised)
+{
+  RawServer *srv = raw_server_new (RAW_BAD_REASON);
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = raw_server_url (srv, "/whep");
+  g_autoptr (GstWhepFailure) failure = NULL;
+  GstWhepResponse *resp;
+  Completion c;
+
+  post_and_wait (client, url, OFFER, &c);
+  resp = completion_response (&c);
+  fail_unless_equals_int (resp->status, 502);
+  fail_unless (g_utf8_validate (resp->reason, -1, NULL));
+  fail_unless_equals_string (resp->reason, "B\\xff\\xfed\\x1b[31m Gateway");
+  fail_unless (strstr (resp->reason, "\x1b") == NULL);
+  failure = gst_whep_failure_from_response (resp, "the offer");
+  fail_unless (g_utf8_validate (failure->message, -1, NULL));
+  fail_unless (g_utf8_validate (failure->debug, -1, NULL));
+  completion_clear (&c);
+  client_free (client);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* Line streams: one endless line ends the stream at the limit. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  guint lines;
+  GError *error;
+} LineWait;
+
+static gboolean
+count_line_cb (const gchar * line, gpointer data)
+{
+  LineWait *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->lines++;
+  g_mutex_unlock (&w->lock);
+  return TRUE;
+}
+
+static void
+line_done_cb (guint status, const GError * error, gpointer data)
+{
+  LineWait *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->done = TRUE;
+  w->error = error ? g_error_copy (error) : NULL;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+GST_START_TEST (test_line_stream_line_limit)
+{
+  RawServer *srv = raw_server_new (RAW_SSE_ENDLESS_LINE);
+  GstWhepClient *client = client_new ("TOKEN");
+  g_autofree gchar *url = raw_server_url (srv, "/events");
+  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  LineWait w = { 0, };
+
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  gst_whep_client_open_line_stream (client, NULL, url, NULL, count_line_cb,
+      line_done_cb, &w, NULL);
+  g_mutex_lock (&w.lock);
+  while (!w.done)
+    if (!g_cond_wait_until (&w.cond, &w.lock, end))
+      break;
+  g_mutex_unlock (&w.lock);
+  fail_unless (w.done, "the endless line never ended the stream");
+  fail_unless (g_error_matches (w.error, GST_WHEP_CLIENT_ERROR,
+          GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE), "%s",
+      w.error ? w.error->message : "no error");
+  fail_unless (strstr (w.error->message, "64 KiB") != NULL);
+  fail_unless_equals_int (w.lines, 0);
+  g_clear_error (&w.error);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
+  client_free (client);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* Retry-After: 999999999 is not "never". */
+GST_START_TEST (test_retry_after_capped)
+{
+  TestServer *ts = test_server_new ();
+  GstWhepClient *client = client_new ("TOKEN");
+  GstWhepResponse *resp;
+  Completion c;
+
+  test_server_route (ts, "/whep/endpoint", 503, NULL, NULL,
+      "Retry-After", "999999999", NULL);
+  resp = post_to_error (ts, client, &c);
+  fail_unless_equals_int (resp->retry_after_s, GST_WHEP_RETRY_AFTER_MAX_S);
+  fail_unless (GST_WHEP_RETRY_AFTER_MAX_S <= 300);
+  completion_clear (&c);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* --- the signalling of a hostile server --- */
+
+/* A POST whose 201 body never completes (or is refused) made a session
+ * all the same: it is DELETEd, and the failure says what happened, with
+ * the status. */
+GST_START_TEST (test_signalling_deletes_session_of_broken_201)
+{
+  RawMode modes[] = { RAW_STALLED_BODY, RAW_SHORT_BODY, RAW_BROKEN_CHUNKING,
+    RAW_BIG_CONTENT_LENGTH, RAW_ENDLESS_CHUNKED, RAW_GZIP_BOMB
+  };
+  const gchar *says[] = { "not complete within", "broke off", "broke off",
+    "256 KiB limit", "256 KiB limit", "gzip"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    RawServer *srv = raw_server_new (modes[i]);
+    GstWhepClient *client = client_new_full ("TOKEN", 1000, NULL);
+    g_autofree gchar *url = raw_server_url (srv, "/whep");
+    Recorder *rec;
+    GstObject *owner = owner_new (client, &rec);
+    GstWhepSignalling *sig = signalling_new (client, url, owner);
+
+    post_offer (sig, OFFER);
+    fail_unless (recorder_wait (rec, 1));
+    fail_unless_equals_int (recorded (rec, 0),
+        GST_WHEP_SIGNALLING_EVENT_FAILED);
+    fail_unless_equals_int (rec->failure->http_status, 201);
+    fail_unless (strstr (rec->failure->message, says[i]) != NULL,
+        "mode %u: %s", modes[i], rec->failure->message);
+    fail_unless (strstr (rec->failure->message, "Could not reach") == NULL);
+    fail_unless (raw_server_wait_request (srv,
+            "DELETE /session/raw|Bearer TOKEN"), "mode %u: no DELETE",
+        modes[i]);
+
+    gst_whep_signalling_close (sig, TRUE);
+    gst_object_unref (sig);
+    wait_released (owner);
+    gst_object_unref (owner);
+    client_free (client);
+    raw_server_free (srv);
+  }
+}
+
+GST_END_TEST;
+
+static GstWhepFailure *
+signalling_failure_from (const gchar * url, GstWhepClient * client)
+{
+  Recorder *rec;
+  GstObject *owner = owner_new (client, &rec);
+  GstWhepSignalling *sig = signalling_new (client, url, owner);
+  GstWhepFailure *failure;
+
+  post_offer (sig, OFFER);
+  fail_unless (recorder_wait (rec, 1));
+  fail_unless_equals_int (recorded (rec, 0), GST_WHEP_SIGNALLING_EVENT_FAILED);
+  failure = gst_whep_failure_copy (rec->failure);
+  gst_whep_signalling_close (sig, TRUE);
+  gst_object_unref (sig);
+  wait_released (owner);
+  gst_object_unref (owner);
+  return failure;
+}
+
+/* Each failure says what happened: reached or not, a NUL byte, a page. */
+GST_START_TEST (test_signalling_names_what_happened)
+{
+  GstWhepClient *client = client_new ("TOKEN");
+  TestServer *ts = test_server_new ();
+  RawServer *bad = raw_server_new (RAW_BAD_STATUS_LINE);
+  RawServer *nul = raw_server_new (RAW_NUL_SDP);
+  g_autofree gchar *bad_url = raw_server_url (bad, "/whep");
+  g_autofree gchar *nul_url = raw_server_url (nul, "/whep");
+  g_autofree gchar *refused = g_strdup_printf ("http://127.0.0.1:%u/whep",
+      unused_port ());
+  g_autofree gchar *page_url = test_server_url (ts, "/whep/page");
+  g_autofree gchar *proxy_url = test_server_url (ts, "/whep/proxy");
+  g_autoptr (GstWhepFailure) f_bad = NULL;
+  g_autoptr (GstWhepFailure) f_refused = NULL;
+  g_autoptr (GstWhepFailure) f_nul = NULL;
+  g_autoptr (GstWhepFailure) f_page = NULL;
+  g_autoptr (GstWhepFailure) f_proxy = NULL;
+
+  test_server_route (ts, "/whep/page", 201, "text/html",
+      "<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head>"
+      "<body>\xff</body></html>", "Location", "/whep/session/p", NULL);
+  test_server_route (ts, "/whep/proxy", 502, "text/html",
+      "<html><head><title>502 Bad Gateway</title></head><body><center>"
+      "<h1>502 Bad Gateway</h1></center></body></html>", NULL);
+
+  f_bad = signalling_failure_from (bad_url, client);
+  fail_unless (strstr (f_bad->message, "No usable HTTP answer from") != NULL,
+      "%s", f_bad->message);
+  f_refused = signalling_failure_from (refused, client);
+  fail_unless (g_str_has_prefix (f_refused->message, "Could not reach"),
+      "%s", f_refused->message);
+
+  f_nul = signalling_failure_from (nul_url, client);
+  fail_unless (strstr (f_nul->message, "NUL byte") != NULL, "%s",
+      f_nul->message);
+  fail_unless (strstr (f_nul->message, "m-line") == NULL, "%s", f_nul->message);
+  fail_unless_equals_int (f_nul->http_status, 201);
+
+  f_page = signalling_failure_from (page_url, client);
+  fail_unless (strstr (f_page->message, "HTML page ('Welcome to nginx!')"),
+      "%s", f_page->message);
+  fail_unless_equals_int (f_page->http_status, 201);
+  fail_unless (g_utf8_validate (f_page->debug, -1, NULL));
+
+  f_proxy = signalling_failure_from (proxy_url, client);
+  fail_unless (g_str_has_suffix (f_proxy->message, ": 502 Bad Gateway"), "%s",
+      f_proxy->message);
+  fail_unless (strstr (f_proxy->message, "<") == NULL, "%s", f_proxy->message);
+
+  raw_server_free (nul);
+  raw_server_free (bad);
+  client_free (client);
+  test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* An event stream that never ends its line, or its event: closed and
+ * DELETEd; the session plays on (no failure). */
+GST_START_TEST (test_signalling_event_stream_limits)
+{
+  RawMode modes[] = { RAW_SSE_ENDLESS_LINE, RAW_SSE_ENDLESS_EVENT };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    TestServer *ts = test_server_new ();
+    RawServer *srv = raw_server_new (modes[i]);
+    GstWhepClient *client = client_new (NULL);
+    g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
+    g_autofree gchar *sse = test_server_url (ts, "/whep/sse");
+    g_autofree gchar *link = g_strdup_printf ("<%s>; rel=\""
+        "urn:ietf:params:whep:ext:core:server-sent-events\"; "
+        "events=\"active,inactive,reconnect\"", sse);
+    g_autofree gchar *events = raw_server_url (srv, "/events");
+    Recorder *rec;
+    GstObject *owner = owner_new (client, &rec);
+    GstWhepSignalling *sig = signalling_new (client, url, owner);
+
+    test_server_route (ts, "/whep/endpoint", 201, "application/sdp",
+        FULL_ANSWER, "Location", "/whep/session/1", "Link", link, NULL);
+    test_server_route (ts, "/whep/sse", 201, NULL, NULL, "Location", events,
+        NULL);
+    test_server_route (ts, "/whep/session/1", 200, NULL, NULL, NULL);
+
+    post_offer (sig, OFFER);
+    fail_unless (recorder_wait (rec, 2));
+    fail_unless (raw_server_wait_request (srv, "GET /events"));
+    fail_unless (raw_server_wait_request (srv, "DELETE /events"),
+        "mode %u: the event stream was not DELETEd", modes[i]);
+    fail_unless_equals_int (gst_whep_signalling_get_state (sig),
+        GST_WHEP_SIGNALLING_ESTABLISHED);
+    g_mutex_lock (&rec->lock);
+    fail_unless_equals_int (rec->events->len, 2);
+    g_mutex_unlock (&rec->lock);
+
+    gst_whep_signalling_close (sig, TRUE);
+    gst_object_unref (sig);
+    wait_released (owner);
+    gst_object_unref (owner);
+    client_free (client);
+    raw_server_free (srv);
+    test_server_free (ts);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
   Suite *s;
   TCase *tls_tc, *post_tc, *redirect_tc, *status_tc, *session_tc, *failure_tc,
-      *threads_tc, *logs_tc, *signalling_tc;
+      *threads_tc, *logs_tc, *signalling_tc, *limits_tc, *hostile_tc;
 
   /* Everything here talks to 127.0.0.1: keep the machine's proxy and
    * settings configuration out of it (they make the results depend on the
@@ -2910,8 +3867,11 @@ client_suite (void)
   suite_add_tcase (s, redirect_tc);
   tcase_add_test (redirect_tc, test_redirect_307_reposts_same_request);
   tcase_add_test (redirect_tc, test_redirect_308_reposts_same_request);
-  tcase_add_test (redirect_tc, test_redirect_to_other_server);
+  tcase_add_test (redirect_tc, test_redirect_to_other_origin_drops_credentials);
+  tcase_add_test (redirect_tc, test_redirect_to_other_origin_allowed);
   tcase_add_test (redirect_tc, test_redirect_loop_stops);
+  tcase_add_test (redirect_tc, test_redirect_too_many);
+  tcase_add_test (redirect_tc, test_redirect_303_not_followed_for_post);
   tcase_add_test (redirect_tc, test_redirect_to_unusable_location);
 
   suite_add_tcase (s, status_tc);
@@ -2953,6 +3913,24 @@ client_suite (void)
   tcase_add_test (logs_tc, test_requests_log_their_owner_and_no_secret);
 
   suite_add_tcase (s, signalling_tc);
+
+  limits_tc = tcase_create ("limits");
+  tcase_add_test (limits_tc, test_body_too_large_content_length);
+  tcase_add_test (limits_tc, test_body_too_large_chunked);
+  tcase_add_test (limits_tc, test_gzip_bomb_not_inflated);
+  tcase_add_test (limits_tc, test_body_stalled_keeps_head);
+  tcase_add_test (limits_tc, test_body_broken_off);
+  tcase_add_test (limits_tc, test_reached_without_usable_answer);
+  tcase_add_test (limits_tc, test_reason_phrase_sanitised);
+  tcase_add_test (limits_tc, test_line_stream_line_limit);
+  tcase_add_test (limits_tc, test_retry_after_capped);
+  suite_add_tcase (s, limits_tc);
+
+  hostile_tc = tcase_create ("hostile");
+  tcase_add_test (hostile_tc, test_signalling_deletes_session_of_broken_201);
+  tcase_add_test (hostile_tc, test_signalling_names_what_happened);
+  tcase_add_test (hostile_tc, test_signalling_event_stream_limits);
+  suite_add_tcase (s, hostile_tc);
   tcase_add_test (signalling_tc, test_signalling_answer_and_resource);
   tcase_add_test (signalling_tc,
       test_signalling_mismatched_answer_fails_without_body);

@@ -1012,8 +1012,8 @@ GST_START_TEST (test_error_summary_problem_multiline_detail)
   g_autofree gchar *s = summary_of ("application/problem+json",
       "{\"title\":\"Bad offer\",\"detail\":\"line one\\nline\\ttwo\"}");
 
-  /* The summary is one line: the newline goes, the tab becomes a space. */
-  fail_unless_equals_string (s, "Bad offer: line oneline two");
+  /* The summary is one line: the newline and the tab become spaces. */
+  fail_unless_equals_string (s, "Bad offer: line one line two");
 }
 
 GST_END_TEST;
@@ -1061,12 +1061,107 @@ GST_START_TEST (test_error_summary_long_text_truncated)
 
 GST_END_TEST;
 
-GST_START_TEST (test_error_summary_control_chars_dropped)
+GST_START_TEST (test_error_summary_control_chars_escaped)
 {
   g_autofree gchar *s = summary_of ("text/plain; charset=utf-8",
       "\x1b[31mForbidden\x1b[0m\x07 by\tpolicy\x7f");
 
-  fail_unless_equals_string (s, "[31mForbidden[0m by policy");
+  /* Shown, not obeyed: a terminal escape in an error message is text. */
+  fail_unless_equals_string (s,
+      "\\x1b[31mForbidden\\x1b[0m\\x07 by policy\\x7f");
+}
+
+GST_END_TEST;
+
+/* Whatever a server sends, the text that reaches an error message is
+ * valid UTF-8 (GStreamer refuses other debug strings), shows control
+ * characters instead of obeying them, and is bounded. */
+GST_START_TEST (test_sanitize_text)
+{
+  g_autofree gchar *plain = gst_whep_sanitize_text ("Bad Gateway", -1, 100);
+  g_autofree gchar *utf8 = gst_whep_sanitize_text ("café ✓", -1, 100);
+  g_autofree gchar *bytes = gst_whep_sanitize_text ("a\xff\xfe b", -1, 100);
+  g_autofree gchar *controls =
+      gst_whep_sanitize_text ("1\n2\r3\t4\x1b[0m\x7f", -1, 100);
+  g_autofree gchar *nul = gst_whep_sanitize_text ("v=0\0m=", 6, 100);
+  g_autofree gchar *c1 = gst_whep_sanitize_text ("x\xc2\x85y", -1, 100);
+  g_autofree gchar *cut = gst_whep_sanitize_text ("0123456789", -1, 5);
+  g_autofree gchar *exact = gst_whep_sanitize_text ("01234", -1, 5);
+  g_autofree gchar *escape_cut = gst_whep_sanitize_text ("ab\x01", -1, 4);
+  GString *huge = g_string_new (NULL);
+  g_autofree gchar *bounded = NULL;
+  guint i;
+
+  fail_unless_equals_string (plain, "Bad Gateway");
+  fail_unless_equals_string (utf8, "café ✓");
+  fail_unless_equals_string (bytes, "a\\xff\\xfe b");
+  fail_unless_equals_string (controls, "1\\n2\\r3\\t4\\x1b[0m\\x7f");
+  fail_unless_equals_string (nul, "v=0\\x00m=");
+  fail_unless_equals_string (c1, "x\\u0085y");
+  fail_unless_equals_string (cut, "0123…");
+  fail_unless_equals_string (exact, "01234");
+  /* An escape is never cut in half. */
+  fail_unless_equals_string (escape_cut, "ab…");
+  fail_unless (gst_whep_sanitize_text (NULL, -1, 10) == NULL);
+
+  for (i = 0; i < 100000; i++)
+    g_string_append (huge, "\xff\x01é");
+  bounded = gst_whep_sanitize_text (huge->str, huge->len, 200);
+  g_string_free (huge, TRUE);
+  fail_unless (g_utf8_validate (bounded, -1, NULL));
+  fail_unless (g_utf8_strlen (bounded, -1) <= 200);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_html_title)
+{
+  const gchar *page = "<html><head><title>Welcome to nginx!</title>";
+  g_autofree gchar *t = gst_whep_html_title (page, strlen (page));
+  g_autofree gchar *none = gst_whep_html_title ("<html><body>x</body>", 20);
+  g_autofree gchar *empty = gst_whep_html_title ("<title> </title>", 16);
+  g_autofree gchar *unclosed = gst_whep_html_title ("<title>Oops", 11);
+  g_autofree gchar *dirty =
+      gst_whep_html_title ("<title>a\x1b[1m\xff</title>", 20);
+
+  fail_unless_equals_string (t, "Welcome to nginx!");
+  fail_unless (none == NULL);
+  fail_unless (empty == NULL);
+  fail_unless_equals_string (unclosed, "Oops");
+  fail_unless_equals_string (dirty, "a\\x1b[1m\\xff");
+
+  fail_unless (gst_whep_is_html ("text/html; charset=utf-8", "", 0));
+  fail_unless (gst_whep_is_html (NULL, "\n <!doctype HTML><p>", 20));
+  fail_unless (gst_whep_is_html ("application/sdp", "<HTML>", 6));
+  fail_if (gst_whep_is_html ("application/sdp", "v=0\r\n", 5));
+  fail_if (gst_whep_is_html (NULL, "<htm", 4));
+}
+
+GST_END_TEST;
+
+/* Credentials go to the endpoint's origin only: scheme, host and port. */
+GST_START_TEST (test_url_origin)
+{
+  g_autofree gchar *a = gst_whep_url_origin ("https://Example.COM/whep?x=1");
+  g_autofree gchar *b = gst_whep_url_origin ("http://example.com:8080/p");
+  g_autofree gchar *c = gst_whep_url_origin ("http://[::1]/p");
+
+  fail_unless_equals_string (a, "https://example.com:443");
+  fail_unless_equals_string (b, "http://example.com:8080");
+  fail_unless_equals_string (c, "http://[::1]:80");
+  fail_unless (gst_whep_url_origin ("ftp://example.com/") == NULL);
+  fail_unless (gst_whep_url_origin ("/relative/path") == NULL);
+  fail_unless (gst_whep_url_origin ("http:///nohost") == NULL);
+  fail_unless (gst_whep_url_origin (NULL) == NULL);
+
+  fail_unless (gst_whep_same_origin ("https://h/whep",
+          "https://H:443/session/1?t=2"));
+  fail_unless (gst_whep_same_origin ("http://u:p@h:80/a", "http://h/b"));
+  fail_if (gst_whep_same_origin ("https://h/whep", "http://h/whep"));
+  fail_if (gst_whep_same_origin ("http://h:8080/", "http://h:8081/"));
+  fail_if (gst_whep_same_origin ("http://h/", "http://h.evil.example/"));
+  fail_if (gst_whep_same_origin ("http://h/", "file:///etc/passwd"));
+  fail_if (gst_whep_same_origin (NULL, "http://h/"));
 }
 
 GST_END_TEST;
@@ -1087,10 +1182,19 @@ GST_START_TEST (test_error_summary_html_and_unknown_types)
 {
   g_autofree gchar *html = summary_of ("text/html",
       "<html><body>502 Bad Gateway</body></html>\n");
+  g_autofree gchar *titled = summary_of ("text/html; charset=utf-8",
+      "<!DOCTYPE html>\n<html><head><TITLE>\n  502 Bad\n Gateway  "
+      "</TITLE></head><body><h1>502</h1></body></html>\n");
+  /* Typed as text, shaped as a page: still a page. */
+  g_autofree gchar *untyped = summary_of ("text/plain",
+      "  <html><head><title>Service Unavailable</title></head></html>");
   g_autofree gchar *unknown = summary_of (NULL, "upstream timed out\n");
   g_autofree gchar *octets = summary_of ("application/octet-stream", "x");
 
-  fail_unless_equals_string (html, "<html><body>502 Bad Gateway</body></html>");
+  /* Markup is noise in an error message: the title, or what it was. */
+  fail_unless_equals_string (html, "an HTML page");
+  fail_unless_equals_string (titled, "502 Bad Gateway");
+  fail_unless_equals_string (untyped, "Service Unavailable");
   fail_unless_equals_string (unknown, "upstream timed out");
   fail_unless_equals_string (octets, "x");
 }
@@ -2692,7 +2796,8 @@ GST_START_TEST (test_failure_redirect_and_others)
 
   fail_unless_equals_int (redirect->code, GST_RESOURCE_ERROR_OPEN_READ);
   fail_if (redirect->retryable);
-  fail_unless (strstr (redirect->message, "redirected (HTTP 307)") != NULL);
+  fail_unless (strstr (redirect->message, "redirect (HTTP 307) was not "
+          "followed") != NULL, "%s", redirect->message);
 
   fail_unless_equals_int (bad->code, GST_RESOURCE_ERROR_OPEN_READ);
   fail_if (bad->retryable);
@@ -2777,6 +2882,26 @@ check_redacted (const gchar * url, const gchar * expected)
 
   fail_unless_equals_string (got, expected);
 }
+
+GST_START_TEST (test_redact_url_sanitises)
+{
+  /* A Location is the server's text: shown, never obeyed or broken. */
+  g_autofree gchar *ctl = gst_whep_redact_url ("http://h/a\r\nX-Evil: 1");
+  g_autofree gchar *bytes = gst_whep_redact_url ("http://h/\xff\xfe?t=1");
+  GString *huge = g_string_new ("http://h/");
+  g_autofree gchar *bounded = NULL;
+  guint i;
+
+  fail_unless_equals_string (ctl, "http://h/a\\r\\nX-Evil: 1");
+  fail_unless_equals_string (bytes, "http://h/\\xff\\xfe?…");
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (huge, 'a');
+  bounded = gst_whep_redact_url (huge->str);
+  g_string_free (huge, TRUE);
+  fail_unless (g_utf8_strlen (bounded, -1) <= 300);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_redact_url)
 {
@@ -3005,6 +3130,42 @@ GST_START_TEST (test_sse_fields_ignored_and_incomplete)
   g_free (event);
   g_free (data);
   gst_whep_sse_parser_free (NULL);
+}
+
+GST_END_TEST;
+
+/* An event that never ends (data lines without a blank line) stops
+ * growing at the limit: the parser says so and takes nothing more. */
+GST_START_TEST (test_sse_event_size_limit)
+{
+  g_autoptr (GstWhepSseParser) parser = gst_whep_sse_parser_new ();
+  g_autofree gchar *line = NULL;
+  gchar *event = NULL, *data = NULL;
+  gchar *chunk = g_strnfill (1000, 'x');
+  guint i;
+
+  /* Just under the limit: delivered. */
+  gst_whep_sse_parser_push_line (parser, "event: big");
+  line = g_strconcat ("data:", chunk, NULL);
+  for (i = 0; i < GST_WHEP_SSE_MAX_EVENT_BYTES / 1001 - 1; i++)
+    gst_whep_sse_parser_push_line (parser, line);
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, ""), 1);
+  fail_if (gst_whep_sse_parser_overflowed (parser));
+  fail_unless (gst_whep_sse_parser_pop (parser, &event, &data));
+  fail_unless_equals_string (event, "big");
+  fail_unless (strlen (data) < GST_WHEP_SSE_MAX_EVENT_BYTES);
+  g_free (event);
+  g_free (data);
+
+  /* No end: stops at the limit, whatever follows. */
+  for (i = 0; i < 10 * GST_WHEP_SSE_MAX_EVENT_BYTES / 1000; i++)
+    gst_whep_sse_parser_push_line (parser, line);
+  fail_unless (gst_whep_sse_parser_overflowed (parser));
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, ""), 0);
+  gst_whep_sse_parser_push_line (parser, "event: active");
+  fail_unless_equals_int (gst_whep_sse_parser_push_line (parser, ""), 0);
+  fail_if (gst_whep_sse_parser_pop (parser, NULL, NULL));
+  g_free (chunk);
 }
 
 GST_END_TEST;
@@ -3245,8 +3406,11 @@ helpers_suite (void)
   tcase_add_test (http, test_error_summary_broken_json_falls_back_to_text);
   tcase_add_test (http, test_error_summary_text_leading_blank_lines);
   tcase_add_test (http, test_error_summary_long_text_truncated);
-  tcase_add_test (http, test_error_summary_control_chars_dropped);
+  tcase_add_test (http, test_error_summary_control_chars_escaped);
   tcase_add_test (http, test_error_summary_invalid_utf8);
+  tcase_add_test (http, test_sanitize_text);
+  tcase_add_test (http, test_html_title);
+  tcase_add_test (http, test_url_origin);
   tcase_add_test (http, test_error_summary_html_and_unknown_types);
   tcase_add_test (http, test_error_summary_nothing_useful);
   tcase_add_test (http, test_uri_whep_to_http);
@@ -3346,6 +3510,7 @@ helpers_suite (void)
   tcase_add_test (failures, test_failure_new_redacts_and_copies);
   tcase_add_test (failures, test_body_says_not_live);
   tcase_add_test (failures, test_redact_url);
+  tcase_add_test (failures, test_redact_url_sanitises);
   tcase_add_test (failures, test_sdp_summary);
 
   suite_add_tcase (s, sse);
@@ -3357,6 +3522,7 @@ helpers_suite (void)
   tcase_add_test (sse, test_sse_cr_handling);
   tcase_add_test (sse, test_sse_fields_ignored_and_incomplete);
   tcase_add_test (sse, test_sse_reconnect_url);
+  tcase_add_test (sse, test_sse_event_size_limit);
 
   return s;
 }
