@@ -27,6 +27,7 @@
  * and with --seconds a second one:  PLAY mode=M seconds=S frames=N
  *   expected=E shown=K intact_pct=P unreadable=U backwards=B repeated=R
  *   longest_freeze_ms=F packets_lost=L rtx_requests=Q rtx_received=X
+ *   key_frame_requests=K
  * (unreadable: pictures whose counter cannot be read — broken ones;
  * packets_…: the sum over the pipeline's rtpjitterbuffers).
  * Exit status 0 on a frame, 1 on an error, 2 on a timeout.
@@ -78,6 +79,7 @@ typedef struct
   gint64 last_counter;
   gint64 last_new_us;
   gint64 longest_freeze_us;
+  gint key_frame_requests;      /* plain: force-key-unit events (atomic) */
 } Run;
 
 static void
@@ -187,6 +189,33 @@ add_jitterbuffer (const GValue * item, gpointer data)
   gst_structure_free (s);
 }
 
+/* whepsrc: its own count (statistics key-frames-requested). */
+static guint64
+whepsrc_key_frame_requests (Run * run)
+{
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (run->pipeline));
+  GValue item = G_VALUE_INIT;
+  guint64 n = 0;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = g_value_get_object (&item);
+    GstElementFactory *factory = gst_element_get_factory (element);
+    GstStructure *stats = NULL;
+
+    if (factory && g_str_equal (GST_OBJECT_NAME (factory), "whepsrc")) {
+      g_object_get (element, "statistics", &stats, NULL);
+      if (stats) {
+        gst_structure_get_uint64 (stats, "key-frames-requested", &n);
+        gst_structure_free (stats);
+      }
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return n;
+}
+
 static void
 print_play (Run * run, const gchar * mode)
 {
@@ -207,10 +236,13 @@ print_play (Run * run, const gchar * mode)
       G_GUINT64_FORMAT " repeated=%" G_GUINT64_FORMAT
       " longest_freeze_ms=%.0f packets_lost=%" G_GUINT64_FORMAT
       " rtx_requests=%" G_GUINT64_FORMAT " rtx_received=%" G_GUINT64_FORMAT
-      "\n", mode, run->play_seconds, run->frames, expected, run->shown,
+      " key_frame_requests=%" G_GUINT64_FORMAT "\n", mode, run->play_seconds,
+      run->frames, expected, run->shown,
       expected ? 100.0 * run->shown / expected : 0.0, run->unreadable,
       run->backwards, run->repeated, run->longest_freeze_us / 1000.0,
-      totals.lost, totals.asked, totals.came);
+      totals.lost, totals.asked, totals.came, g_str_equal (mode,
+          "whepsrc") ? whepsrc_key_frame_requests (run) : (guint64)
+      g_atomic_int_get (&run->key_frame_requests));
 }
 
 static GstElement *
@@ -253,6 +285,17 @@ on_decodebin_pad (GstElement * decodebin, GstPad * pad, Run * run)
   gst_pad_link (pad, sinkpad);
 }
 
+/* plain: key frames the decoding side asks for (rtpbin sends PLI/FIR). */
+static GstPadProbeReturn
+key_frame_request_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *run = data;
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    g_atomic_int_inc (&run->key_frame_requests);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 on_webrtc_pad (GstElement * webrtc, GstPad * pad, Run * run)
 {
@@ -261,6 +304,8 @@ on_webrtc_pad (GstElement * webrtc, GstPad * pad, Run * run)
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      key_frame_request_probe, run, NULL);
   decodebin = gst_element_factory_make ("decodebin", NULL);
   g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_decodebin_pad), run);
   gst_bin_add (GST_BIN (run->pipeline), decodebin);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NETNS_DIR "/var/run/netns"
@@ -37,7 +38,13 @@ struct _NetLab
   gchar *ns[NETLAB_N_ROLES];
   const gchar *address[NETLAB_N_ROLES];
   GPtrArray *namespaces;        /* distinct names, in creation order */
+  GPid wire;                    /* whep-netdelay (wire labs), or 0 */
+  gint wire_control;            /* its standard input */
+  gint wire_output;             /* its standard output */
 };
+
+static void start_wire (NetLab * lab);
+static void stop_wire (NetLab * lab);
 
 /* --- commands --- */
 
@@ -333,6 +340,35 @@ netlab_new_single (void)
   return lab;
 }
 
+/* Client 10.3.0.1 and server 10.3.0.2, each alone in its namespace with
+ * a TUN device "wire"; whep-netdelay carries the packets between the two
+ * (netlab_set_delay).  The other roles are the server's namespace. */
+NetLab *
+netlab_new_wire (void)
+{
+  NetLab *lab = lab_new ();
+  gint role;
+
+  lab->ns[NETLAB_CLIENT] = lab_add_ns (lab, "c");
+  lab->address[NETLAB_CLIENT] = "10.3.0.1";
+  lab->ns[NETLAB_SERVER] = lab_add_ns (lab, "s");
+  lab->address[NETLAB_SERVER] = "10.3.0.2";
+  for (role = NETLAB_SERVER + 1; role < NETLAB_N_ROLES; role++) {
+    lab->ns[role] = g_strdup (lab->ns[NETLAB_SERVER]);
+    lab->address[role] = lab->address[NETLAB_SERVER];
+  }
+  for (role = NETLAB_CLIENT; role <= NETLAB_SERVER; role++) {
+    const gchar *ns = lab->ns[role];
+
+    must ("ip -n %s tuntap add dev wire mode tun", ns);
+    must ("ip -n %s addr add %s peer %s dev wire", ns, lab->address[role],
+        lab->address[role == NETLAB_CLIENT ? NETLAB_SERVER : NETLAB_CLIENT]);
+    must ("ip -n %s link set wire up", ns);
+  }
+  start_wire (lab);
+  return lab;
+}
+
 /* The public segment: a bridge the routers plug into, coturn's address,
  * and a default route into a link without carrier, so that what is sent
  * to a private address vanishes instead of failing the sender (coturn
@@ -468,6 +504,7 @@ netlab_free (NetLab * lab)
 
   if (!lab)
     return;
+  stop_wire (lab);
   for (i = lab->namespaces->len; i > 0; i--) {
     const gchar *name = g_ptr_array_index (lab->namespaces, i - 1);
     const gchar *del[] = { "ip", "netns", "del", name, NULL };
@@ -605,6 +642,66 @@ netlab_lose_udp (NetLab * lab, NetLabRole role, guint percent)
 
     nft_load (lab->ns[role], ruleset);
   }
+}
+
+gboolean
+netlab_can_delay (void)
+{
+  const gchar *tool = g_getenv ("WHEP_NETDELAY");
+
+  return tool && g_file_test (tool, G_FILE_TEST_IS_EXECUTABLE);
+}
+
+/* The wire's end of the control pipe closes: whep-netdelay stops. */
+static void
+stop_wire (NetLab * lab)
+{
+  if (!lab->wire)
+    return;
+  close (lab->wire_control);
+  waitpid (lab->wire, NULL, 0);
+  g_spawn_close_pid (lab->wire);
+  lab->wire = 0;
+}
+
+static void
+start_wire (NetLab * lab)
+{
+  g_autofree gchar *a = g_build_filename (NETNS_DIR, lab->ns[NETLAB_CLIENT],
+      NULL);
+  g_autofree gchar *b = g_build_filename (NETNS_DIR, lab->ns[NETLAB_SERVER],
+      NULL);
+  const gchar *argv[] = { g_getenv ("WHEP_NETDELAY"), "--ns-a", a, "--ns-b",
+    b, "--dev", "wire", "--control", "--seconds", "900", NULL
+  };
+  g_autoptr (GError) error = NULL;
+  gchar ready[6] = { 0 };
+
+  fail_unless (netlab_can_delay (), "no whep-netdelay (WHEP_NETDELAY)");
+  /* A process, not a thread: the test process may still enter a
+   * namespace afterwards. */
+  fail_unless (g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL,
+          G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &lab->wire,
+          &lab->wire_control, &lab->wire_output, NULL, &error),
+      "whep-netdelay: %s", error ? error->message : "?");
+  fail_unless (read (lab->wire_output, ready, 6) == 6
+      && !strncmp (ready, "READY\n", 6), "whep-netdelay did not start");
+}
+
+void
+netlab_set_delay (NetLab * lab, guint delay_ms, guint jitter_ms)
+{
+  g_autofree gchar *line = g_strdup_printf ("DELAY %u %u\n", delay_ms,
+      jitter_ms);
+  gchar echo[64] = { 0 };
+  gsize len = strlen (line);
+
+  fail_unless (lab->wire != 0, "netlab_set_delay: not a wire lab");
+  fail_unless (write (lab->wire_control, line, len) == (gssize) len);
+  /* It says the line back once it applies it. */
+  fail_unless (read (lab->wire_output, echo, len) == (gssize) len
+      && !strncmp (echo, line, len), "whep-netdelay did not take '%s'",
+      g_strstrip (line));
 }
 
 gint

@@ -57,6 +57,14 @@ gboolean netlab_skip (const gchar * test);
 
 NetLab *netlab_new_single (void);
 NetLab *netlab_new_nat (const NetLabNat * nat);
+/* The wire topology:
+ *
+ *   client 10.3.0.1 ── [whep-netdelay: delay ± jitter] ── 10.3.0.2 server
+ *
+ * two namespaces joined by TUN devices that tests/netdelay/whep-netdelay
+ * carries packets between (this kernel has neither netem nor NFQUEUE).
+ * Needs netlab_can_delay(). */
+NetLab *netlab_new_wire (void);
 /* Deletes the lab's namespaces (the test process may be inside one: it
  * keeps it alive until it exits). */
 void netlab_free (NetLab * lab);
@@ -86,6 +94,12 @@ void netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block);
  * namespace, at random (nftables numgen), each on its own; 0 stops.  In
  * the single topology that is every packet of both directions. */
 void netlab_lose_udp (NetLab * lab, NetLabRole role, guint percent);
+/* Wire labs: every packet between client and server, each direction on
+ * its own, takes @delay_ms ± @jitter_ms (uniform: packets overtake each
+ * other) from now on.  0, 0: at once. */
+void netlab_set_delay (NetLab * lab, guint delay_ms, guint jitter_ms);
+/* TRUE when whep-netdelay (WHEP_NETDELAY) is there for wire labs. */
+gboolean netlab_can_delay (void);
 /* A socket of @type (SOCK_DGRAM, SOCK_STREAM) bound to @address:@port in
  * @role's namespace (fd); it stays there whichever thread uses it. */
 gint netlab_socket (NetLab * lab, NetLabRole role, gint type,

@@ -743,13 +743,15 @@ never (Player * p, gpointer data)
   return FALSE;
 }
 
-/* @percent % of the UDP packets lost at random, both ways, for @seconds
- * of play against the test server (with @server_arg): never a broken
- * picture (every counter readable, none going backwards), and the
- * stream goes on.  Prints what was lost and how whepsrc coped. */
+/* @percent % of the UDP packets lost at random, and every packet delayed
+ * by @delay_ms ± @jitter_ms (packets overtaking each other), both ways,
+ * for @seconds of play against the test server (with @server_args): never
+ * a broken picture (every counter readable, none going backwards), and
+ * the stream goes on.  Prints what was lost and how whepsrc coped. */
 static void
-check_lossy_play (const gchar * test, guint percent, guint seconds,
-    const gchar * const *server_args, gboolean retransmits)
+check_impaired_play (const gchar * test, guint percent, guint delay_ms,
+    guint jitter_ms, guint seconds, const gchar * const *server_args,
+    gboolean retransmits)
 {
   guint64 key_frames_before;
   g_autoptr (GstStructure) stats = NULL;
@@ -759,9 +761,14 @@ check_lossy_play (const gchar * test, guint percent, guint seconds,
   gint64 freeze_ms;
   Lab *lab;
 
+  gboolean wire = delay_ms || jitter_ms;
+
   if (netlab_skip (test))
     return;
-  lab = lab_enter (test, netlab_new_single (), NULL);
+  /* Delay needs two namespaces and the wire between them; loss alone is
+   * simplest on one. */
+  lab = lab_enter (test, wire ? netlab_new_wire () : netlab_new_single (),
+      NULL);
   lab_start_server_argv (lab, server_args);
   error = player_run (lab->p, frames_at_least, GUINT_TO_POINTER (30), 15000);
   if (error)
@@ -770,8 +777,17 @@ check_lossy_play (const gchar * test, guint percent, guint seconds,
   before = player_video_frames (lab->p);
   key_frames_before = stats_uint64 (lab->p, "key-frames-requested");
 
+  /* Both ways: media, retransmissions, RTCP and NACKs alike. */
   netlab_lose_udp (lab->lab, NETLAB_CLIENT, percent);
+  if (wire) {
+    netlab_lose_udp (lab->lab, NETLAB_SERVER, percent);
+    netlab_set_delay (lab->lab, delay_ms, jitter_ms);
+  }
   error = player_run (lab->p, never, NULL, seconds * 1000);
+  if (wire) {
+    netlab_set_delay (lab->lab, 0, 0);
+    netlab_lose_udp (lab->lab, NETLAB_SERVER, 0);
+  }
   netlab_lose_udp (lab->lab, NETLAB_CLIENT, 0);
   if (error)
     fail_with_turn_log (lab, error);
@@ -785,14 +801,20 @@ check_lossy_play (const gchar * test, guint percent, guint seconds,
   g_mutex_unlock (&lab->p->lock);
   g_object_get (lab->p->src, "statistics", &stats, NULL);
   text = gst_structure_to_string (stats);
-  g_print ("network: %s: %u %% loss, %u s: %u frames out, %u lost, "
-      "longest freeze %" G_GINT64_FORMAT " ms, %u unreadable, %u backwards; "
-      "%s\n", test, percent, seconds, played, gaps, freeze_ms, unreadable,
-      backwards, text);
+  g_print ("network: %s: %u %% loss, delay %u +/- %u ms, %u s: %u frames "
+      "out, %u lost, longest freeze %" G_GINT64_FORMAT " ms, %u unreadable, "
+      "%u backwards; %s\n", test, percent, delay_ms, jitter_ms, seconds,
+      played, gaps, freeze_ms, unreadable, backwards, text);
   fail_unless_equals_int (unreadable, 0);
   fail_unless_equals_int (backwards, 0);
   fail_unless (played >= seconds * 30 / 2, "only %u frames in %u s", played,
       seconds);
+  if (percent == 0) {
+    /* Late and reordered, never lost: every picture shows. */
+    fail_unless_equals_int (gaps, 0);
+    lab_finish (lab);
+    return;
+  }
   fail_unless (stats_uint64 (lab->p, "packets-lost") +
       stats_uint64 (lab->p, "retransmissions-received") > 0,
       "no loss seen at %u %%", percent);
@@ -805,6 +827,13 @@ check_lossy_play (const gchar * test, guint percent, guint seconds,
     fail_unless (stats_uint64 (lab->p, "key-frames-requested") >
         key_frames_before, "no key frame asked for after unrepaired losses");
   lab_finish (lab);
+}
+
+static void
+check_lossy_play (const gchar * test, guint percent, guint seconds,
+    const gchar * const *server_args, gboolean retransmits)
+{
+  check_impaired_play (test, percent, 0, 0, seconds, server_args, retransmits);
 }
 
 /* The server retransmits on NACK: losses are repaired in time. */
@@ -840,6 +869,36 @@ GST_START_TEST (test_loss_h265_shows_no_broken_picture)
 
 GST_END_TEST;
 
+/* 60 ± 50 ms: packets overtake each other by up to 100 ms, within the
+ * jitterbuffer's 200 ms.  Nothing is lost: every picture shows, in order. */
+GST_START_TEST (test_jitter_reorders_without_loss)
+{
+  const gchar *const args[] = { NULL };
+
+  if (!netlab_can_delay ()) {
+    g_print ("SKIP: %s: no whep-netdelay (WHEP_NETDELAY)\n", __func__);
+    return;
+  }
+  check_impaired_play (__func__, 0, 60, 50, 15, args, TRUE);
+}
+
+GST_END_TEST;
+
+/* 2 % loss on a path with 40 ± 30 ms of jitter: retransmissions still come
+ * in time, and nothing broken shows. */
+GST_START_TEST (test_loss_with_jitter_repaired)
+{
+  const gchar *const args[] = { NULL };
+
+  if (!netlab_can_delay ()) {
+    g_print ("SKIP: %s: no whep-netdelay (WHEP_NETDELAY)\n", __func__);
+    return;
+  }
+  check_impaired_play (__func__, 2, 40, 30, 15, args, TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 network_suite (void)
 {
@@ -871,6 +930,8 @@ network_suite (void)
   suite_add_tcase (s, loss);
   tcase_add_test (loss, test_loss_repaired_by_retransmission);
   tcase_add_test (loss, test_loss_h265_shows_no_broken_picture);
+  tcase_add_test (loss, test_jitter_reorders_without_loss);
+  tcase_add_test (loss, test_loss_with_jitter_repaired);
   tcase_add_test (loss,
       test_loss_without_retransmission_shows_no_broken_picture);
 

@@ -409,8 +409,9 @@ check_bad_answer (const gchar * flag, const gchar * fragment)
 
   g_object_set (p->src, "max-retries", 0, NULL);
   error = player_run (p, NULL, NULL, 10000);
+  /* The error names the 201 it is about (http-status-code). */
   assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-      fragment, 0);
+      fragment, 201);
   gst_message_unref (error);
   player_free (p);
   /* The failed session was deleted all the same. */
@@ -427,7 +428,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_empty_answer_reports)
 {
-  check_bad_answer ("--answer-empty", "without an SDP answer");
+  check_bad_answer ("--answer-empty", "201 with no body");
 }
 
 GST_END_TEST;
