@@ -74,6 +74,9 @@ gst_whep_rotation_due_us (gint64 posted_us, gdouble lifetime_s, guint lead_ms)
 /* RTCP back on the path this long after an ICE restart began, without
  * media: the sender is silent. */
 #define SENDER_SILENT_AFTER_RESTART (1000 * G_TIME_SPAN_MILLISECOND)
+/* Media resumes within a few packets of a repaired path: silence this long
+ * after the restart's checks succeeded is the sender's. */
+#define SENDER_SILENT_AFTER_READY (200 * G_TIME_SPAN_MILLISECOND)
 
 GstWhepSilenceRepair
 gst_whep_silence_repair (const GstWhepSilenceFacts * f,
@@ -99,6 +102,13 @@ gst_whep_silence_repair (const GstWhepSilenceFacts * f,
    * through, so a new path would change nothing. */
   path_alive = f->last_rtcp_us > MAX (f->on_air_until_us,
       f->ice_restart_since_us);
+  /* The restart found a working pair (the server answered the checks on
+   * the new credentials) and still no media comes: the path is fine, the
+   * sender is not.  Senders that report rarely (werift: one sender report
+   * a second) would otherwise be judged only by their next RTCP. */
+  if (f->ice_restart_since_us && f->ice_ready_us > f->ice_restart_since_us
+      && f->now_us - f->ice_ready_us > SENDER_SILENT_AFTER_READY)
+    path_alive = TRUE;
   if (f->ice_restart_since_us)
     return path_alive ? GST_WHEP_REPAIR_STANDBY : GST_WHEP_REPAIR_NONE;
   if (path_alive || !can_restart_ice)

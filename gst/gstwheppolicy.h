@@ -79,6 +79,8 @@ typedef struct
   gint64 first_frame_us;        /* the session's first frame, 0 if none */
   gint64 playing_since_us;      /* the pipeline went to PLAYING; 0: paused */
   gint64 ice_restart_since_us;  /* an ICE restart under way since, or 0 */
+  gint64 ice_ready_us;          /* libnice last found a working pair (a
+                                 * check answered), or 0 */
   gint64 last_rtcp_us;          /* the sender's last RTCP packet, or 0 */
   gint64 last_video_rtp_us;     /* the last video RTP packet out of the
                                  * jitterbuffer, or 0 */

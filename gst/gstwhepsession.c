@@ -109,6 +109,7 @@ struct _GstWhepSession
   gboolean video_pt[128];       /* payload types of the answer's video */
   gboolean announced;           /* FIRST_FRAME was emitted */
   gint64 t_last_rtcp;           /* monotonic µs of the last one */
+  gint64 t_ice_ready;           /* libnice last found a working pair */
   gint64 t_first_audio;
   GstStructure *candidate_pair; /* the last one webrtcbin's statistics
                                  * named, or NULL */
@@ -234,6 +235,33 @@ fail_session (GstWhepSession * self, GstWhepFailure * failure)
 
 /* --- webrtcbin set-up --- */
 
+/* libnice's thread: a pair works again (after an ICE restart, the
+ * server answered the checks on the new credentials).  Media that stays
+ * away after that is the sender's silence, not the path's. */
+static void
+mark_ice_ready (GstWhepSession * self, const gchar * why)
+{
+  g_mutex_lock (&self->lock);
+  self->t_ice_ready = g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+  GST_DEBUG_OBJECT (self, "ICE: %s", why);
+}
+
+static void
+on_nice_component_state (NiceAgent * agent, guint stream, guint component,
+    guint state, GstWhepSession * self)
+{
+  if (state == NICE_COMPONENT_STATE_READY)
+    mark_ice_ready (self, "component ready");
+}
+
+static void
+on_nice_selected_pair (NiceAgent * agent, guint stream, guint component,
+    NiceCandidate * local, NiceCandidate * remote, GstWhepSession * self)
+{
+  mark_ice_ready (self, "pair selected");
+}
+
 static void
 restrict_ice_addresses (GstWhepSession * self, GstElement * webrtcbin)
 {
@@ -261,6 +289,11 @@ restrict_ice_addresses (GstWhepSession * self, GstElement * webrtcbin)
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
           "keepalive-conncheck"))
     g_object_set (agent, "keepalive-conncheck", TRUE, NULL);
+
+  g_signal_connect (agent, "component-state-changed",
+      G_CALLBACK (on_nice_component_state), self);
+  g_signal_connect (agent, "new-selected-pair-full",
+      G_CALLBACK (on_nice_selected_pair), self);
 
   for (addr = self->config.ice_local_addresses; addr && *addr; addr++) {
     NiceAddress nice_addr;
@@ -460,10 +493,17 @@ disconnect_webrtcbin (GstWhepSession * self, GstElement * webrtcbin)
 {
   g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (webrtcbin),
       "rtpbin");
+  g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;
 
   g_signal_handlers_disconnect_by_data (webrtcbin, self);
   if (rtpbin)
     g_signal_handlers_disconnect_by_data (rtpbin, self);
+  g_object_get (webrtcbin, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent)
+    g_signal_handlers_disconnect_by_data (agent, self);
 }
 
 /* --- decoding --- */
@@ -1876,6 +1916,17 @@ gst_whep_session_get_last_video_rtp_time (GstWhepSession * self)
 
   g_mutex_lock (&self->lock);
   t = self->t_last_video_rtp;
+  g_mutex_unlock (&self->lock);
+  return t;
+}
+
+gint64
+gst_whep_session_get_ice_ready_time (GstWhepSession * self)
+{
+  gint64 t;
+
+  g_mutex_lock (&self->lock);
+  t = self->t_ice_ready;
   g_mutex_unlock (&self->lock);
   return t;
 }

@@ -152,6 +152,10 @@ gint64 gst_whep_session_get_last_rtcp_time (GstWhepSession * session);
  * jitterbuffer, 0 if none: packets that come while no picture does mean
  * a decoder waiting for a key frame, not a dead session. */
 gint64 gst_whep_session_get_last_video_rtp_time (GstWhepSession * session);
+/* Monotonic time (µs) libnice last found a working candidate pair (a
+ * component ready, a pair selected — again after an ICE restart), 0
+ * before. */
+gint64 gst_whep_session_get_ice_ready_time (GstWhepSession * session);
 /* Monotonic time (µs) of the first decoded frame, 0 before. */
 gint64 gst_whep_session_get_first_frame_time (GstWhepSession * session);
 

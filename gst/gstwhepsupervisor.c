@@ -1181,6 +1181,7 @@ judge_current_session (GstWhepSupervisor * self, gint64 now)
   facts.first_frame_us = gst_whep_session_get_first_frame_time (current);
   facts.playing_since_us = run->playing_since_us;
   facts.ice_restart_since_us = gst_whep_session_get_ice_restart_time (current);
+  facts.ice_ready_us = gst_whep_session_get_ice_ready_time (current);
   facts.last_rtcp_us = gst_whep_session_get_last_rtcp_time (current);
   facts.last_video_rtp_us = gst_whep_session_get_last_video_rtp_time (current);
   facts.media_timeout_ms = run->settings.media_timeout_ms;

@@ -305,6 +305,32 @@ GST_START_TEST (test_silence_wants_a_repair_early)
 
 GST_END_TEST;
 
+/* An ICE restart found a working pair again (the server answered the
+ * checks on the new credentials) and media still does not come 200 ms
+ * later: the sender is silent, not the path — a standby now, without
+ * waiting for the sender's next report (werift: one a second). */
+GST_START_TEST (test_silence_after_ice_came_back_wants_a_standby)
+{
+  GstWhepSilenceFacts f = playing_facts (10400, 9750);
+
+  f.ice_restart_since_us = S (10050);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  /* Ready only 100 ms ago: the media may be on its way. */
+  f.ice_ready_us = S (10300);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+  f.ice_ready_us = S (10150);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_STANDBY);
+  /* Ready before the restart says nothing about the new path. */
+  f.ice_ready_us = S (9000);
+  fail_unless_equals_int (gst_whep_silence_repair (&f, 300, 300, TRUE),
+      GST_WHEP_REPAIR_NONE);
+}
+
+GST_END_TEST;
+
 /* Video packets still come after the last picture, RTCP too: the decoder
  * waits for a key frame after a loss — no repair, whatever RTCP says,
  * until the packets stop as well; the media timeout still judges. */
@@ -452,6 +478,7 @@ policy_suite (void)
 
   suite_add_tcase (s, status);
   tcase_add_test (status, test_status_stopped_wins);
+  tcase_add_test (status, test_silence_after_ice_came_back_wants_a_standby);
   tcase_add_test (status, test_status_error_after_giving_up);
   tcase_add_test (status, test_status_ended_after_eos);
   tcase_add_test (status, test_status_connecting_then_playing);
