@@ -47,11 +47,23 @@ struct _GstWhepClient
 
   /* Client thread only. */
   SoupSession *session;
+  GList *requests;              /* WhepRequest under way (close_begin()
+                                 * bounds the DELETEs among them) */
 
   /* Protected by lock.  Lock order: nothing else is taken while holding
    * it; it is never held while calling into libsoup or a callback. */
   GMutex lock;
-  gboolean closed;
+  gboolean closing;             /* close_begin(): DELETEs only, each ending
+                                 * by close_deadline_us */
+  gint64 close_deadline_us;     /* monotonic: the DELETEs' */
+  gint64 close_post_deadline_us;        /* the POSTs': half the budget,
+                                         * so that the DELETE of the
+                                         * session its answer names fits */
+  gboolean closed;              /* no request at all */
+  gboolean finished;            /* the thread is joined: requests complete
+                                 * on the caller's context */
+  GCancellable *close_cancellable;      /* cancelled by close_begin(): every
+                                         * request but a DELETE */
   GCancellable *shutdown_cancellable;   /* cancelled by shutdown() */
   guint in_flight;              /* requests submitted, not yet completed */
   GCond idle_cond;              /* signalled when in_flight drops to 0 */
@@ -81,9 +93,14 @@ typedef struct
   GCancellable *caller_cancellable;     /* nullable */
   gulong caller_cancel_id;
   gulong shutdown_cancel_id;
+  gulong close_cancel_id;
   GCancellable *op_cancellable; /* cancelled on the client thread only */
   GSource *deadline;
+  gint64 t_start_us;            /* monotonic, on the client thread */
+  gint64 deadline_us;           /* when the deadline fires */
   gboolean timed_out;
+  gboolean cut_by_close;        /* the deadline is close_begin()'s */
+  guint informational;          /* 1xx answers read so far */
 
   GAsyncReadyCallback callback;
   gpointer user_data;
@@ -113,6 +130,7 @@ typedef struct _ProbeLink
 } ProbeLink;
 
 static void send_current_hop (WhepRequest * req);
+static void arm_deadline (WhepRequest * req, gint64 deadline_us);
 
 G_DEFINE_QUARK (gst - whep - client - error - quark, gst_whep_client_error);
 
@@ -171,6 +189,9 @@ make_soup_session (gpointer data)
 static void
 drop_soup_session (gpointer state)
 {
+  /* Whatever is left (a request libsoup still reads) ends here, and with
+   * it every connection: none outlives the thread. */
+  soup_session_abort (state);
   g_object_unref (state);
 }
 
@@ -238,6 +259,101 @@ gst_whep_client_shutdown (GstWhepClient * client)
     g_cancellable_cancel (client->shutdown_cancellable);
 }
 
+/* On the client thread: the DELETEs and POSTs under way end by the
+ * close's deadline (everything else was cancelled through
+ * close_cancellable). */
+static gboolean
+close_begin_cb (gpointer data)
+{
+  GstWhepClient *client = data;
+  gint64 deadline_us, post_deadline_us;
+  GList *l, *next;
+
+  g_mutex_lock (&client->lock);
+  deadline_us = client->close_deadline_us;
+  post_deadline_us = client->close_post_deadline_us;
+  g_mutex_unlock (&client->lock);
+  for (l = client->requests; l; l = next) {
+    WhepRequest *req = l->data;
+    gboolean is_post = g_str_equal (req->method, "POST");
+    gint64 end = is_post ? post_deadline_us : deadline_us;
+
+    next = l->next;
+    if (is_post && req->stream && !req->timed_out) {
+      /* The head came: its Location is all the caller needs to DELETE
+       * the session, the body is of no use any more. */
+      g_cancellable_cancel (req->op_cancellable);
+    } else if (req->deadline && req->deadline_us > end) {
+      req->cut_by_close = TRUE;
+      arm_deadline (req, end);
+    }
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_whep_client_close_begin (GstWhepClient * client, guint budget_ms)
+{
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+
+  g_mutex_lock (&client->lock);
+  if (client->closing || client->closed) {
+    g_mutex_unlock (&client->lock);
+    return;
+  }
+  client->closing = TRUE;
+  client->close_deadline_us = g_get_monotonic_time () +
+      budget_ms * G_TIME_SPAN_MILLISECOND;
+  client->close_post_deadline_us = g_get_monotonic_time () +
+      budget_ms / 2 * G_TIME_SPAN_MILLISECOND;
+  g_mutex_unlock (&client->lock);
+
+  GST_DEBUG_OBJECT (client, "closing: DELETEs only, for %u ms", budget_ms);
+  g_cancellable_cancel (client->close_cancellable);
+  g_main_context_invoke_full (client->context, G_PRIORITY_HIGH,
+      close_begin_cb, g_object_ref (client), g_object_unref);
+}
+
+/* Cancellations come back within a few iterations of the client thread:
+ * this long is plenty, and bounds a thread that does not. */
+#define CANCEL_SETTLE_MS 250
+
+void
+gst_whep_client_close (GstWhepClient * client)
+{
+  gint64 deadline_us;
+  gboolean finished;
+
+  g_return_if_fail (GST_IS_WHEP_CLIENT (client));
+  g_return_if_fail (!gst_whep_client_is_client_thread (client));
+
+  gst_whep_client_close_begin (client, 0);
+  g_mutex_lock (&client->lock);
+  deadline_us = client->close_deadline_us;
+  finished = client->finished;
+  g_mutex_unlock (&client->lock);
+  if (finished)
+    return;
+
+  /* The DELETEs end by the deadline (their own timer); a little slack for
+   * their completions to come back. */
+  if (!gst_whep_client_wait_idle (client, MAX (deadline_us -
+              g_get_monotonic_time (), 0) / 1000 + 50))
+    GST_INFO_OBJECT (client, "requests still under way at the close's "
+        "deadline: cancelling them");
+  gst_whep_client_shutdown (client);
+  if (!gst_whep_client_wait_idle (client, CANCEL_SETTLE_MS))
+    GST_WARNING_OBJECT (client, "requests still under way %u ms after "
+        "being cancelled", CANCEL_SETTLE_MS);
+
+  /* The thread is joined and the SoupSession (its connections) dropped
+   * on it. */
+  gst_whep_worker_stop (client->worker);
+  g_mutex_lock (&client->lock);
+  client->finished = TRUE;
+  g_mutex_unlock (&client->lock);
+}
+
 static void
 gst_whep_client_dispose (GObject * object)
 {
@@ -264,6 +380,7 @@ gst_whep_client_finalize (GObject * object)
   g_clear_pointer (&client->context, g_main_context_unref);
   g_clear_object (&client->tls_database);
   g_clear_object (&client->shutdown_cancellable);
+  g_clear_object (&client->close_cancellable);
   gst_whep_client_config_clear (&client->config);
   g_mutex_clear (&client->lock);
   g_cond_clear (&client->idle_cond);
@@ -277,6 +394,7 @@ gst_whep_client_init (GstWhepClient * client)
   g_mutex_init (&client->lock);
   g_cond_init (&client->idle_cond);
   client->shutdown_cancellable = g_cancellable_new ();
+  client->close_cancellable = g_cancellable_new ();
 }
 
 static void
@@ -310,6 +428,9 @@ whep_request_free (WhepRequest * req)
   if (req->shutdown_cancel_id)
     g_cancellable_disconnect (req->client->shutdown_cancellable,
         req->shutdown_cancel_id);
+  if (req->close_cancel_id)
+    g_cancellable_disconnect (req->client->close_cancellable,
+        req->close_cancel_id);
   if (req->deadline) {
     g_source_destroy (req->deadline);
     g_source_unref (req->deadline);
@@ -377,12 +498,86 @@ deadline_cb (gpointer data)
 {
   WhepRequest *req = data;
 
-  GST_INFO_OBJECT (req->owner, "%s %s: no answer within %u ms", req->method,
-      req->log_url, req->timeout_ms);
+  GST_INFO_OBJECT (req->owner, "%s %s: no answer within %u ms%s",
+      req->method, req->log_url, req->timeout_ms, req->cut_by_close ?
+      " (the client is closing)" : "");
   req->timed_out = TRUE;
   g_cancellable_cancel (req->op_cancellable);
   g_clear_pointer (&req->deadline, g_source_unref);
   return G_SOURCE_REMOVE;
+}
+
+/* (Re)arms the request's deadline at @deadline_us (monotonic). */
+static void
+arm_deadline (WhepRequest * req, gint64 deadline_us)
+{
+  gint64 left_ms = MAX (deadline_us - g_get_monotonic_time (), 0) / 1000;
+
+  if (req->deadline) {
+    g_source_destroy (req->deadline);
+    g_source_unref (req->deadline);
+  }
+  req->deadline_us = deadline_us;
+  req->timeout_ms = (deadline_us - req->t_start_us) / 1000;
+  req->deadline = g_timeout_source_new (left_ms);
+  g_source_set_callback (req->deadline, deadline_cb, req, NULL);
+  g_source_attach (req->deadline, req->client->context);
+}
+
+/* A POST under way when the client begins to close may have made a
+ * session on the server: its answer is waited for within the close's
+ * budget (and the session DELETEd by its caller), like a DELETE.  Every
+ * other request is cancelled at once. */
+static gboolean
+survives_close (WhepRequest * req)
+{
+  return g_str_equal (req->method, "DELETE") || g_str_equal (req->method,
+      "POST");
+}
+
+/* Has the request been given up from outside (its caller, the client's
+ * close or shutdown)?  Asked while libsoup does not return to the main
+ * loop: a cancel from another thread waits there for the client thread. */
+static gboolean
+request_given_up (WhepRequest * req)
+{
+  GstWhepClient *client = req->client;
+  gboolean given_up;
+
+  if (req->caller_cancellable
+      && g_cancellable_is_cancelled (req->caller_cancellable))
+    return TRUE;
+  g_mutex_lock (&client->lock);
+  given_up = client->closed || (client->closing && !survives_close (req));
+  g_mutex_unlock (&client->lock);
+  return given_up;
+}
+
+/* A 1xx answer.  libsoup reads the next head at once, in the same
+ * dispatch of the client thread, as long as bytes come: a server that
+ * floods "100 Continue" keeps that thread inside libsoup, and neither the
+ * deadline's timer nor a forwarded cancel ever runs.  So the deadline and
+ * the outside cancels are checked here, and the request is cancelled from
+ * within (libsoup's read loop stops at the cancellable). */
+static void
+on_informational (SoupMessage * msg, gpointer data)
+{
+  WhepRequest *req = data;
+
+  if (req->informational++ == 0)
+    GST_DEBUG_OBJECT (req->owner, "%s %s: a %u informational answer",
+        req->method, req->log_url, soup_message_get_status (msg));
+  if (g_cancellable_is_cancelled (req->op_cancellable))
+    return;
+  if (g_get_monotonic_time () >= req->deadline_us) {
+    GST_INFO_OBJECT (req->owner, "%s %s: no final answer within %u ms, "
+        "after %u informational (1xx) answers", req->method, req->log_url,
+        req->timeout_ms, req->informational);
+    req->timed_out = TRUE;
+    g_cancellable_cancel (req->op_cancellable);
+  } else if (request_given_up (req)) {
+    g_cancellable_cancel (req->op_cancellable);
+  }
 }
 
 /* Ends the request: the GTask takes the response or the error. */
@@ -391,6 +586,8 @@ complete_request (WhepRequest * req, GError * error)
 {
   GTask *task = g_steal_pointer (&req->task);
   GstWhepClient *client = g_object_ref (req->client);
+
+  client->requests = g_list_remove (client->requests, req);
 
   /* The owner was held for the request's log lines only: the callback
    * decides on its own whether the owner still matters (a session
@@ -819,10 +1016,16 @@ hop_error (WhepRequest * req, const GError * err)
         "of the %u answer was not complete within %u ms (%" G_GSIZE_FORMAT
         " bytes came)", req->method, req->log_url, status, req->timeout_ms,
         got);
+  if (req->timed_out && req->informational > 0)
+    return g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "%s %s: no final answer within %u ms, only %u informational (1xx) "
+        "answers", req->method, req->log_url, req->timeout_ms,
+        req->informational);
   if (req->timed_out)
     return g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-        "%s %s: no answer within %u ms", req->method, req->log_url,
-        req->timeout_ms);
+        "%s %s: no answer within %u ms%s", req->method, req->log_url,
+        req->timeout_ms, req->cut_by_close ? " (the WHEP client was "
+        "closing)" : "");
   if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
         "%s %s was cancelled", req->method, req->log_url);
@@ -1022,6 +1225,8 @@ send_current_hop (WhepRequest * req)
    * the server was reached all the same. */
   g_signal_connect_swapped (req->message, "wrote-headers",
       G_CALLBACK (mark_connected), req);
+  g_signal_connect (req->message, "got-informational",
+      G_CALLBACK (on_informational), req);
 
   /* Never the body (SDP: ICE password) nor the headers (Authorization). */
   GST_DEBUG_OBJECT (req->owner, "%s %s (%s, %" G_GSIZE_FORMAT " bytes)",
@@ -1038,7 +1243,8 @@ start_request_cb (gpointer data)
 {
   WhepRequest *req = data;
   GstWhepClient *client = req->client;
-  gboolean closed;
+  gboolean closed, closing, is_delete = g_str_equal (req->method, "DELETE");
+  gint64 close_deadline_us;
 
   req->task = g_task_new (client, req->caller_cancellable, req->callback,
       req->user_data);
@@ -1046,11 +1252,16 @@ start_request_cb (gpointer data)
   /* The caller's cancellable must not make GTask drop our result: we
    * report cancellation ourselves. */
   g_task_set_check_cancellable (req->task, FALSE);
+  client->requests = g_list_prepend (client->requests, req);
+  req->t_start_us = g_get_monotonic_time ();
 
   g_mutex_lock (&client->lock);
   closed = client->closed;
+  closing = client->closing;
+  close_deadline_us = client->close_deadline_us;
   g_mutex_unlock (&client->lock);
-  if (closed) {
+  if (closed || (closing && (!is_delete
+              || close_deadline_us <= req->t_start_us))) {
     complete_request (req, g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED,
             "%s %s: the WHEP client is shut down", req->method, req->log_url));
     return G_SOURCE_REMOVE;
@@ -1059,13 +1270,21 @@ start_request_cb (gpointer data)
   req->op_cancellable = g_cancellable_new ();
   req->shutdown_cancel_id = g_cancellable_connect
       (client->shutdown_cancellable, G_CALLBACK (forward_cancel_cb), req, NULL);
+  /* Closing ends every request but the DELETEs and a POST, which end by
+   * the close's deadline (close_begin_cb()). */
+  if (!survives_close (req))
+    req->close_cancel_id = g_cancellable_connect
+        (client->close_cancellable, G_CALLBACK (forward_cancel_cb), req, NULL);
   if (req->caller_cancellable)
     req->caller_cancel_id = g_cancellable_connect (req->caller_cancellable,
         G_CALLBACK (forward_cancel_cb), req, NULL);
 
-  req->deadline = g_timeout_source_new (req->timeout_ms);
-  g_source_set_callback (req->deadline, deadline_cb, req, NULL);
-  g_source_attach (req->deadline, client->context);
+  arm_deadline (req, req->t_start_us + req->timeout_ms *
+      G_TIME_SPAN_MILLISECOND);
+  if (closing && close_deadline_us < req->deadline_us) {
+    req->cut_by_close = TRUE;
+    arm_deadline (req, close_deadline_us);
+  }
 
   req->response = g_new0 (GstWhepResponse, 1);
   req->response->request_url = g_strdup (req->url);
@@ -1085,6 +1304,7 @@ submit_request (GstWhepClient * client, GstObject * owner,
     gpointer user_data)
 {
   WhepRequest *req = g_new0 (WhepRequest, 1);
+  gboolean finished;
 
   req->client = g_object_ref (client);
   req->method = g_strdup (method);
@@ -1101,8 +1321,21 @@ submit_request (GstWhepClient * client, GstObject * owner,
   req->user_data = user_data;
 
   g_mutex_lock (&client->lock);
-  client->in_flight++;
+  finished = client->finished;
+  if (!finished)
+    client->in_flight++;
   g_mutex_unlock (&client->lock);
+  if (finished) {
+    /* No thread any more: the task completes on the caller's context
+     * (later, never inline). */
+    GTask *task = g_task_new (client, cancellable, callback, user_data);
+
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED,
+        "%s %s: the WHEP client is shut down", req->method, req->log_url);
+    g_object_unref (task);
+    whep_request_free (req);
+    return;
+  }
   g_main_context_invoke (client->context, start_request_cb, req);
 }
 
@@ -1300,6 +1533,7 @@ typedef struct
   GCancellable *caller_cancellable;     /* nullable */
   gulong caller_cancel_id;
   gulong shutdown_cancel_id;
+  gulong close_cancel_id;
   GCancellable *cancellable;    /* ours: cancelled on the client thread */
   SoupMessage *message;
   GInputStream *body;
@@ -1322,6 +1556,9 @@ line_stream_finish (LineStream * ls, guint status, GError * error)
   if (ls->shutdown_cancel_id)
     g_cancellable_disconnect (ls->client->shutdown_cancellable,
         ls->shutdown_cancel_id);
+  if (ls->close_cancel_id)
+    g_cancellable_disconnect (ls->client->close_cancellable,
+        ls->close_cancel_id);
   g_clear_object (&ls->caller_cancellable);
   if (ls->body)
     g_input_stream_close_async (ls->body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
@@ -1477,7 +1714,7 @@ start_line_stream_cb (gpointer data)
   gboolean closed;
 
   g_mutex_lock (&client->lock);
-  closed = client->closed;
+  closed = client->closed || client->closing;
   g_mutex_unlock (&client->lock);
   if (closed || !uri || !is_followable (ls->url)) {
     line_stream_finish (ls, 0, g_error_new (G_IO_ERROR, closed ?
@@ -1489,6 +1726,9 @@ start_line_stream_cb (gpointer data)
   /* Cancels from other threads reach libsoup on this thread only. */
   ls->shutdown_cancel_id = g_cancellable_connect
       (client->shutdown_cancellable, G_CALLBACK (forward_stream_cancel_cb),
+      ls, NULL);
+  ls->close_cancel_id = g_cancellable_connect
+      (client->close_cancellable, G_CALLBACK (forward_stream_cancel_cb),
       ls, NULL);
   if (ls->caller_cancellable)
     ls->caller_cancel_id = g_cancellable_connect (ls->caller_cancellable,

@@ -100,6 +100,22 @@ GstWhepClient *gst_whep_client_new (const GstWhepClientConfig * config,
  * thread. */
 void gst_whep_client_shutdown (GstWhepClient * client);
 
+/* Begins to close the client, without blocking: from now on only DELETEs
+ * are sent; every request under way is cancelled now but the DELETEs and
+ * a POST (whose answer may name a session to DELETE), which end by
+ * @budget_ms from now, as do DELETEs still to come (of a session whose
+ * POST's answer came, or whose cut POST had a Location).  Idempotent: the
+ * first budget holds. */
+void gst_whep_client_close_begin (GstWhepClient * client, guint budget_ms);
+
+/* Closes the client for good, within the budget of close_begin() (0 if it
+ * was not called) and a quarter of a second: waits for the DELETEs until
+ * then, cancels what is left, and joins the client's thread, which drops
+ * every connection.  Requests made afterwards complete with
+ * G_IO_ERROR_CLOSED on the caller's thread-default context.  Not from the
+ * client's thread. */
+void gst_whep_client_close (GstWhepClient * client);
+
 /* POSTs @sdp_offer (Content-Type exactly "application/sdp") to @endpoint,
  * following 307/308 (and 301/302) redirects itself, with the same method
  * and body, and with the credentials only as far as the origin rule of

@@ -115,6 +115,12 @@ GST_DEBUG_CATEGORY_STATIC (whep_src_debug);
 #define DEFAULT_ICE_RESTART_TIMEOUT 5000
 
 #define DELETE_TIMEOUT_MS 2000
+/* stop() gives the DELETEs of the run's sessions this long, from its
+ * start, then cancels them and joins the HTTP thread: stop() returns
+ * within a second whatever the server does (a healthy server answers a
+ * DELETE on the POST's connection within a round trip; one that does not
+ * answer expires the session itself). */
+#define STOP_DELETE_BUDGET_MS 500
 
 enum
 {
@@ -629,19 +635,23 @@ gst_whep_src_stop (GstWhepSrc * self)
   if (!sup)
     return;
 
-  /* Every session is DELETEd (bounded) before this returns. */
+  /* From now on only DELETEs go out, bounded: the POST, PATCHes, the
+   * event stream are cancelled, so that nothing the supervisor's teardown
+   * may wait for (a POST's answer, a DELETE) outlasts the budget. */
+  if (client)
+    gst_whep_client_close_begin (client, STOP_DELETE_BUDGET_MS);
+
+  /* Every session is closed and its DELETE sent. */
   stats = gst_whep_supervisor_stop (sup, &known);
   GST_OBJECT_LOCK (self);
   self->known = known;
   GST_OBJECT_UNLOCK (self);
 
   if (client) {
-    /* DELETEs of sessions that failed a moment ago may still be on their
-     * way: let them arrive (bounded) before cancelling what is left. */
-    if (!gst_whep_client_wait_idle (client, DELETE_TIMEOUT_MS))
-      GST_WARNING_OBJECT (self, "requests still under way after %u ms: "
-          "cancelling them", DELETE_TIMEOUT_MS);
-    gst_whep_client_shutdown (client);
+    /* The DELETEs (and those of sessions that failed a moment ago) get
+     * what is left of the budget; then the HTTP thread is joined and its
+     * connections closed. */
+    gst_whep_client_close (client);
     g_object_unref (client);
   }
 

@@ -386,9 +386,10 @@ remove_session (GstWhepSupervisor * self, GstWhepSession * session,
 }
 
 /* Every session still in the bin (on air, standby, or being retired)
- * closed and DELETEd, each bounded. */
+ * closed and DELETEd: each waited for (bounded) when @wait, else in the
+ * background. */
 static void
-remove_all_sessions (GstWhepSupervisor * self)
+remove_all_sessions (GstWhepSupervisor * self, gboolean wait)
 {
   GList *sessions = NULL, *l;
 
@@ -398,7 +399,7 @@ remove_all_sessions (GstWhepSupervisor * self)
       sessions = g_list_prepend (sessions, gst_object_ref (l->data));
   GST_OBJECT_UNLOCK (self->element);
   for (l = sessions; l; l = l->next)
-    remove_session (self, l->data, TRUE);
+    remove_session (self, l->data, wait);
   g_list_free_full (sessions, gst_object_unref);
 }
 
@@ -1546,7 +1547,7 @@ handle_end_of_stream (GstWhepSupervisor * self)
 
   gst_clear_object (&run->current);
   gst_clear_object (&run->next);
-  remove_all_sessions (self);
+  remove_all_sessions (self, TRUE);
 }
 
 static gboolean
@@ -1851,8 +1852,8 @@ run_setup (gpointer data)
   return gst_object_ref (self);
 }
 
-/* Every session still in the bin is DELETEd (waiting a bounded time), then
- * the run is freed. */
+/* Every session still in the bin is closed (its DELETE sent), then the run
+ * is freed. */
 static void
 run_teardown (gpointer state)
 {
@@ -1866,7 +1867,12 @@ run_teardown (gpointer state)
   gst_clear_object (&run->current);
   gst_clear_object (&run->next);
 
-  remove_all_sessions (self);
+  /* Not waited for here: stop() must return within a second whatever the
+   * server does.  The DELETEs run on the client's thread, which the
+   * element gives a bounded time before it joins it
+   * (gst_whep_client_close()); a POST still under way was cancelled by
+   * then, and its session, if its Location came, is DELETEd too. */
+  remove_all_sessions (self, FALSE);
 
   g_mutex_lock (&self->snapshot_lock);
   self->final_known = run->known;

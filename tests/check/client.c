@@ -3005,6 +3005,8 @@ typedef enum
   RAW_BAD_REASON,               /* 502 with a reason phrase of bytes */
   RAW_SSE_ENDLESS_LINE,         /* a GET: an event stream, one line without end */
   RAW_SSE_ENDLESS_EVENT,        /* a GET: "data:" lines, no blank line */
+  RAW_CONTINUE_FLOOD,           /* "100 Continue" heads without end */
+  RAW_HEADERS_TRICKLE,          /* a 201's head, a byte every 20 ms */
 } RawMode;
 
 /* The most any raw answer sends: enough to fail without the limits,
@@ -3120,8 +3122,23 @@ static void
 raw_answer_post (RawServer * srv, GSocket * conn)
 {
   g_autofree gchar *head = NULL;
+  guint i;
 
   switch (srv->mode) {
+    case RAW_CONTINUE_FLOOD:
+      for (i = 0; i < RAW_MAX_BYTES / 25
+          && raw_send_str (conn, "HTTP/1.1 100 Continue\r\n\r\n"); i++);
+      break;
+    case RAW_HEADERS_TRICKLE:
+      for (i = 0; i < 1000; i++) {
+        gchar byte[2] = { "X-Slow: aaaaaaaaaaaaaaa\r\n"[i % 25], 0 };
+
+        if ((i == 0 && !raw_send_str (conn, "HTTP/1.1 201 Created\r\n"))
+            || !raw_send_str (conn, byte))
+          break;
+        g_usleep (20 * 1000);
+      }
+      break;
     case RAW_BIG_CONTENT_LENGTH:
       head = g_strdup_printf (RAW_201_HEAD "Content-Length: %u\r\n\r\n",
           RAW_MAX_BYTES);
@@ -3410,6 +3427,39 @@ raw_post_fails (RawServer * srv, guint timeout_ms, GQuark domain, gint code,
   client_free (client);
   return resp;
 }
+
+/* A server flooding "100 Continue" kept the POST alive as long as it
+ * flooded (libsoup reads the next head within the same dispatch): the
+ * deadline ends it all the same, and says what came. */
+GST_START_TEST (test_continue_flood_ends_at_deadline)
+{
+  RawServer *srv = raw_server_new (RAW_CONTINUE_FLOOD);
+  g_autofree gchar *message = NULL;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 1000,
+      G_IO_ERROR, G_IO_ERROR_TIMED_OUT, &message);
+
+  fail_unless (strstr (message, "informational (1xx)") != NULL, "%s", message);
+  /* Two POSTs of 1 s each, not the flood's length. */
+  fail_unless (elapsed_ms (start) < 2 * 1000 + COMPLETION_WAIT_MS);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
+
+/* A head that comes a byte at a time, without end: the deadline. */
+GST_START_TEST (test_trickled_headers_end_at_deadline)
+{
+  RawServer *srv = raw_server_new (RAW_HEADERS_TRICKLE);
+  g_autofree gchar *message = NULL;
+  g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 1000,
+      G_IO_ERROR, G_IO_ERROR_TIMED_OUT, &message);
+
+  fail_unless (strstr (message, "within 1000 ms") != NULL, "%s", message);
+  raw_server_free (srv);
+}
+
+GST_END_TEST;
 
 /* A 50 MB body with its Content-Length: refused from the head, not read. */
 GST_START_TEST (test_body_too_large_content_length)
@@ -3916,6 +3966,8 @@ client_suite (void)
 
   limits_tc = tcase_create ("limits");
   tcase_add_test (limits_tc, test_body_too_large_content_length);
+  tcase_add_test (limits_tc, test_continue_flood_ends_at_deadline);
+  tcase_add_test (limits_tc, test_trickled_headers_end_at_deadline);
   tcase_add_test (limits_tc, test_body_too_large_chunked);
   tcase_add_test (limits_tc, test_gzip_bomb_not_inflated);
   tcase_add_test (limits_tc, test_body_stalled_keeps_head);

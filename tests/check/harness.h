@@ -141,3 +141,38 @@ void play_and_check (TestServer * server, Player * p, guint frames);
 /* Stops the pipeline (whepsrc DELETEs its sessions), checks that the
  * server has no session left, frees the player and stops the server. */
 void stop_and_check_no_leak (TestServer * server, Player * p);
+
+/* A WHEP server that misbehaves, on a raw socket of 127.0.0.1 (a thread
+ * per connection): what it does with a POST.  A DELETE is answered 200,
+ * or held silent with RAW_WHEP_HOLD_DELETE.  Every request line is
+ * recorded. */
+typedef enum
+{
+  RAW_WHEP_HOLD_POST,           /* the POST read, then silence for
+                                 * RAW_WHEP_POST_HOLD_MS (then "RELEASED"
+                                 * is recorded and a 503 sent) */
+  RAW_WHEP_CONTINUE_FLOOD,      /* "100 Continue" heads, as fast as they go */
+  RAW_WHEP_HEADERS_TRICKLE,     /* a 201's head, one byte every 20 ms, without end */
+  RAW_WHEP_CREATED_STALLED,     /* a 201 with Location /session/raw, 10 of
+                                 * 1000 body bytes, then silence */
+} RawWhepMode;
+
+#define RAW_WHEP_HOLD_DELETE 0x100
+#define RAW_WHEP_POST_HOLD_MS 3000
+
+typedef struct _RawWhepServer RawWhepServer;
+
+RawWhepServer *raw_whep_server_new (guint mode);
+/* http://127.0.0.1:PORT/whep */
+const gchar *raw_whep_server_endpoint (RawWhepServer * srv);
+/* Waits (at most @timeout_ms) until a request line starting with @prefix
+ * ("DELETE /session/raw") came; TRUE when it did. */
+gboolean raw_whep_server_wait (RawWhepServer * srv, const gchar * prefix,
+    guint timeout_ms);
+/* Closes every connection and joins the server's threads. */
+void raw_whep_server_free (RawWhepServer * srv);
+
+/* whepsrc's own threads ("whep-http", "whepsrc-ctl") in this process,
+ * and the process's open sockets (from /proc/self). */
+guint count_whep_threads (void);
+guint count_open_sockets (void);

@@ -647,7 +647,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_stop_during_post_deletes_late_session)
 {
-  TestServer *server = server_start ("--answer-delay", "800", NULL);
+  TestServer *server = server_start ("--answer-delay", "300", NULL);
   Player *p = player_new (server->endpoint);
 
   fail_unless (gst_element_set_state (p->pipeline, GST_STATE_PLAYING) !=
@@ -660,6 +660,125 @@ GST_START_TEST (test_stop_during_post_deletes_late_session)
   server_assert_no_leak (server);
   player_free (p);
   server_stop (server);
+}
+
+GST_END_TEST;
+
+/* whepsrc's threads and sockets before a test plays against a raw
+ * server (none of it exists yet). */
+typedef struct
+{
+  guint threads, sockets;
+} Resources;
+
+static void
+resources_before (Resources * r)
+{
+  r->threads = count_whep_threads ();
+  r->sockets = count_open_sockets ();
+}
+
+/* After NULL and the raw server's end: nothing of whepsrc's is left. */
+static void
+resources_check_after (const Resources * r)
+{
+  fail_unless_equals_int (count_whep_threads (), r->threads);
+  fail_unless_equals_int (count_open_sockets (), r->sockets);
+}
+
+/* A pipeline set to PLAYING against @srv with a long request deadline
+ * (so that only stop() can end the POST), once the POST came. */
+static Player *
+play_against_raw (RawWhepServer * srv)
+{
+  Player *p = player_new (raw_whep_server_endpoint (srv));
+
+  g_object_set (p->src, "timeout", 30, NULL);
+  fail_unless (gst_element_set_state (p->pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (raw_whep_server_wait (srv, "POST /whep", 10000));
+  return p;
+}
+
+/* A POST the server holds (for 3 s) does not hold stop(): NULL returns
+ * while the server still holds it, and whepsrc's threads and sockets are
+ * gone by then. */
+GST_START_TEST (test_stop_while_server_holds_post)
+{
+  Resources before;
+  RawWhepServer *srv;
+  Player *p;
+
+  resources_before (&before);
+  srv = raw_whep_server_new (RAW_WHEP_HOLD_POST);
+  p = play_against_raw (srv);
+  g_usleep (100 * 1000);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  fail_if (raw_whep_server_wait (srv, "RELEASED", 0),
+      "NULL waited for the server to release the POST");
+  fail_unless_equals_int (count_whep_threads (), before.threads);
+  player_free (p);
+  raw_whep_server_free (srv);
+  resources_check_after (&before);
+}
+
+GST_END_TEST;
+
+/* A server flooding "100 Continue" kept whepsrc's HTTP thread inside
+ * libsoup: it outlived NULL, burning a core, its connection open. */
+GST_START_TEST (test_stop_during_continue_flood_leaves_nothing)
+{
+  Resources before;
+  RawWhepServer *srv;
+  Player *p;
+
+  resources_before (&before);
+  srv = raw_whep_server_new (RAW_WHEP_CONTINUE_FLOOD);
+  p = play_against_raw (srv);
+  g_usleep (300 * 1000);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (count_whep_threads (), before.threads);
+  player_free (p);
+  raw_whep_server_free (srv);
+  resources_check_after (&before);
+}
+
+GST_END_TEST;
+
+/* A 201 whose body stalls made a session: stopping DELETEs it (its
+ * Location came with the head) — and a DELETE the server never answers
+ * does not hold stop() or leave anything behind. */
+static void
+check_stop_deletes_stalled_201 (guint mode)
+{
+  Resources before;
+  RawWhepServer *srv;
+  Player *p;
+
+  resources_before (&before);
+  srv = raw_whep_server_new (mode);
+  p = play_against_raw (srv);
+  g_usleep (200 * 1000);
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  fail_unless (raw_whep_server_wait (srv, "DELETE /session/raw", 0),
+      "the session was not DELETEd by the time NULL returned");
+  fail_unless_equals_int (count_whep_threads (), before.threads);
+  player_free (p);
+  raw_whep_server_free (srv);
+  resources_check_after (&before);
+}
+
+GST_START_TEST (test_stop_deletes_session_of_stalled_201)
+{
+  check_stop_deletes_stalled_201 (RAW_WHEP_CREATED_STALLED);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_with_unanswered_delete_leaves_nothing)
+{
+  check_stop_deletes_stalled_201 (RAW_WHEP_CREATED_STALLED |
+      RAW_WHEP_HOLD_DELETE);
 }
 
 GST_END_TEST;
@@ -1029,6 +1148,10 @@ whepsrc_suite (void)
   tcase_add_test (media, test_status_follows_lifecycle);
   tcase_add_test (media, test_restart_after_stop_makes_new_session);
   tcase_add_test (media, test_stop_during_post_deletes_late_session);
+  tcase_add_test (api, test_stop_while_server_holds_post);
+  tcase_add_test (api, test_stop_during_continue_flood_leaves_nothing);
+  tcase_add_test (api, test_stop_deletes_session_of_stalled_201);
+  tcase_add_test (api, test_stop_with_unanswered_delete_leaves_nothing);
   tcase_add_test (media, test_pause_and_resume_keeps_session);
   tcase_add_test (media, test_rapid_start_stop_leaks_nothing);
   tcase_add_test (media, test_debug_log_holds_no_secrets);
