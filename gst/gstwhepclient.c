@@ -308,7 +308,6 @@ gst_whep_client_close_begin (GstWhepClient * client, guint budget_ms)
       budget_ms / 2 * G_TIME_SPAN_MILLISECOND;
   g_mutex_unlock (&client->lock);
 
-  GST_DEBUG_OBJECT (client, "closing: DELETEs only, for %u ms", budget_ms);
   g_cancellable_cancel (client->close_cancellable);
   g_main_context_invoke_full (client->context, G_PRIORITY_HIGH,
       close_begin_cb, g_object_ref (client), g_object_unref);

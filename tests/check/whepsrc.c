@@ -811,8 +811,12 @@ GST_END_TEST;
 
 GST_START_TEST (test_rapid_start_stop_leaks_nothing)
 {
-  TestServer *server = server_start (NULL);
+  /* A POST still unanswered when stop's budget ends leaves a session
+   * whose answer never reached whepsrc: the server expires it (here after
+   * 2 s without a handshake). */
+  TestServer *server = server_start ("--handshake-timeout", "2", NULL);
   Player *p = player_new (server->endpoint);
+  gint64 end;
   guint i;
 
   /* Stop at every stage of set-up: before, during and after the POST. */
@@ -824,6 +828,11 @@ GST_START_TEST (test_rapid_start_stop_leaks_nothing)
   }
   /* Sessions the server made were deleted, or expire (handshake timeout)
    * when the POST was still unanswered past the DELETE budget. */
+  end = g_get_monotonic_time () + 6 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end && server_count (server,
+          "EVENT deleted") + server_count (server, "EVENT expired") <
+      server_count (server, "EVENT created"))
+    g_usleep (50 * 1000);
   server_assert_no_leak (server);
   player_free (p);
   server_stop (server);
@@ -1105,7 +1114,9 @@ GST_START_TEST (test_debug_log_holds_no_secrets)
           "%.300s", line);
     if (g_str_equal (category, "whepclient")) {
       client_lines++;
-      if (!strstr (line, ":<session") && !unnamed++)
+      /* The client's close is about all its requests, no one session. */
+      if (!strstr (line, ":<session")
+          && !strstr (line, ":gst_whep_client_close") && !unnamed++)
         g_string_append_printf (problems, "\na client line that names no "
             "session: %.300s", line);
     }
