@@ -542,8 +542,29 @@ media_has_nack (const GstSDPMedia * media)
   return FALSE;
 }
 
+/* RFC 4588 rtx-time on every RTX format of @media that has none: how long
+ * a retransmission is of use to us. */
+static void
+add_rtx_time (GstSDPMedia * media, guint rtx_time_ms)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    GstSDPAttribute replaced;
+    g_autofree gchar *value = NULL;
+
+    if (g_strcmp0 (a->key, "fmtp") || !a->value || !strstr (a->value, "apt=")
+        || strstr (a->value, "rtx-time="))
+      continue;
+    value = g_strdup_printf ("%s;rtx-time=%u", a->value, rtx_time_ms);
+    gst_sdp_attribute_set (&replaced, "fmtp", value);
+    gst_sdp_media_replace_attribute (media, i, &replaced);
+  }
+}
+
 guint
-gst_whep_sdp_add_rtx (GstSDPMessage * msg)
+gst_whep_sdp_add_rtx (GstSDPMessage * msg, guint rtx_time_ms)
 {
   guint i, j, added = 0;
 
@@ -575,6 +596,8 @@ gst_whep_sdp_add_rtx (GstSDPMessage * msg)
       gst_sdp_media_add_attribute (media, "fmtp", value);
       added++;
     }
+    if (rtx_time_ms)
+      add_rtx_time (media, rtx_time_ms);
   }
   return added;
 }

@@ -89,9 +89,11 @@ gboolean gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp,
  * RTX for the first codec of an m-line only, so a server that answers with
  * H.264 (its second or third choice) could not retransmit.  Codecs that
  * have one already, RTX, RED and ULPFEC themselves are left alone; free
- * payload types are taken from 96–127, then 35–63.  Returns how many were
- * added. */
-guint gst_whep_sdp_add_rtx (GstSDPMessage * msg);
+ * payload types are taken from 96–127, then 35–63.  With @rtx_time_ms,
+ * every RTX format of those m-lines says how long a retransmission is of
+ * use (";rtx-time=", the jitterbuffer's latency).  Returns how many RTX
+ * payload types were added. */
+guint gst_whep_sdp_add_rtx (GstSDPMessage * msg, guint rtx_time_ms);
 
 /* Marks in @video (indexed by payload type, 0–127) every payload type of
  * the accepted video m-lines of @msg (BUNDLE: one payload type space). */

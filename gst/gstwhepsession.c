@@ -1313,7 +1313,7 @@ on_description_created (GstPromise * promise, gpointer data)
    * choice: the server may answer with any of them. */
   if (!counter)
     GST_DEBUG_OBJECT (self, "added %u RTX payload types to the offer",
-        gst_whep_sdp_add_rtx (desc->sdp));
+        gst_whep_sdp_add_rtx (desc->sdp, self->config.latency_ms));
 
   g_signal_emit_by_name (webrtcbin, "set-local-description", desc,
       gst_promise_new_with_change_func (on_local_description_set,

@@ -2341,7 +2341,7 @@ GST_START_TEST (test_sdp_add_rtx_for_every_video_codec)
   fail_unless (gst_whep_sdp_parse (with_rtx, &msg, &error));
   audio_attrs = gst_sdp_media_attributes_len (gst_sdp_message_get_media (msg,
           1));
-  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg), 2);
+  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg, 0), 2);
   video = gst_sdp_message_get_media (msg, 0);
   audio = gst_sdp_message_get_media (msg, 1);
   fail_unless_equals_int (gst_sdp_media_formats_len (video), 6);
@@ -2352,7 +2352,13 @@ GST_START_TEST (test_sdp_add_rtx_for_every_video_codec)
   fail_unless (media_has_attribute (video, "fmtp", "97 apt=96"));
   fail_unless_equals_int (gst_sdp_media_attributes_len (audio), audio_attrs);
   /* Once only. */
-  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg), 0);
+  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg, 0), 0);
+  /* rtx-time: the RTX formats say how long a retransmission helps. */
+  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg, 200), 0);
+  fail_unless (media_has_attribute (video, "fmtp", "97 apt=96;rtx-time=200"));
+  fail_unless (media_has_attribute (video, "fmtp", "100 apt=102;rtx-time=200"));
+  fail_unless_equals_int (gst_whep_sdp_add_rtx (msg, 200), 0);
+  fail_unless (media_has_attribute (video, "fmtp", "99 apt=98;rtx-time=200"));
   gst_sdp_message_free (msg);
 
   /* No NACK offered: no retransmission either. */
@@ -2362,7 +2368,7 @@ GST_START_TEST (test_sdp_add_rtx_for_every_video_codec)
 
     msg = NULL;
     fail_unless (gst_whep_sdp_parse (no_nack, &msg, NULL));
-    fail_unless_equals_int (gst_whep_sdp_add_rtx (msg), 0);
+    fail_unless_equals_int (gst_whep_sdp_add_rtx (msg, 200), 0);
     gst_sdp_message_free (msg);
   }
 }

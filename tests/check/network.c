@@ -72,6 +72,56 @@ lab_start_server_argv (Lab * lab, const gchar * const *args)
       netlab_address (lab->lab, NETLAB_CLIENT), NULL);
 }
 
+/* The libwebrtc server of the interop suite ("wrtc-server.js" and its
+ * options in @args) in the server's namespace, on its address; TRUE, or
+ * FALSE with a SKIP line when node or its npm packages are missing. */
+static gboolean
+interop_server_available (const gchar * test)
+{
+  const gchar *dir = g_getenv ("WHEP_INTEROP_DIR");
+  g_autofree gchar *node = g_find_program_in_path ("node");
+  g_autofree gchar *wrtc = dir ? g_build_filename (dir, "node_modules",
+      "@roamhq", "wrtc", "package.json", NULL) : NULL;
+
+  if (dir && node && g_file_test (wrtc, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_print ("SKIP: %s: no node or no npm packages in tests/interop "
+      "(scripts/install-deps.sh installs them)\n", test);
+  return FALSE;
+}
+
+static void
+lab_start_interop_server (Lab * lab, const gchar * const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *endpoint = NULL;
+  const gchar *address = netlab_address (lab->lab, NETLAB_SERVER);
+  const gchar *const *arg;
+
+  g_ptr_array_add (argv, g_strdup ("ip"));
+  g_ptr_array_add (argv, g_strdup ("netns"));
+  g_ptr_array_add (argv, g_strdup ("exec"));
+  g_ptr_array_add (argv, g_strdup (netlab_ns (lab->lab, NETLAB_SERVER)));
+  g_ptr_array_add (argv, g_find_program_in_path ("node"));
+  g_ptr_array_add (argv, g_build_filename (g_getenv ("WHEP_INTEROP_DIR"),
+          args[0], NULL));
+  g_ptr_array_add (argv, g_strdup ("--port"));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup ("--address"));
+  g_ptr_array_add (argv, g_strdup (address));
+  g_ptr_array_add (argv, g_strdup ("--ice-address"));
+  g_ptr_array_add (argv, g_strdup (address));
+  for (arg = args + 1; *arg; arg++)
+    g_ptr_array_add (argv, g_strdup (*arg));
+  g_ptr_array_add (argv, NULL);
+  lab->server = server_start_program ((const gchar * const *) argv->pdata,
+      20000);
+  endpoint = netlab_public_url (lab->lab, lab->server->endpoint);
+  lab->p = player_new (endpoint);
+  g_object_set (lab->p->src, "ice-local-addresses",
+      netlab_address (lab->lab, NETLAB_CLIENT), NULL);
+}
+
 static void
 lab_start_server (Lab * lab, const gchar * first_arg, ...)
 {
@@ -769,7 +819,10 @@ check_impaired_play (const gchar * test, guint percent, guint delay_ms,
    * simplest on one. */
   lab = lab_enter (test, wire ? netlab_new_wire () : netlab_new_single (),
       NULL);
-  lab_start_server_argv (lab, server_args);
+  if (server_args[0] && g_str_has_suffix (server_args[0], ".js"))
+    lab_start_interop_server (lab, server_args);
+  else
+    lab_start_server_argv (lab, server_args);
   error = player_run (lab->p, frames_at_least, GUINT_TO_POINTER (30), 15000);
   if (error)
     fail_with_turn_log (lab, error);
@@ -869,6 +922,61 @@ GST_START_TEST (test_loss_h265_shows_no_broken_picture)
 
 GST_END_TEST;
 
+/* Bursts: every UDP packet lost for 300 ms (about 30 video packets in a
+ * row, more than any retransmission can mend in time), three times: no
+ * broken picture, a key frame asked for, and the picture comes back. */
+GST_START_TEST (test_burst_loss_ends_with_a_key_frame)
+{
+  const gchar *const args[] = { "--no-retransmit", NULL };
+  guint64 key_frames_before;
+  guint before, after, unreadable, backwards, i;
+  GstMessage *error;
+  Lab *lab;
+
+  if (netlab_skip (__func__))
+    return;
+  lab = lab_enter (__func__, netlab_new_single (), NULL);
+  lab_start_server_argv (lab, args);
+  error = player_run (lab->p, frames_at_least, GUINT_TO_POINTER (30), 15000);
+  if (error)
+    fail_with_turn_log (lab, error);
+  player_reset_tracking (lab->p);
+  key_frames_before = stats_uint64 (lab->p, "key-frames-requested");
+
+  for (i = 0; i < 3; i++) {
+    netlab_block_udp (lab->lab, NETLAB_CLIENT, TRUE);
+    error = player_run (lab->p, never, NULL, 300);
+    netlab_block_udp (lab->lab, NETLAB_CLIENT, FALSE);
+    if (!error)
+      error = player_run (lab->p, never, NULL, 2500);
+    if (error)
+      fail_with_turn_log (lab, error);
+  }
+  before = player_video_frames (lab->p);
+  error = player_run (lab->p, frames_at_least,
+      GUINT_TO_POINTER (before + 30), 5000);
+  if (error)
+    fail_with_turn_log (lab, error);
+  after = player_video_frames (lab->p);
+
+  g_mutex_lock (&lab->p->lock);
+  unreadable = lab->p->unreadable;
+  backwards = lab->p->backwards;
+  g_mutex_unlock (&lab->p->lock);
+  g_print ("network: %s: 3 bursts of 300 ms, longest freeze %" G_GINT64_FORMAT
+      " ms, %u unreadable, %" G_GUINT64_FORMAT " key frames asked\n",
+      __func__, lab->p->max_freeze_us / 1000, unreadable,
+      stats_uint64 (lab->p, "key-frames-requested") - key_frames_before);
+  fail_unless_equals_int (unreadable, 0);
+  fail_unless_equals_int (backwards, 0);
+  fail_unless (after >= before + 30, "the picture did not come back");
+  fail_unless (stats_uint64 (lab->p, "key-frames-requested") >
+      key_frames_before, "no key frame asked for after a burst");
+  lab_finish (lab);
+}
+
+GST_END_TEST;
+
 /* 60 ± 50 ms: packets overtake each other by up to 100 ms, within the
  * jitterbuffer's 200 ms.  Nothing is lost: every picture shows, in order. */
 GST_START_TEST (test_jitter_reorders_without_loss)
@@ -895,6 +1003,20 @@ GST_START_TEST (test_loss_with_jitter_repaired)
     return;
   }
   check_impaired_play (__func__, 2, 40, 30, 15, args, TRUE);
+}
+
+GST_END_TEST;
+
+/* The same against libwebrtc (the interop suite's server, npm
+ * @roamhq/wrtc), which retransmits over RTX and answers PLI its own way:
+ * 5 % loss, nothing broken, retransmissions received. */
+GST_START_TEST (test_loss_from_libwebrtc_repaired)
+{
+  const gchar *const args[] = { "wrtc-server.js", NULL };
+
+  if (!interop_server_available (__func__))
+    return;
+  check_impaired_play (__func__, 5, 0, 0, 15, args, TRUE);
 }
 
 GST_END_TEST;
@@ -930,6 +1052,8 @@ network_suite (void)
   suite_add_tcase (s, loss);
   tcase_add_test (loss, test_loss_repaired_by_retransmission);
   tcase_add_test (loss, test_loss_h265_shows_no_broken_picture);
+  tcase_add_test (loss, test_burst_loss_ends_with_a_key_frame);
+  tcase_add_test (loss, test_loss_from_libwebrtc_repaired);
   tcase_add_test (loss, test_jitter_reorders_without_loss);
   tcase_add_test (loss, test_loss_with_jitter_repaired);
   tcase_add_test (loss,
