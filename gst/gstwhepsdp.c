@@ -628,6 +628,26 @@ gst_whep_sdp_video_payload_types (const GstSDPMessage * msg,
 }
 
 guint
+gst_whep_sdp_count_candidates (const GstSDPMessage * msg)
+{
+  guint i, j, n = 0;
+
+  g_return_val_if_fail (msg != NULL, 0);
+
+  for (i = 0; i < gst_sdp_message_attributes_len (msg); i++)
+    if (!g_strcmp0 (gst_sdp_message_get_attribute (msg, i)->key, "candidate"))
+      n++;
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
+
+    for (j = 0; j < gst_sdp_media_attributes_len (media); j++)
+      if (!g_strcmp0 (gst_sdp_media_get_attribute (media, j)->key, "candidate"))
+        n++;
+  }
+  return n;
+}
+
+guint
 gst_whep_sdp_count_media (const GstSDPMessage * msg, GstWhepMediaKind kind)
 {
   guint i, n = 0;

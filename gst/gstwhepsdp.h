@@ -100,6 +100,9 @@ guint gst_whep_sdp_add_rtx (GstSDPMessage * msg, guint rtx_time_ms);
 void gst_whep_sdp_video_payload_types (const GstSDPMessage * msg,
     gboolean video[128]);
 
+/* Number of a=candidate lines in @msg (session and media level). */
+guint gst_whep_sdp_count_candidates (const GstSDPMessage * msg);
+
 /* Number of accepted (port != 0) m-lines of @kind in @msg. */
 guint gst_whep_sdp_count_media (const GstSDPMessage * msg,
     GstWhepMediaKind kind);

@@ -88,6 +88,9 @@ struct _GstWhepSession
   GSource *gather_timeout;
   GSource *host_wait;           /* trickle: POST even if gathering goes on */
   GSource *key_frame_timer;
+  GSource *connect_timer;       /* the answer is in: ICE and DTLS must
+                                 * follow within CONNECT_TIMEOUT_MS */
+  guint answer_candidates;      /* a=candidate lines of the answer */
   guint key_frame_requests;
   GstPad *video_rtp_pad;        /* webrtcbin src pad of the video stream */
   guint64 key_frames_asked;     /* force-key-unit events sent upstream
@@ -210,6 +213,62 @@ add_timeout (GstWhepSession * self, guint ms, GSourceFunc func)
 }
 
 /* Marks the session failed (once) and tells the listener. */
+static void fail_session (GstWhepSession * self, GstWhepFailure * failure);
+
+/* From the answer on, ICE and then DTLS must succeed within this long.  A
+ * working path connects in well under a second here and in a few seconds
+ * through TURN; what never connects — an answer without a usable
+ * candidate and no check from the server, a path that drops everything —
+ * would otherwise sit in "connecting" until libnice gives up, or for ever
+ * when ICE never starts checking.  MediaMTX closes a session that is not
+ * connected within the same 10 s. */
+#define CONNECT_TIMEOUT_MS 10000
+
+static gboolean
+connect_timeout_cb (gpointer data)
+{
+  GstWhepSession *self = data;
+  gboolean connected, ice;
+  guint candidates;
+
+  g_mutex_lock (&self->lock);
+  connected = self->t_connected != 0;
+  ice = self->t_ice != 0;
+  candidates = self->answer_candidates;
+  g_clear_pointer (&self->connect_timer, g_source_unref);
+  g_mutex_unlock (&self->lock);
+  if (connected || is_closing (self))
+    return G_SOURCE_REMOVE;
+  if (ice)
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+            g_strdup_printf ("ICE connected, no DTLS connection after %u ms",
+                CONNECT_TIMEOUT_MS),
+            "The DTLS handshake with the WHEP server did not complete "
+            "within %u s", CONNECT_TIMEOUT_MS / 1000));
+  else
+    fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+            g_strdup_printf ("%u candidate(s) in the answer, no ICE "
+                "connection after %u ms", candidates, CONNECT_TIMEOUT_MS),
+            candidates ? "ICE did not connect to the WHEP server within %u s "
+            "(no candidate pair of its answer worked)" :
+            "ICE did not connect to the WHEP server within %u s: its answer "
+            "has no ICE candidate, and no connectivity check came from it",
+            CONNECT_TIMEOUT_MS / 1000));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_connect_watchdog (GstWhepSession * self)
+{
+  g_mutex_lock (&self->lock);
+  if (!self->connect_timer && !self->closing)
+    self->connect_timer = add_timeout (self, CONNECT_TIMEOUT_MS,
+        connect_timeout_cb);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 fail_session (GstWhepSession * self, GstWhepFailure * failure)
 {
@@ -222,6 +281,7 @@ fail_session (GstWhepSession * self, GstWhepFailure * failure)
   gst_whep_clear_source (&self->gather_timeout);
   gst_whep_clear_source (&self->host_wait);
   gst_whep_clear_source (&self->key_frame_timer);
+  gst_whep_clear_source (&self->connect_timer);
   g_mutex_unlock (&self->lock);
   gst_whep_signalling_stop_liveness (self->signalling);
 
@@ -1435,6 +1495,7 @@ on_remote_description_set (GstPromise * promise, gpointer data)
     return;
   }
   set_state (self, GST_WHEP_SESSION_CONNECTING);
+  start_connect_watchdog (self);
 }
 
 static void
@@ -1501,6 +1562,7 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
               &self->sdp_fps_d))
         self->sdp_fps_n = self->sdp_fps_d = 0;
       gst_whep_sdp_video_payload_types (sdp, self->video_pt);
+      self->answer_candidates = gst_whep_sdp_count_candidates (sdp);
       g_mutex_unlock (&self->lock);
       break;
     default:
@@ -1518,6 +1580,7 @@ on_signalling_event (GstWhepSignalling * signalling, GstObject * owner,
       break;
     case GST_WHEP_SIGNALLING_EVENT_ANSWER_ACCEPTED:
       set_state (self, GST_WHEP_SESSION_CONNECTING);
+      start_connect_watchdog (self);
       break;
     case GST_WHEP_SIGNALLING_EVENT_RESOURCE:{
       g_autofree gchar *url = gst_whep_signalling_dup_resource_url (signalling);
@@ -1807,6 +1870,7 @@ gst_whep_session_close (GstWhepSession * self, gboolean wait)
   gst_whep_clear_source (&self->gather_timeout);
   gst_whep_clear_source (&self->host_wait);
   gst_whep_clear_source (&self->key_frame_timer);
+  gst_whep_clear_source (&self->connect_timer);
   if (!was_closing && self->state != GST_WHEP_SESSION_FAILED)
     self->state = GST_WHEP_SESSION_CLOSED;
   g_mutex_unlock (&self->lock);

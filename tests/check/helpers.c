@@ -2382,6 +2382,7 @@ GST_START_TEST (test_sdp_video_payload_types)
   gboolean video[128];
 
   fail_unless (gst_whep_sdp_parse (answer_sdp, &msg, NULL));
+  fail_unless_equals_int (gst_whep_sdp_count_candidates (msg), 1);
   gst_whep_sdp_video_payload_types (msg, video);
   fail_unless (video[102]);
   fail_if (video[111]);

@@ -419,6 +419,28 @@ check_bad_answer (const gchar * flag, const gchar * fragment)
   server_stop (server);
 }
 
+/* A server whose ICE never starts (no candidate in its answer, ours
+ * ignored): whepsrc does not sit in "connecting" — the session fails at
+ * the connect timeout with what happened, and is DELETEd. */
+GST_START_TEST (test_ice_that_never_starts_fails_at_connect_timeout)
+{
+  TestServer *server = server_start ("--no-ice", NULL);
+  Player *p = player_new (server->endpoint);
+  GstMessage *error;
+
+  g_object_set (p->src, "max-retries", 0, NULL);
+  error = player_run (p, NULL, NULL, 30000);
+  assert_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+      "has no ICE candidate", 0);
+  gst_message_unref (error);
+  fail_unless_equals_int (player_video_frames (p), 0);
+  player_free (p);
+  server_assert_no_leak (server);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_garbage_answer_reports)
 {
   check_bad_answer ("--answer-garbage", "does not parse");
@@ -1177,6 +1199,7 @@ whepsrc_suite (void)
   tcase_add_test (errors, test_https_to_plain_http_is_an_error);
   tcase_add_test (errors, test_first_failure_warns_while_retrying);
   tcase_add_test (errors, test_answer_timeout_reports);
+  tcase_add_test (errors, test_ice_that_never_starts_fails_at_connect_timeout);
   tcase_add_test (errors, test_garbage_answer_reports);
   tcase_add_test (errors,
       test_dtls_peer_not_matching_the_fingerprint_is_refused);

@@ -412,6 +412,9 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
           "server that does not route GET answers 404)", "CODE"},
     {"no-retransmit", 0, 0, G_OPTION_ARG_NONE, &opts->no_retransmit,
         "Never retransmit video on NACK (no RTX in the answer)", NULL},
+    {"no-ice", 0, 0, G_OPTION_ARG_NONE, &opts->no_ice,
+          "ICE never starts: the answer names no candidate, and the "
+          "player's candidates (offer, PATCH) are ignored", NULL},
     {"fec", 0, 0, G_OPTION_ARG_INT, &opts->fec_percentage,
           "Send video with ULPFEC in RED where the offer has it, FEC for "
           "PERCENT % of the packets (0: none, the default)", "PERCENT"},

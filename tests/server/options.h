@@ -104,6 +104,8 @@ typedef struct
   gboolean answer_mismatch;
   gboolean wrong_fingerprint;
   gboolean no_retransmit;       /* video without NACK/RTX (do-nack off) */
+  gboolean no_ice;              /* ICE never starts: no candidate either
+                                 * way (a server whose ICE is broken) */
   gint fec_percentage;          /* > 0: ULPFEC in RED where the offer has
                                  * it, protecting this % of the packets */
   gchar *sdp_framerate;         /* a=framerate added to video (NULL: none) */

@@ -634,6 +634,22 @@ session_closure_notify (gpointer data, GClosure * closure)
 /* ------------------------------------------------------------------ */
 /* Negotiation */
 
+/* --no-ice: every a=candidate line of @sdp removed. */
+static void
+strip_candidates (GstSDPMessage * sdp)
+{
+  guint i, j;
+
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+
+    for (j = gst_sdp_media_attributes_len (media); j > 0; j--)
+      if (!g_strcmp0 (gst_sdp_media_get_attribute (media, j - 1)->key,
+              "candidate"))
+        gst_sdp_media_remove_attribute (media, j - 1);
+  }
+}
+
 static void
 session_sdp_ready (WhepSession * session)
 {
@@ -648,6 +664,8 @@ session_sdp_ready (WhepSession * session)
         "webrtcbin has no local description");
     return;
   }
+  if (session->server->opts->no_ice)
+    strip_candidates (desc->sdp);
   /* We never trickle: say so, so the player stops waiting for more. */
   for (i = 0; i < gst_sdp_message_medias_len (desc->sdp); i++) {
     GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (desc->sdp,
@@ -860,6 +878,8 @@ session_negotiate (WhepSession * session)
     GstWebRTCSessionDescription *desc;
 
     gst_sdp_message_copy (session->offer->sdp, &sdp);
+    if (session->server->opts->no_ice)
+      strip_candidates (sdp);
     desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
     session_emit (session, "set-remote-description", desc, session_remote_set);
     gst_webrtc_session_description_free (desc);
@@ -1373,8 +1393,10 @@ whep_session_add_candidates (WhepSession * session, const WhepSdpFrag * frag)
       if (g_strcmp0 (g_ptr_array_index (session->mids, m), candidate->mid) == 0)
         mline = m;
     }
-    /* Unreachable or mDNS candidates are dropped silently (RFC 8838). */
-    if (!whep_candidate_allowed (candidate->candidate,
+    /* Unreachable or mDNS candidates are dropped silently (RFC 8838);
+     * --no-ice drops them all. */
+    if (session->server->opts->no_ice
+        || !whep_candidate_allowed (candidate->candidate,
             session->server->loopback_only, NULL)) {
       GST_DEBUG ("session %s: dropping candidate %s", session->id,
           candidate->candidate);
