@@ -241,20 +241,21 @@ connect_timeout_cb (gpointer data)
     return G_SOURCE_REMOVE;
   if (ice)
     fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+            GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
             g_strdup_printf ("ICE connected, no DTLS connection after %u ms",
                 CONNECT_TIMEOUT_MS),
             "The DTLS handshake with the WHEP server did not complete "
             "within %u s", CONNECT_TIMEOUT_MS / 1000));
   else
     fail_session (self, gst_whep_failure_new (GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_OPEN_READ, TRUE, self->config.endpoint,
+            GST_RESOURCE_ERROR_READ, TRUE, self->config.endpoint,
             g_strdup_printf ("%u candidate(s) in the answer, no ICE "
                 "connection after %u ms", candidates, CONNECT_TIMEOUT_MS),
-            candidates ? "ICE did not connect to the WHEP server within %u s "
-            "(no candidate pair of its answer worked)" :
-            "ICE did not connect to the WHEP server within %u s: its answer "
-            "has no ICE candidate, and no connectivity check came from it",
+            candidates ? "Could not reach the WHEP server's media address: "
+            "ICE did not connect within %u s (no candidate pair of its answer "
+            "worked)" : "Could not reach the WHEP server's media address: "
+            "ICE did not connect within %u s, its answer has no ICE "
+            "candidate and no connectivity check came from it",
             CONNECT_TIMEOUT_MS / 1000));
   return G_SOURCE_REMOVE;
 }
