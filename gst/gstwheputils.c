@@ -1090,6 +1090,9 @@ gst_whep_same_origin (const gchar * a, const gchar * b)
   return origin_a && origin_b && g_str_equal (origin_a, origin_b);
 }
 
+/* Longest media kind or codec name a summary quotes. */
+#define SUMMARY_NAME_MAX_CHARS 24
+
 typedef struct
 {
   gchar *kind;
@@ -1117,7 +1120,8 @@ rtpmap_encoding (const gchar * value)
   while (*name == ' ')
     name++;
   len = strcspn (name, "/ \r");
-  return len ? g_strndup (name, len) : NULL;
+  return len ? gst_whep_sanitize_text (name, len, SUMMARY_NAME_MAX_CHARS) :
+      NULL;
 }
 
 static gboolean
@@ -1159,7 +1163,11 @@ gst_whep_sdp_summary (const gchar * text)
       const gchar *port = kind + strcspn (kind, " ");
 
       current = g_new0 (SummaryMedia, 1);
-      current->kind = g_strndup (kind, port - kind);
+      /* The media kind and the codec names are the server's text and go
+       * into error details: sanitised like any (fuzz-sdp-answer found
+       * "m=\xff" making a debug string GStreamer refuses). */
+      current->kind = gst_whep_sanitize_text (kind, port - kind,
+          SUMMARY_NAME_MAX_CHARS);
       while (*port == ' ')
         port++;
       current->rejected = port[0] == '0' && (port[1] == ' ' || !port[1]);

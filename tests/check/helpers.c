@@ -2991,6 +2991,30 @@ GST_START_TEST (test_sdp_summary)
 
 GST_END_TEST;
 
+/* Found by tests/fuzz/fuzz-sdp-answer: the summary of a body goes into
+ * an error's debug text, so what it quotes of the server's m-lines and
+ * rtpmaps must be UTF-8 without control characters, and short. */
+GST_START_TEST (test_sdp_summary_sanitises_server_text)
+{
+  g_autofree gchar *bad_kind = gst_whep_sdp_summary ("m=\xff");
+  g_autofree gchar *bad_codec = gst_whep_sdp_summary ("v=0\r\n"
+      "m=vi\x1b[2Jdeo 9 UDP/TLS/RTP/SAVPF 96\r\n"
+      "a=rtpmap:96 V\xc3\x28P8/90000\r\n");
+  g_autofree gchar *long_kind = NULL;
+  g_autofree gchar *text = g_strdup_printf ("m=%0100d 9 RTP/AVP 0", 7);
+
+  fail_unless (g_utf8_validate (bad_kind, -1, NULL), "%s", bad_kind);
+  fail_unless_equals_string (bad_kind, "3 bytes: \\xff[], 0 candidates");
+  fail_unless (g_utf8_validate (bad_codec, -1, NULL), "%s", bad_codec);
+  fail_unless (strchr (bad_codec, '\x1b') == NULL, "%s", bad_codec);
+  fail_unless (g_str_has_suffix (bad_codec,
+          ": vi\\x1b[2Jdeo[V\\xc3(P8], 0 candidates"), "%s", bad_codec);
+  long_kind = gst_whep_sdp_summary (text);
+  fail_unless (strlen (long_kind) < 60, "%s", long_kind);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* server-sent events                                                  */
 /* ------------------------------------------------------------------ */
@@ -3512,6 +3536,7 @@ helpers_suite (void)
   tcase_add_test (failures, test_redact_url);
   tcase_add_test (failures, test_redact_url_sanitises);
   tcase_add_test (failures, test_sdp_summary);
+  tcase_add_test (failures, test_sdp_summary_sanitises_server_text);
 
   suite_add_tcase (s, sse);
   tcase_add_test (sse, test_sse_named_event);
