@@ -953,6 +953,31 @@ GST_START_TEST (test_location_whitespace_trimmed)
 
 GST_END_TEST;
 
+/* Found by tests/fuzz/fuzz-location: a Location whose dot segments
+ * leave a path starting with "//" and no host ("http:/.//x") made GLib
+ * print a critical (fatal in these tests) while resolving it.  It is
+ * refused as any unusable Location is. */
+GST_START_TEST (test_location_without_host_refused)
+{
+  GError *error = NULL;
+
+  fail_unless (gst_whep_resolve_location ("http://h/whep", "http:/.//x",
+          &error) == NULL);
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA));
+  g_clear_error (&error);
+  fail_unless (gst_whep_resolve_location ("h:/.//", "x", &error) == NULL);
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+  /* What is fine stays fine. */
+  {
+    g_autofree gchar *r = resolve ("http://h/whep", "http://h/.//x");
+
+    fail_unless_equals_string (r, "http://h//x");
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_location_empty_is_error)
 {
   GError *error = NULL;
@@ -3422,6 +3447,7 @@ helpers_suite (void)
   tcase_add_test (http, test_location_dot_segments);
   tcase_add_test (http, test_location_base_with_query);
   tcase_add_test (http, test_location_whitespace_trimmed);
+  tcase_add_test (http, test_location_without_host_refused);
   tcase_add_test (http, test_location_empty_is_error);
   tcase_add_test (http, test_error_summary_problem_title_and_detail);
   tcase_add_test (http, test_error_summary_problem_title_only);
