@@ -781,6 +781,43 @@ text_summary (const gchar * text, gsize len)
   return NULL;
 }
 
+/* The deepest nesting of arrays and objects a server's JSON may have.
+ * json-glib 1.6 parses by recursion without a limit of its own: a
+ * problem body or an event of 256 KiB of '[' took the thread's stack
+ * (found while writing tests/fuzz/fuzz-error-body and fuzz-sse).  A
+ * problem document or a WHEP event is an object of strings. */
+#define JSON_MAX_DEPTH 32
+
+/* TRUE when the arrays and objects of @text (@len bytes, or -1) nest no
+ * deeper than JSON_MAX_DEPTH; brackets inside strings do not count.
+ * The text need not be valid JSON: json-glib judges that. */
+static gboolean
+json_depth_ok (const gchar * text, gssize len)
+{
+  const gchar *p, *end;
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  if (len < 0)
+    len = strlen (text);
+  for (p = text, end = text + len; p < end; p++) {
+    if (in_string) {
+      if (*p == '\\')
+        p++;
+      else if (*p == '"')
+        in_string = FALSE;
+    } else if (*p == '"') {
+      in_string = TRUE;
+    } else if (*p == '[' || *p == '{') {
+      if (++depth > JSON_MAX_DEPTH)
+        return FALSE;
+    } else if ((*p == ']' || *p == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
 static const gchar *
 json_member_string (JsonObject * obj, const gchar * name)
 {
@@ -803,7 +840,8 @@ problem_summary (const gchar * text, gsize len)
   const gchar *title, *detail;
   g_autofree gchar *joined = NULL;
 
-  if (!json_parser_load_from_data (parser, text, len, NULL))
+  if (!json_depth_ok (text, len)
+      || !json_parser_load_from_data (parser, text, len, NULL))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
@@ -1417,7 +1455,7 @@ gst_whep_sse_reconnect_url (const gchar * data, const gchar * base)
   JsonNode *root;
   const gchar *url = NULL;
 
-  if (data == NULL)
+  if (data == NULL || !json_depth_ok (data, -1))
     return NULL;
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, -1, NULL))

@@ -3227,6 +3227,43 @@ check_reconnect (const gchar * data, const gchar * base, const gchar * expected)
   fail_unless_equals_string (got, expected);
 }
 
+/* json-glib 1.6 recurses once per nesting level without a limit: a
+ * problem body or an event of 256 KiB of '[' overflowed the stack of the
+ * thread reading it (a crash).  Deeper than 32 levels is not JSON whepsrc
+ * reads; shallower still is. */
+GST_START_TEST (test_json_nesting_bounded)
+{
+  const gsize deep = 256 * 1024 - 1;
+  g_autofree gchar *brackets = g_malloc (deep + 1);
+  g_autofree gchar *problem = NULL;
+  g_autofree gchar *reconnect = NULL;
+  g_autofree gchar *nested = NULL;
+  g_autofree gchar *summary = NULL;
+  GString *ok = g_string_new ("{\"title\":\"Busy\",\"detail\":\"[{\","
+      "\"ext\":");
+  guint i;
+
+  memset (brackets, '[', deep);
+  brackets[deep] = '\0';
+  problem = summary_of ("application/problem+json", brackets);
+  /* Read as the text it is instead. */
+  fail_unless (problem != NULL && g_str_has_prefix (problem, "[[[["));
+  reconnect = gst_whep_sse_reconnect_url (brackets, "http://h/sse");
+  fail_unless (reconnect == NULL);
+
+  /* 31 levels inside the object: 32 in all. */
+  for (i = 0; i < 31; i++)
+    g_string_append_c (ok, '[');
+  for (i = 0; i < 31; i++)
+    g_string_append_c (ok, ']');
+  g_string_append_c (ok, '}');
+  nested = g_string_free (ok, FALSE);
+  summary = summary_of ("application/problem+json", nested);
+  fail_unless_equals_string (summary, "Busy: [{");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sse_reconnect_url)
 {
   const gchar *base = "http://h:1/whep/session/5/sse";
@@ -3573,6 +3610,7 @@ helpers_suite (void)
   tcase_add_test (sse, test_sse_cr_handling);
   tcase_add_test (sse, test_sse_fields_ignored_and_incomplete);
   tcase_add_test (sse, test_sse_reconnect_url);
+  tcase_add_test (sse, test_json_nesting_bounded);
   tcase_add_test (sse, test_sse_event_size_limit);
 
   return s;
