@@ -3417,6 +3417,32 @@ GST_START_TEST (test_fingerprint_unknown_algorithm_is_not_checked)
 
 GST_END_TEST;
 
+/* The a=fingerprint a server wrote is quoted in the error (shown to the
+ * user as it is): sanitised.  The same check leaked a copy of it on
+ * every call (fuzz-sdp-answer under LeakSanitizer; scripts/sanitize.sh
+ * sees it in the fingerprint tests). */
+GST_START_TEST (test_fingerprint_error_sanitised)
+{
+  g_autoptr (GstSDPMessage) msg = NULL;
+  GError *error = NULL;
+  gboolean checked = TRUE;
+
+  gst_sdp_message_new_from_text ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n"
+      "t=0 0\r\na=fingerprint:sha-256 AB:\xff\x1b[2J\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n", &msg);
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem, &checked,
+          &error));
+  fail_unless (checked);
+  fail_unless (g_utf8_validate (error->message, -1, NULL), "%s",
+      error->message);
+  fail_unless (strchr (error->message, '\x1b') == NULL, "%s", error->message);
+  fail_unless (strstr (error->message, "sha-256 AB:\\xff\\x1b[2J") != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
 static Suite *
 helpers_suite (void)
 {
@@ -3540,6 +3566,7 @@ helpers_suite (void)
   tcase_add_test (answer, test_fingerprint_of_another_certificate_fails);
   tcase_add_test (answer, test_fingerprint_missing_or_unreadable_fails);
   tcase_add_test (answer, test_fingerprint_unknown_algorithm_is_not_checked);
+  tcase_add_test (answer, test_fingerprint_error_sanitised);
   tcase_add_test (answer, test_answer_valid_passes);
   tcase_add_test (answer, test_answer_that_is_an_offer_is_named);
   tcase_add_test (answer, test_answer_sendrecv_and_inactive_accepted);
