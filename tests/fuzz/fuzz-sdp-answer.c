@@ -13,6 +13,8 @@
 #include "gstwhepsdp.h"
 #include "gstwheputils.h"
 
+#include <gio/gio.h>
+
 static GstSDPMessage *offer;
 
 /* The peer certificate the DTLS handshake would have shown: its
@@ -83,9 +85,16 @@ static const gchar offer_text[] =
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
-  fuzz_init_glib ();
+  GTlsCertificate *cert;
+
   if (!gst_whep_sdp_parse (offer_text, &offer, NULL))
     abort ();
+  /* Loads GIO's TLS backend, once. */
+  cert = g_tls_certificate_new_from_pem (peer_pem, -1, NULL);
+  if (cert == NULL)
+    abort ();
+  g_object_unref (cert);
+  fuzz_init_glib ();
   return 0;
 }
 
