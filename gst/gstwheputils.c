@@ -899,16 +899,20 @@ gst_whep_error_body_summary (const gchar * content_type, GBytes * body)
 gchar *
 gst_whep_uri_to_http (const gchar * uri)
 {
-  const gchar *scheme;
+  g_autofree gchar *raw = NULL;
+  g_autofree gchar *scheme = NULL;
   const gchar *http_scheme;
   g_autoptr (GUri) parsed = NULL;
 
   if (uri == NULL)
     return NULL;
 
-  scheme = g_uri_peek_scheme (uri);
-  if (scheme == NULL)
+  /* Not g_uri_peek_scheme(): it interns every scheme it sees, a quark
+   * that is never freed — one per distinct text (fuzz-location). */
+  raw = g_uri_parse_scheme (uri);
+  if (raw == NULL)
     return NULL;
+  scheme = g_ascii_strdown (raw, -1);
   if (g_str_equal (scheme, "http") || g_str_equal (scheme, "https"))
     return g_strdup (uri);
   if (g_str_equal (scheme, "whep"))

@@ -1247,6 +1247,26 @@ GST_END_TEST;
 /* whep:// URIs and content types                                      */
 /* ------------------------------------------------------------------ */
 
+/* Every distinct scheme g_uri_peek_scheme() saw became a quark, never
+ * freed (found by fuzz-location: GLib's quark table grew past its first
+ * block, which LeakSanitizer then reported). */
+GST_START_TEST (test_uri_to_http_makes_no_quark)
+{
+  GQuark before = g_quark_from_string ("whep-test-quark-before");
+  guint i;
+
+  for (i = 0; i < 100; i++) {
+    g_autofree gchar *uri = g_strdup_printf ("x%u-scheme://h/w", i);
+    g_autofree gchar *mapped = gst_whep_uri_to_http (uri);
+
+    fail_unless (mapped == NULL);
+  }
+  fail_unless_equals_int (g_quark_from_string ("whep-test-quark-after"),
+      before + 1);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_uri_whep_to_http)
 {
   g_autofree gchar *a = gst_whep_uri_to_http ("whep://h.example/cam/whep");
@@ -3511,6 +3531,7 @@ helpers_suite (void)
   tcase_add_test (http, test_location_base_with_query);
   tcase_add_test (http, test_location_whitespace_trimmed);
   tcase_add_test (http, test_location_without_host_refused);
+  tcase_add_test (http, test_uri_to_http_makes_no_quark);
   tcase_add_test (http, test_location_empty_is_error);
   tcase_add_test (http, test_error_summary_problem_title_and_detail);
   tcase_add_test (http, test_error_summary_problem_title_only);

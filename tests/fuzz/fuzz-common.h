@@ -64,26 +64,7 @@ fuzz_log_handler (const gchar * domain, GLogLevelFlags level,
 static inline void
 fuzz_init_glib (void)
 {
-  GQuark q;
-  guint i = 0;
-
   /* A critical or a warning means a parser broke a precondition (its
    * own or a library's): a finding. */
   g_log_set_default_handler (fuzz_log_handler, NULL);
-
-  /* GLib keeps its quarks in blocks of 2048; when the table grows, the
-   * old block is abandoned on purpose (readers take no lock).  Were that
-   * to happen inside an input (the first one that reaches a new error
-   * domain or type), libFuzzer would report the block as that input's
-   * leak.  Quarks are numbered in order: adding some until one lands on
-   * a block boundary grows the table here, once, and leaves 2047 quarks
-   * of room — more than the types and error domains the parsers can
-   * still register.  (scripts/fuzz.sh turns off the leak check at exit,
-   * which would see the abandoned block and could name no input.) */
-  do {
-    gchar name[40];
-
-    g_snprintf (name, sizeof (name), "whep-fuzz-warm-up-%u", i++);
-    q = g_quark_from_string (name);
-  } while (q % 2048 != 0);
 }
