@@ -92,7 +92,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leak
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 export G_SLICE=always-malloc
-export G_DEBUG=gc-friendly,fatal-criticals
 export GST_PLUGIN_SCANNER_1_0=$PWD/tests/asan-plugin-scanner.sh
 export GST_PLUGIN_SCANNER=$GST_PLUGIN_SCANNER_1_0
 export GIO_USE_PROXY_RESOLVER=dummy
@@ -106,7 +105,8 @@ export GIO_USE_PROXY_RESOLVER=dummy
 preload="$(gcc -print-file-name=libasan.so)"
 gnutls=$(gcc -print-file-name=libgnutls.so.30)
 [ -f "$gnutls" ] && preload="$preload $gnutls"
-wrapper=(--wrapper "env LD_PRELOAD='$preload'")
+# G_DEBUG here too: the suites' environment sets its own.
+wrapper=(--wrapper "env G_DEBUG=gc-friendly,fatal-criticals LD_PRELOAD='$preload'")
 
 # ASan makes everything slower (2-3x); the suites' own timeouts are for
 # an uninstrumented build.
