@@ -58,7 +58,8 @@ done
 # --- the build ---------------------------------------------------------
 
 if ! command -v clang >/dev/null 2>&1; then
-  echo "fuzz: clang is not installed (scripts/install-deps.sh); skipped" >&2
+  # The form run-tests.sh reports a skip by.
+  echo "SKIP: fuzz: clang is not installed (scripts/install-deps.sh)" >&2
   exit 77
 fi
 probe=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-probe.XXXXXX") || exit 1
@@ -66,7 +67,7 @@ printf 'int LLVMFuzzerTestOneInput(const unsigned char*d,unsigned long n){return
   > "$probe/p.c"
 if ! clang -fsanitize=fuzzer,address "$probe/p.c" -o "$probe/p" 2>/dev/null; then
   rm -rf "$probe"
-  echo "fuzz: clang has no libFuzzer (libclang-rt-dev); skipped" >&2
+  echo "SKIP: fuzz: clang has no libFuzzer (libclang-rt-dev)" >&2
   exit 77
 fi
 rm -rf "$probe"

@@ -94,6 +94,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_sta
 export G_SLICE=always-malloc
 export GST_PLUGIN_SCANNER_1_0=$PWD/tests/asan-plugin-scanner.sh
 export GST_PLUGIN_SCANNER=$GST_PLUGIN_SCANNER_1_0
+export WHEP_SCANNER
+WHEP_SCANNER=$(pkg-config --variable=pluginscannerdir gstreamer-1.0)/gst-plugin-scanner
+export WHEP_SCANNER_PRELOAD
+WHEP_SCANNER_PRELOAD=$(gcc -print-file-name=libasan.so)
 export GIO_USE_PROXY_RESOLVER=dummy
 
 # Every test process starts with libasan (first, as ASan wants) and
@@ -105,8 +109,10 @@ export GIO_USE_PROXY_RESOLVER=dummy
 preload="$(gcc -print-file-name=libasan.so)"
 gnutls=$(gcc -print-file-name=libgnutls.so.30)
 [ -f "$gnutls" ] && preload="$preload $gnutls"
-# G_DEBUG here too: the suites' environment sets its own.
-wrapper=(--wrapper "env G_DEBUG=gc-friendly,fatal-criticals LD_PRELOAD='$preload'")
+# G_DEBUG here too: the suites' environment sets its own.  One registry
+# for every suite: a scan with the ASan scanner takes a minute, once.
+registry=$(cd "$build" && pwd)/registry-asan.bin
+wrapper=(--wrapper "env G_DEBUG=gc-friendly,fatal-criticals GST_REGISTRY=$registry LD_PRELOAD='$preload'")
 
 # ASan makes everything slower (2-3x); the suites' own timeouts are for
 # an uninstrumented build.
