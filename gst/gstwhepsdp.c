@@ -8,6 +8,7 @@
 #endif
 
 #include "gstwhepsdp.h"
+#include "gstwheputils.h"
 
 #include <string.h>
 #include <gio/gio.h>
@@ -950,6 +951,8 @@ gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp, guint index,
   g_autoptr (GByteArray) der = NULL;
   g_autoptr (GError) err = NULL;
   g_autofree gchar *actual = NULL;
+  g_autofree gchar *copy = NULL;
+  g_autofree gchar *shown = NULL;
   GChecksumType type;
 
   if (checked)
@@ -959,10 +962,14 @@ gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp, guint index,
         "the SDP announces no DTLS fingerprint for m-line %u", index);
     return FALSE;
   }
-  parts = g_strsplit (g_strstrip (g_strdup (announced)), " ", 2);
+  /* The fingerprint is the server's text and goes into an error
+   * message: sanitised (a SHA-512 one is 191 characters). */
+  shown = gst_whep_sanitize_text (announced, -1, 220);
+  copy = g_strstrip (g_strdup (announced));
+  parts = g_strsplit (copy, " ", 2);
   if (!parts[0] || !parts[1]) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "malformed a=fingerprint \"%s\"", announced);
+        "malformed a=fingerprint \"%s\"", shown);
     return FALSE;
   }
   if (!checksum_type_for (parts[0], &type))
@@ -982,8 +989,7 @@ gst_whep_sdp_check_fingerprint (const GstSDPMessage * sdp, guint index,
     *checked = TRUE;
   if (g_ascii_strcasecmp (g_strstrip (parts[1]), actual) != 0) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "the SDP announces %s %s, the DTLS peer presented %s", parts[0],
-        parts[1], actual);
+        "the SDP announces %s, the DTLS peer presented %s", shown, actual);
     return FALSE;
   }
   return TRUE;

@@ -535,6 +535,8 @@ gst_whep_resolve_location (const gchar * base_url, const gchar * location,
     GError ** error)
 {
   g_autofree gchar *loc = NULL;
+  g_autoptr (GUri) base = NULL;
+  g_autoptr (GUri) resolved = NULL;
 
   g_return_val_if_fail (base_url != NULL, NULL);
 
@@ -548,7 +550,23 @@ gst_whep_resolve_location (const gchar * base_url, const gchar * location,
 
   /* ENCODED: keep percent-escapes in the path and query byte-exact; some
    * servers put tokens there that they compare as strings. */
-  return g_uri_resolve_relative (base_url, loc, G_URI_FLAGS_ENCODED, error);
+  base = g_uri_parse (base_url, G_URI_FLAGS_ENCODED, error);
+  if (base == NULL)
+    return NULL;
+  resolved = g_uri_parse_relative (base, loc, G_URI_FLAGS_ENCODED, error);
+  if (resolved == NULL)
+    return NULL;
+  /* A URL without a host whose path starts with "//" cannot be written
+   * out (it would read as a host): GLib 2.74 says so with a critical and
+   * returns garbage.  fuzz-location found "http:/.//x", where the dot
+   * segment leaves such a path; g_uri_resolve_relative() would hit it. */
+  if (g_uri_get_host (resolved) == NULL
+      && g_str_has_prefix (g_uri_get_path (resolved), "//")) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "The server sent a Location that names no host");
+    return NULL;
+  }
+  return g_uri_to_string (resolved);
 }
 
 /* --- error bodies --- */
@@ -763,6 +781,43 @@ text_summary (const gchar * text, gsize len)
   return NULL;
 }
 
+/* The deepest nesting of arrays and objects a server's JSON may have.
+ * json-glib 1.6 parses by recursion without a limit of its own: a
+ * problem body or an event of 256 KiB of '[' took the thread's stack
+ * (found while writing tests/fuzz/fuzz-error-body and fuzz-sse).  A
+ * problem document or a WHEP event is an object of strings. */
+#define JSON_MAX_DEPTH 32
+
+/* TRUE when the arrays and objects of @text (@len bytes, or -1) nest no
+ * deeper than JSON_MAX_DEPTH; brackets inside strings do not count.
+ * The text need not be valid JSON: json-glib judges that. */
+static gboolean
+json_depth_ok (const gchar * text, gssize len)
+{
+  const gchar *p, *end;
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  if (len < 0)
+    len = strlen (text);
+  for (p = text, end = text + len; p < end; p++) {
+    if (in_string) {
+      if (*p == '\\')
+        p++;
+      else if (*p == '"')
+        in_string = FALSE;
+    } else if (*p == '"') {
+      in_string = TRUE;
+    } else if (*p == '[' || *p == '{') {
+      if (++depth > JSON_MAX_DEPTH)
+        return FALSE;
+    } else if ((*p == ']' || *p == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
 static const gchar *
 json_member_string (JsonObject * obj, const gchar * name)
 {
@@ -785,7 +840,8 @@ problem_summary (const gchar * text, gsize len)
   const gchar *title, *detail;
   g_autofree gchar *joined = NULL;
 
-  if (!json_parser_load_from_data (parser, text, len, NULL))
+  if (!json_depth_ok (text, len)
+      || !json_parser_load_from_data (parser, text, len, NULL))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
@@ -843,16 +899,20 @@ gst_whep_error_body_summary (const gchar * content_type, GBytes * body)
 gchar *
 gst_whep_uri_to_http (const gchar * uri)
 {
-  const gchar *scheme;
+  g_autofree gchar *raw = NULL;
+  g_autofree gchar *scheme = NULL;
   const gchar *http_scheme;
   g_autoptr (GUri) parsed = NULL;
 
   if (uri == NULL)
     return NULL;
 
-  scheme = g_uri_peek_scheme (uri);
-  if (scheme == NULL)
+  /* Not g_uri_peek_scheme(): it interns every scheme it sees, a quark
+   * that is never freed — one per distinct text (fuzz-location). */
+  raw = g_uri_parse_scheme (uri);
+  if (raw == NULL)
     return NULL;
+  scheme = g_ascii_strdown (raw, -1);
   if (g_str_equal (scheme, "http") || g_str_equal (scheme, "https"))
     return g_strdup (uri);
   if (g_str_equal (scheme, "whep"))
@@ -1090,6 +1150,9 @@ gst_whep_same_origin (const gchar * a, const gchar * b)
   return origin_a && origin_b && g_str_equal (origin_a, origin_b);
 }
 
+/* Longest media kind or codec name a summary quotes. */
+#define SUMMARY_NAME_MAX_CHARS 24
+
 typedef struct
 {
   gchar *kind;
@@ -1117,7 +1180,8 @@ rtpmap_encoding (const gchar * value)
   while (*name == ' ')
     name++;
   len = strcspn (name, "/ \r");
-  return len ? g_strndup (name, len) : NULL;
+  return len ? gst_whep_sanitize_text (name, len, SUMMARY_NAME_MAX_CHARS) :
+      NULL;
 }
 
 static gboolean
@@ -1159,7 +1223,11 @@ gst_whep_sdp_summary (const gchar * text)
       const gchar *port = kind + strcspn (kind, " ");
 
       current = g_new0 (SummaryMedia, 1);
-      current->kind = g_strndup (kind, port - kind);
+      /* The media kind and the codec names are the server's text and go
+       * into error details: sanitised like any (fuzz-sdp-answer found
+       * "m=\xff" making a debug string GStreamer refuses). */
+      current->kind = gst_whep_sanitize_text (kind, port - kind,
+          SUMMARY_NAME_MAX_CHARS);
       while (*port == ' ')
         port++;
       current->rejected = port[0] == '0' && (port[1] == ' ' || !port[1]);
@@ -1391,7 +1459,7 @@ gst_whep_sse_reconnect_url (const gchar * data, const gchar * base)
   JsonNode *root;
   const gchar *url = NULL;
 
-  if (data == NULL)
+  if (data == NULL || !json_depth_ok (data, -1))
     return NULL;
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, -1, NULL))

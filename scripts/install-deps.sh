@@ -20,6 +20,10 @@ packages=(
   janus
   # lint: GNU indent for scripts/gst-indent and the format test
   indent
+  # fuzzing (scripts/fuzz.sh, the fuzz test): clang and its libFuzzer and
+  # sanitizer runtimes (a recommendation of clang, which
+  # --no-install-recommends would leave out)
+  clang libclang-rt-dev
 )
 
 # interop tests: Node.js and npm from Debian when there is no node (a node

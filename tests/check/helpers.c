@@ -953,6 +953,31 @@ GST_START_TEST (test_location_whitespace_trimmed)
 
 GST_END_TEST;
 
+/* Found by tests/fuzz/fuzz-location: a Location whose dot segments
+ * leave a path starting with "//" and no host ("http:/.//x") made GLib
+ * print a critical (fatal in these tests) while resolving it.  It is
+ * refused as any unusable Location is. */
+GST_START_TEST (test_location_without_host_refused)
+{
+  GError *error = NULL;
+
+  fail_unless (gst_whep_resolve_location ("http://h/whep", "http:/.//x",
+          &error) == NULL);
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA));
+  g_clear_error (&error);
+  fail_unless (gst_whep_resolve_location ("h:/.//", "x", &error) == NULL);
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+  /* What is fine stays fine. */
+  {
+    g_autofree gchar *r = resolve ("http://h/whep", "http://h/.//x");
+
+    fail_unless_equals_string (r, "http://h//x");
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_location_empty_is_error)
 {
   GError *error = NULL;
@@ -1221,6 +1246,26 @@ GST_END_TEST;
 /* ------------------------------------------------------------------ */
 /* whep:// URIs and content types                                      */
 /* ------------------------------------------------------------------ */
+
+/* Every distinct scheme g_uri_peek_scheme() saw became a quark, never
+ * freed (found by fuzz-location: GLib's quark table grew past its first
+ * block, which LeakSanitizer then reported). */
+GST_START_TEST (test_uri_to_http_makes_no_quark)
+{
+  GQuark before = g_quark_from_string ("whep-test-quark-before");
+  guint i;
+
+  for (i = 0; i < 100; i++) {
+    g_autofree gchar *uri = g_strdup_printf ("x%u-scheme://h/w", i);
+    g_autofree gchar *mapped = gst_whep_uri_to_http (uri);
+
+    fail_unless (mapped == NULL);
+  }
+  fail_unless_equals_int (g_quark_from_string ("whep-test-quark-after"),
+      before + 1);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_uri_whep_to_http)
 {
@@ -2998,6 +3043,30 @@ GST_START_TEST (test_sdp_summary)
 
 GST_END_TEST;
 
+/* Found by tests/fuzz/fuzz-sdp-answer: the summary of a body goes into
+ * an error's debug text, so what it quotes of the server's m-lines and
+ * rtpmaps must be UTF-8 without control characters, and short. */
+GST_START_TEST (test_sdp_summary_sanitises_server_text)
+{
+  g_autofree gchar *bad_kind = gst_whep_sdp_summary ("m=\xff");
+  g_autofree gchar *bad_codec = gst_whep_sdp_summary ("v=0\r\n"
+      "m=vi\x1b[2Jdeo 9 UDP/TLS/RTP/SAVPF 96\r\n"
+      "a=rtpmap:96 V\xc3\x28P8/90000\r\n");
+  g_autofree gchar *long_kind = NULL;
+  g_autofree gchar *text = g_strdup_printf ("m=%0100d 9 RTP/AVP 0", 7);
+
+  fail_unless (g_utf8_validate (bad_kind, -1, NULL), "%s", bad_kind);
+  fail_unless_equals_string (bad_kind, "3 bytes: \\xff[], 0 candidates");
+  fail_unless (g_utf8_validate (bad_codec, -1, NULL), "%s", bad_codec);
+  fail_unless (strchr (bad_codec, '\x1b') == NULL, "%s", bad_codec);
+  fail_unless (g_str_has_suffix (bad_codec,
+          ": vi\\x1b[2Jdeo[V\\xc3(P8], 0 candidates"), "%s", bad_codec);
+  long_kind = gst_whep_sdp_summary (text);
+  fail_unless (strlen (long_kind) < 60, "%s", long_kind);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* server-sent events                                                  */
 /* ------------------------------------------------------------------ */
@@ -3185,6 +3254,43 @@ check_reconnect (const gchar * data, const gchar * base, const gchar * expected)
   fail_unless_equals_string (got, expected);
 }
 
+/* json-glib 1.6 recurses once per nesting level without a limit: a
+ * problem body or an event of 256 KiB of '[' overflowed the stack of the
+ * thread reading it (a crash).  Deeper than 32 levels is not JSON whepsrc
+ * reads; shallower still is. */
+GST_START_TEST (test_json_nesting_bounded)
+{
+  const gsize deep = 256 * 1024 - 1;
+  g_autofree gchar *brackets = g_malloc (deep + 1);
+  g_autofree gchar *problem = NULL;
+  g_autofree gchar *reconnect = NULL;
+  g_autofree gchar *nested = NULL;
+  g_autofree gchar *summary = NULL;
+  GString *ok = g_string_new ("{\"title\":\"Busy\",\"detail\":\"[{\","
+      "\"ext\":");
+  guint i;
+
+  memset (brackets, '[', deep);
+  brackets[deep] = '\0';
+  problem = summary_of ("application/problem+json", brackets);
+  /* Read as the text it is instead. */
+  fail_unless (problem != NULL && g_str_has_prefix (problem, "[[[["));
+  reconnect = gst_whep_sse_reconnect_url (brackets, "http://h/sse");
+  fail_unless (reconnect == NULL);
+
+  /* 31 levels inside the object: 32 in all. */
+  for (i = 0; i < 31; i++)
+    g_string_append_c (ok, '[');
+  for (i = 0; i < 31; i++)
+    g_string_append_c (ok, ']');
+  g_string_append_c (ok, '}');
+  nested = g_string_free (ok, FALSE);
+  summary = summary_of ("application/problem+json", nested);
+  fail_unless_equals_string (summary, "Busy: [{");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sse_reconnect_url)
 {
   const gchar *base = "http://h:1/whep/session/5/sse";
@@ -3338,6 +3444,32 @@ GST_START_TEST (test_fingerprint_unknown_algorithm_is_not_checked)
 
 GST_END_TEST;
 
+/* The a=fingerprint a server wrote is quoted in the error (shown to the
+ * user as it is): sanitised.  The same check leaked a copy of it on
+ * every call (fuzz-sdp-answer under LeakSanitizer; scripts/sanitize.sh
+ * sees it in the fingerprint tests). */
+GST_START_TEST (test_fingerprint_error_sanitised)
+{
+  g_autoptr (GstSDPMessage) msg = NULL;
+  GError *error = NULL;
+  gboolean checked = TRUE;
+
+  gst_sdp_message_new_from_text ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n"
+      "t=0 0\r\na=fingerprint:sha-256 AB:\xff\x1b[2J\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n", &msg);
+  fail_if (gst_whep_sdp_check_fingerprint (msg, 0, test_cert_pem, &checked,
+          &error));
+  fail_unless (checked);
+  fail_unless (g_utf8_validate (error->message, -1, NULL), "%s",
+      error->message);
+  fail_unless (strchr (error->message, '\x1b') == NULL, "%s", error->message);
+  fail_unless (strstr (error->message, "sha-256 AB:\\xff\\x1b[2J") != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
 static Suite *
 helpers_suite (void)
 {
@@ -3405,6 +3537,8 @@ helpers_suite (void)
   tcase_add_test (http, test_location_dot_segments);
   tcase_add_test (http, test_location_base_with_query);
   tcase_add_test (http, test_location_whitespace_trimmed);
+  tcase_add_test (http, test_location_without_host_refused);
+  tcase_add_test (http, test_uri_to_http_makes_no_quark);
   tcase_add_test (http, test_location_empty_is_error);
   tcase_add_test (http, test_error_summary_problem_title_and_detail);
   tcase_add_test (http, test_error_summary_problem_title_only);
@@ -3460,6 +3594,7 @@ helpers_suite (void)
   tcase_add_test (answer, test_fingerprint_of_another_certificate_fails);
   tcase_add_test (answer, test_fingerprint_missing_or_unreadable_fails);
   tcase_add_test (answer, test_fingerprint_unknown_algorithm_is_not_checked);
+  tcase_add_test (answer, test_fingerprint_error_sanitised);
   tcase_add_test (answer, test_answer_valid_passes);
   tcase_add_test (answer, test_answer_that_is_an_offer_is_named);
   tcase_add_test (answer, test_answer_sendrecv_and_inactive_accepted);
@@ -3519,6 +3654,7 @@ helpers_suite (void)
   tcase_add_test (failures, test_redact_url);
   tcase_add_test (failures, test_redact_url_sanitises);
   tcase_add_test (failures, test_sdp_summary);
+  tcase_add_test (failures, test_sdp_summary_sanitises_server_text);
 
   suite_add_tcase (s, sse);
   tcase_add_test (sse, test_sse_named_event);
@@ -3529,6 +3665,7 @@ helpers_suite (void)
   tcase_add_test (sse, test_sse_cr_handling);
   tcase_add_test (sse, test_sse_fields_ignored_and_incomplete);
   tcase_add_test (sse, test_sse_reconnect_url);
+  tcase_add_test (sse, test_json_nesting_bounded);
   tcase_add_test (sse, test_sse_event_size_limit);
 
   return s;
