@@ -75,6 +75,9 @@
  * - `whepsrc/ice-restart-started`: session-id, reason ("silence": 300 ms
  *   without media on air, "media-timeout", "ice-failed")
  * - `whepsrc/ice-restarted`: session-id, duration-ms
+ * - `whepsrc/retry-after`: http-status-code, retry-after-s (what the
+ *   server asked, at most 300 s), retry-in-ms — before a wait the server
+ *   asked for (409, 503 or 429 with Retry-After)
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

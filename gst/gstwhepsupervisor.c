@@ -446,6 +446,14 @@ next_attempt (GstWhepSupervisor * self, const GstWhepFailure * failure,
       delay_ms);
   if (!retry)
     run->gave_up = TRUE;
+  /* The server asked for the wait (409, 503, 429 with Retry-After, capped
+   * at GST_WHEP_RETRY_AFTER_MAX_S): say so, since it may be minutes of
+   * nothing on the output. */
+  else if (failure->retry_after_s > 0)
+    post_element_message (self, gst_structure_new ("whepsrc/retry-after",
+            "http-status-code", G_TYPE_UINT, failure->http_status,
+            "retry-after-s", G_TYPE_INT, failure->retry_after_s,
+            "retry-in-ms", G_TYPE_UINT, *delay_ms, NULL));
   return retry;
 }
 

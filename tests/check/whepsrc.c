@@ -273,14 +273,35 @@ GST_START_TEST (test_server_error_retries_then_reports)
 
 GST_END_TEST;
 
+static void
+on_retry_after_message (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  gint *retry_after_s = data;
+
+  if (s && gst_structure_has_name (s, "whepsrc/retry-after"))
+    gst_structure_get_int (s, "retry-after-s", retry_after_s);
+}
+
+/* A 503 with Retry-After: whepsrc waits what the server asked, says so on
+ * the bus (whepsrc/retry-after), then plays. */
 GST_START_TEST (test_busy_503_retry_after_then_plays)
 {
   TestServer *server = server_start ("--inject-status", "503",
       "--inject-count", "1", "--retry-after", "1", NULL);
   Player *p = player_new (server->endpoint);
+  GstBus *bus = gst_element_get_bus (p->pipeline);
+  gint retry_after_s = -1;
 
+  gst_bus_enable_sync_message_emission (bus);
+  g_signal_connect (bus, "sync-message::element",
+      G_CALLBACK (on_retry_after_message), &retry_after_s);
   play_and_check (server, p, 20);
   fail_unless_equals_int (server_count (server, "EVENT post"), 2);
+  fail_unless_equals_int (retry_after_s, 1);
+  g_signal_handlers_disconnect_by_data (bus, &retry_after_s);
+  gst_bus_disable_sync_message_emission (bus);
+  gst_object_unref (bus);
   player_free (p);
   server_stop (server);
 }
