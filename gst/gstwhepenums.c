@@ -86,3 +86,24 @@ gst_whep_src_fec_mode_get_type (void)
   }
   return type;
 }
+
+GType
+gst_whep_src_output_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WHEP_SRC_OUTPUT_AUTO, "Encoded or RTP where downstream names it, "
+          "else raw", "auto"},
+    {GST_WHEP_SRC_OUTPUT_RAW, "Decoded video/x-raw and audio/x-raw", "raw"},
+    {GST_WHEP_SRC_OUTPUT_ENCODED, "The encoded stream, parsed", "encoded"},
+    {GST_WHEP_SRC_OUTPUT_RTP, "application/x-rtp, one continuous RTP stream",
+        "rtp"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWhepSrcOutput", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

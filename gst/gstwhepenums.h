@@ -86,4 +86,34 @@ typedef enum
 #define GST_TYPE_WHEP_SRC_FEC_MODE (gst_whep_src_fec_mode_get_type ())
 GType gst_whep_src_fec_mode_get_type (void);
 
+/**
+ * GstWhepSrcOutput:
+ * @GST_WHEP_SRC_OUTPUT_AUTO: asked of downstream when each pad appears:
+ *   the encoded stream where downstream names its codec (a muxer, a parser,
+ *   a decoder), else RTP where it names application/x-rtp, else raw (also
+ *   when downstream takes anything — decodebin, fakesink — or is not
+ *   linked)
+ * @GST_WHEP_SRC_OUTPUT_RAW: decoded video/x-raw and audio/x-raw
+ * @GST_WHEP_SRC_OUTPUT_ENCODED: the encoded stream, parsed (H.264/H.265
+ *   with parsed=true and the stream-format downstream asks for; VP8, VP9,
+ *   AV1, Opus, G.711 as depayloaded)
+ * @GST_WHEP_SRC_OUTPUT_RTP: application/x-rtp, payloaded again after the
+ *   output switch: one SSRC and continuous sequence numbers and RTP
+ *   timestamps whatever the sessions behind it
+ *
+ * What whepsrc's src pads carry.  Encoded and RTP output switch sessions
+ * at a key frame of the new session (or at any frame when the server sends
+ * every session the very same frames), and a hold sends GAP events.
+ */
+typedef enum
+{
+  GST_WHEP_SRC_OUTPUT_AUTO,
+  GST_WHEP_SRC_OUTPUT_RAW,
+  GST_WHEP_SRC_OUTPUT_ENCODED,
+  GST_WHEP_SRC_OUTPUT_RTP,
+} GstWhepSrcOutput;
+
+#define GST_TYPE_WHEP_SRC_OUTPUT (gst_whep_src_output_get_type ())
+GType gst_whep_src_output_get_type (void);
+
 G_END_DECLS

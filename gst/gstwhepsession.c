@@ -747,6 +747,30 @@ on_decoder_added (GstBin * decodebin, GstBin * sub_bin, GstElement * element,
     g_object_set (element, "plc", TRUE, NULL);
 }
 
+/* Encoded Opus as depayloaded has no rate in its caps; a muxer would
+ * record a wrong one.  RTP Opus is always 48 kHz (RFC 7587). */
+static GstPadProbeReturn
+opus_rate_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+  GstStructure *s;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  s = gst_caps_get_structure (caps, 0);
+  if (!gst_structure_has_name (s, "audio/x-opus")
+      || gst_structure_has_field (s, "rate"))
+    return GST_PAD_PROBE_OK;
+  caps = gst_caps_copy (caps);
+  gst_caps_set_simple (caps, "rate", G_TYPE_INT, 48000, NULL);
+  info->data = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
 /* RTP carries no frame rate, so decoders say 0/1 (variable) unless the
  * bitstream has one (H.264/H.265 VUI timing).  Where the server's SDP
  * declares the rate, the caps say it: recorders, encoders and
@@ -830,12 +854,63 @@ on_decoded_pad_added (GstElement * decodebin, GstPad * pad,
   if (kind == GST_WHEP_MEDIA_VIDEO)
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         framerate_caps_probe, self, NULL);
+  else
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        opus_rate_caps_probe, NULL, NULL);
 
   ghost = gst_ghost_pad_new (kind == GST_WHEP_MEDIA_VIDEO ? "video" : "audio",
       pad);
   gst_pad_set_active (ghost, TRUE);
   GST_INFO_OBJECT (self, "exposing decoded %s", name);
   gst_element_add_pad (GST_ELEMENT (self), ghost);
+}
+
+/* Where an encoded stream stops being built up: parsed where a parser
+ * makes it self-describing (H.264/H.265: parsed=true, codec data and the
+ * stream-format downstream asks for), as depayloaded otherwise (Opus gets
+ * its rate, always 48 kHz, in its caps). */
+#define ENCODED_OUTPUT_CAPS \
+  "video/x-h264, parsed=(boolean)true; video/x-h265, parsed=(boolean)true; " \
+  "video/x-vp8; video/x-vp9; video/x-av1; " \
+  "audio/x-opus; audio/x-mulaw; audio/x-alaw"
+
+/* The encoded caps (media type only) of the codec an RTP pad carries. */
+static GstCaps *
+encoded_caps_for_rtp (const GstCaps * rtp_caps)
+{
+  const GstWhepCodec *codec;
+  const gchar *name;
+
+  if (!rtp_caps || gst_caps_is_empty (rtp_caps) || gst_caps_is_any (rtp_caps))
+    return NULL;
+  name = gst_structure_get_string (gst_caps_get_structure (rtp_caps, 0),
+      "encoding-name");
+  for (codec = gst_whep_codecs (); name && codec->encoding_name; codec++) {
+    if (g_ascii_strcasecmp (codec->encoding_name, name) == 0) {
+      GstCaps *caps = gst_caps_from_string (codec->decoder_caps);
+
+      caps = gst_caps_make_writable (caps);
+      gst_structure_remove_all_fields (gst_caps_get_structure (caps, 0));
+      return caps;
+    }
+  }
+  return NULL;
+}
+
+/* Decoded, or encoded: the element decides once per kind, from what
+ * downstream takes. */
+static GstWhepStreamForm
+choose_stream_form (GstWhepSession * self, const gchar * media,
+    const GstCaps * rtp_caps)
+{
+  g_autoptr (GstCaps) encoded = encoded_caps_for_rtp (rtp_caps);
+  GstWhepMediaKind kind = g_strcmp0 (media, "audio") == 0 ?
+      GST_WHEP_MEDIA_AUDIO : GST_WHEP_MEDIA_VIDEO;
+
+  if (!self->config.choose_form || !encoded)
+    return GST_WHEP_STREAM_DECODED;
+  return self->config.choose_form (self->config.choose_form_data, kind,
+      encoded);
 }
 
 static void
@@ -860,6 +935,12 @@ on_webrtc_pad_added (GstElement * webrtcbin, GstPad * pad,
       GST_PAD_NAME (pad), caps);
 
   decodebin = gst_element_factory_make ("decodebin", NULL);
+  if (choose_stream_form (self, media, caps) == GST_WHEP_STREAM_ENCODED) {
+    g_autoptr (GstCaps) final = gst_caps_from_string (ENCODED_OUTPUT_CAPS);
+
+    GST_INFO_OBJECT (self, "%s stays encoded", GST_PAD_NAME (pad));
+    g_object_set (decodebin, "caps", final, NULL);
+  }
   g_signal_connect (decodebin, "pad-added",
       G_CALLBACK (on_decoded_pad_added), self);
   g_signal_connect (decodebin, "deep-element-added",
@@ -1815,6 +1896,8 @@ gst_whep_session_new (const GstWhepSessionConfig * config,
   c->fec = config->fec;
   c->ice_restart = config->ice_restart;
   c->liveness = config->liveness;
+  c->choose_form = config->choose_form;
+  c->choose_form_data = config->choose_form_data;
   self->listener = listener;
   self->listener_data = user_data;
   {

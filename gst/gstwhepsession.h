@@ -81,6 +81,19 @@ typedef void (*GstWhepSessionListener) (GstWhepSession * session,
     GstWhepSessionEvent event, const GstWhepFailure * failure,
     gpointer user_data);
 
+/* What a session's streams become before the output: decoded, or
+ * depayloaded and parsed. */
+typedef enum
+{
+  GST_WHEP_STREAM_DECODED,
+  GST_WHEP_STREAM_ENCODED,
+} GstWhepStreamForm;
+
+/* Asked (from a streaming thread) when a session's stream of @kind first
+ * appears, with the encoded caps it would have (e.g. "video/x-vp8"). */
+typedef GstWhepStreamForm (*GstWhepChooseForm) (gpointer data,
+    GstWhepMediaKind kind, const GstCaps * encoded_caps);
+
 /* What a session needs to know; copied at creation. */
 typedef struct
 {
@@ -102,6 +115,10 @@ typedef struct
                                  * lost (else the session just fails) */
   GstWhepLiveness liveness;     /* what the server's GET answers mean */
   GMainContext *context;        /* where the session's timers run */
+  /* Decoded or encoded streams (NULL: decoded); @choose_form_data must
+   * outlive the session (it is the element that owns it). */
+  GstWhepChooseForm choose_form;
+  gpointer choose_form_data;
 } GstWhepSessionConfig;
 
 void gst_whep_session_config_clear (GstWhepSessionConfig * config);

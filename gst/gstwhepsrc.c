@@ -115,6 +115,7 @@ GST_DEBUG_CATEGORY_STATIC (whep_src_debug);
 #define DEFAULT_HOLD_MODE GST_WHEP_SRC_HOLD_REPEAT
 #define DEFAULT_TRICKLE_ICE GST_WHEP_SRC_TRICKLE_AUTO
 #define DEFAULT_FEC GST_WHEP_SRC_FEC_OFF
+#define DEFAULT_OUTPUT GST_WHEP_SRC_OUTPUT_AUTO
 #define DEFAULT_ICE_RESTART_TIMEOUT 5000
 
 #define DELETE_TIMEOUT_MS 2000
@@ -154,6 +155,7 @@ enum
   PROP_TRICKLE_ICE,
   PROP_FEC,
   PROP_ICE_RESTART_TIMEOUT,
+  PROP_OUTPUT,
   PROP_STATUS,
   PROP_STATISTICS,
 };
@@ -191,6 +193,7 @@ struct _GstWhepSrc
   GstWhepSrcTrickleMode trickle_ice;
   GstWhepSrcFecMode fec;
   guint ice_restart_timeout_ms;
+  GstWhepSrcOutput output;
 
   /* What was learnt about the server (see GstWhepServerKnowledge): kept
    * from run to run, forgotten when whep-endpoint changes.  Protected by
@@ -202,6 +205,13 @@ struct _GstWhepSrc
   GMutex output_lock;
   GstElement *switches[2];      /* indexed by GstWhepMediaKind */
   GstPad *srcpads[2];
+  /* What each pad carries: AUTO until the first session's stream of that
+   * kind asked (choose_stream_form), then fixed for the pad's life. */
+  GstWhepSrcOutput outputs[2];
+  GstElement *payloaders[2];    /* RTP output: after the switch, or NULL */
+  /* Held while a kind's output is decided (it exposes the pad and may
+   * add a payloader): one decision at a time.  Taken before output_lock. */
+  GMutex choose_lock;
 
   /* The run.  Protected by run_lock: the pointer only — the run's state is
    * the supervisor's (set in start(), cleared in stop(), both on the
@@ -293,12 +303,16 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (whepsrc, "whepsrc", GST_RANK_PRIMARY,
 GST_ELEMENT_REGISTER_DEFINE (rotatingwhepsrc, "rotatingwhepsrc",
     GST_RANK_PRIMARY - 1, GST_TYPE_WHEP_SRC);
 
+/* Raw, encoded or RTP: see the "output" property. */
 static GstStaticPadTemplate video_template =
 GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
-    GST_STATIC_CAPS ("video/x-raw(ANY)"));
+    GST_STATIC_CAPS ("video/x-raw(ANY); video/x-h264; video/x-h265; "
+        "video/x-vp8; video/x-vp9; video/x-av1; "
+        "application/x-rtp, media=(string)video"));
 static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
-    GST_STATIC_CAPS ("audio/x-raw(ANY)"));
+    GST_STATIC_CAPS ("audio/x-raw(ANY); audio/x-opus; audio/x-mulaw; "
+        "audio/x-alaw; application/x-rtp, media=(string)audio"));
 
 static GstWhepSupervisor *
 dup_supervisor (GstWhepSrc * self)
@@ -423,6 +437,123 @@ ensure_output (GstElement * element, GstWhepMediaKind kind)
   return sw;
 }
 
+/* What downstream of @srcpad takes: this encoding wherever it names it
+ * (a muxer that also takes raw media records without transcoding), else
+ * RTP where it names that, else raw — also when it takes anything
+ * (decodebin, fakesink) or nothing is linked: what whepsrc always gave. */
+static GstWhepSrcOutput
+output_downstream_takes (GstPad * srcpad, const GstCaps * encoded)
+{
+  g_autoptr (GstCaps) peer = gst_pad_peer_query_caps (srcpad, NULL);
+  g_autoptr (GstCaps) rtp = gst_caps_new_empty_simple ("application/x-rtp");
+
+  if (!peer || gst_caps_is_any (peer) || gst_caps_is_empty (peer))
+    return GST_WHEP_SRC_OUTPUT_RAW;
+  if (gst_caps_can_intersect (peer, encoded))
+    return GST_WHEP_SRC_OUTPUT_ENCODED;
+  if (gst_caps_can_intersect (peer, rtp))
+    return GST_WHEP_SRC_OUTPUT_RTP;
+  return GST_WHEP_SRC_OUTPUT_RAW;
+}
+
+/* RTP output: a payloader between the switch and the pad, so that the
+ * RTP stream stays one (one SSRC, continuous sequence numbers and
+ * timestamps) whatever sessions come and go behind it. */
+static gboolean
+add_payloader (GstWhepSrc * self, GstWhepMediaKind kind, GstElement * sw,
+    GstPad * ghost, const GstCaps * encoded)
+{
+  GList *all = gst_element_factory_list_get_elements
+      (GST_ELEMENT_FACTORY_TYPE_PAYLOADER, GST_RANK_MARGINAL);
+  GList *fit = gst_element_factory_list_filter (all, encoded, GST_PAD_SINK,
+      FALSE);
+  g_autofree gchar *name = g_strdup_printf ("%s-payloader", kind_name (kind));
+  GstElement *pay = NULL;
+  g_autoptr (GstPad) switch_src = gst_element_get_static_pad (sw, "src");
+  g_autoptr (GstPad) pay_sink = NULL;
+  g_autoptr (GstPad) pay_src = NULL;
+
+  fit = g_list_sort (fit, gst_plugin_feature_rank_compare_func);
+  if (fit)
+    pay = gst_element_factory_create (fit->data, name);
+  gst_plugin_feature_list_free (fit);
+  gst_plugin_feature_list_free (all);
+  if (!pay)
+    return FALSE;
+  /* A decoder that joins after the switch to another encoding needs the
+   * parameter sets with every key frame. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (pay),
+          "config-interval"))
+    g_object_set (pay, "config-interval", -1, NULL);
+  gst_bin_add (GST_BIN (self), pay);
+  pay_sink = gst_element_get_static_pad (pay, "sink");
+  pay_src = gst_element_get_static_pad (pay, "src");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), pay_src);
+  if (gst_pad_link (switch_src, pay_sink) != GST_PAD_LINK_OK) {
+    gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), switch_src);
+    gst_element_set_state (pay, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), pay);
+    return FALSE;
+  }
+  gst_element_sync_state_with_parent (pay);
+  g_mutex_lock (&self->output_lock);
+  self->payloaders[kind] = gst_object_ref (pay);
+  g_mutex_unlock (&self->output_lock);
+  GST_INFO_OBJECT (self, "RTP output for %s through %s", kind_name (kind),
+      GST_OBJECT_NAME (gst_element_get_factory (pay)));
+  return TRUE;
+}
+
+/* Session callback (streaming thread), when a session's stream of @kind
+ * first appears: decoded or encoded.  The first session decides for the
+ * pad's life: the pad is exposed now, so that an application (gst-launch,
+ * playbin) links it in pad-added, and what it linked says what it takes;
+ * the "output" property can say it instead. */
+static GstWhepStreamForm
+choose_stream_form (gpointer data, GstWhepMediaKind kind,
+    const GstCaps * encoded)
+{
+  GstWhepSrc *self = data;
+  GstWhepSrcOutput wanted, chosen;
+  g_autoptr (GstElement) sw = NULL;
+  g_autoptr (GstPad) srcpad = NULL;
+
+  g_mutex_lock (&self->choose_lock);
+  g_mutex_lock (&self->output_lock);
+  chosen = self->outputs[kind];
+  g_mutex_unlock (&self->output_lock);
+  if (chosen == GST_WHEP_SRC_OUTPUT_AUTO) {
+    GST_OBJECT_LOCK (self);
+    wanted = self->output;
+    GST_OBJECT_UNLOCK (self);
+
+    sw = ensure_output (GST_ELEMENT (self), kind);
+    g_mutex_lock (&self->output_lock);
+    srcpad = gst_object_ref (self->srcpads[kind]);
+    g_mutex_unlock (&self->output_lock);
+    chosen = wanted != GST_WHEP_SRC_OUTPUT_AUTO ? wanted :
+        output_downstream_takes (srcpad, encoded);
+    if (chosen == GST_WHEP_SRC_OUTPUT_RTP
+        && !add_payloader (self, kind, sw, srcpad, encoded)) {
+      GST_ELEMENT_WARNING (self, CORE, MISSING_PLUGIN,
+          ("No RTP payloader for %" GST_PTR_FORMAT ": the %s output is "
+              "encoded instead", encoded, kind_name (kind)), (NULL));
+      chosen = GST_WHEP_SRC_OUTPUT_ENCODED;
+    }
+    g_mutex_lock (&self->output_lock);
+    self->outputs[kind] = chosen;
+    g_mutex_unlock (&self->output_lock);
+    GST_INFO_OBJECT (self, "%s output: %s (%s)", kind_name (kind),
+        chosen == GST_WHEP_SRC_OUTPUT_RAW ? "raw" :
+        chosen == GST_WHEP_SRC_OUTPUT_RTP ? "rtp" : "encoded",
+        wanted == GST_WHEP_SRC_OUTPUT_AUTO ? "what downstream takes" :
+        "the output property");
+  }
+  g_mutex_unlock (&self->choose_lock);
+  return chosen == GST_WHEP_SRC_OUTPUT_RAW ? GST_WHEP_STREAM_DECODED :
+      GST_WHEP_STREAM_ENCODED;
+}
+
 /* Supervisor host function; any thread. */
 static GstElement *
 dup_output (GstElement * element, GstWhepMediaKind kind)
@@ -492,6 +623,8 @@ fill_session_config (GstElement * element, GstWhepSessionConfig * config,
   config->trickle = self->trickle_ice == GST_WHEP_SRC_TRICKLE_AUTO;
   config->fec = self->fec == GST_WHEP_SRC_FEC_AUTO;
   config->ice_restart = self->ice_restart_timeout_ms > 0;
+  config->choose_form = choose_stream_form;
+  config->choose_form_data = self;
   *use_link_headers = self->use_link_headers;
   GST_OBJECT_UNLOCK (self);
 }
@@ -910,6 +1043,9 @@ gst_whep_src_set_property (GObject * object, guint prop_id,
     case PROP_HOLD_MODE:
       self->hold_mode = g_value_get_enum (value);
       break;
+    case PROP_OUTPUT:
+      self->output = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1016,6 +1152,9 @@ gst_whep_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_HOLD_MODE:
       g_value_set_enum (value, self->hold_mode);
+      break;
+    case PROP_OUTPUT:
+      g_value_set_enum (value, self->output);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1160,10 +1299,12 @@ gst_whep_src_finalize (GObject * object)
   for (i = 0; i < 2; i++) {
     gst_clear_object (&self->switches[i]);
     gst_clear_object (&self->srcpads[i]);
+    gst_clear_object (&self->payloaders[i]);
   }
   if (self->last_run_stats)
     gst_structure_free (self->last_run_stats);
   g_mutex_clear (&self->output_lock);
+  g_mutex_clear (&self->choose_lock);
   g_mutex_clear (&self->run_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1234,6 +1375,7 @@ static void
 gst_whep_src_init (GstWhepSrc * self)
 {
   g_mutex_init (&self->output_lock);
+  g_mutex_init (&self->choose_lock);
   g_mutex_init (&self->run_lock);
   /* A source for the pipeline, sessions or not: an EOS sent to the
    * pipeline reaches the bin's sources only (see remove_element). */
@@ -1251,6 +1393,7 @@ gst_whep_src_init (GstWhepSrc * self)
   self->hold_mode = DEFAULT_HOLD_MODE;
   self->trickle_ice = DEFAULT_TRICKLE_ICE;
   self->fec = DEFAULT_FEC;
+  self->output = DEFAULT_OUTPUT;
   self->ice_restart_timeout_ms = DEFAULT_ICE_RESTART_TIMEOUT;
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
@@ -1531,6 +1674,30 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
    * retransmission, which every real server has, FEC adds nothing
    * measurable (bench/loss.sh).
    */
+  /**
+   * GstWhepSrc:output:
+   *
+   * What the src pads carry.  "auto" asks downstream when the first
+   * session's stream of each kind appears (the pad is exposed then, so an
+   * application links it in pad-added): "encoded" when downstream names
+   * the stream's codec (matroskamux, mp4mux, a parser or a decoder: a
+   * muxer that takes raw media too records without transcoding); else
+   * "rtp" when it names application/x-rtp (a depayloader, a capsfilter);
+   * else raw — also when it takes anything (decodebin, playbin, fakesink)
+   * or is not linked.  The choice stays for the pad's life.
+   *
+   * Encoded output is parsed (H.264/H.265 in the stream-format downstream
+   * asks for); a rotation switches at a key frame of the new session (at
+   * any frame when the server sends every session the very same frames),
+   * so no frame is lost or shown twice; a hold sends GAP events.  RTP output
+   * is payloaded again after the switch: one SSRC, continuous sequence
+   * numbers and timestamps across sessions.
+   */
+  g_object_class_install_property (gobject_class, PROP_OUTPUT,
+      g_param_spec_enum ("output", "Output",
+          "What the src pads carry: auto (the encoding or RTP where "
+          "downstream names it, else raw), raw, encoded (parsed) or rtp",
+          GST_TYPE_WHEP_SRC_OUTPUT, DEFAULT_OUTPUT, CONFIG_FLAGS));
   g_object_class_install_property (gobject_class, PROP_FEC,
       g_param_spec_enum ("fec", "FEC",
           "auto: offer ULPFEC in RED for video (used where the server's "
@@ -1601,4 +1768,5 @@ gst_whep_src_class_init (GstWhepSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_HOLD_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_TRICKLE_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_FEC_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WHEP_SRC_OUTPUT, 0);
 }

@@ -89,8 +89,16 @@ static guint signals[N_SIGNALS];
  * by time (capture time, else running time). */
 #define ALIGN_MAX_UNMATCHED 45
 
+/* Encoded frames are matched by their bytes: a server that relays one
+ * encoding (or encodes once for every viewer) sends every session the
+ * very same frames; a distance is 0 for the same bytes and this for any
+ * other. */
+#define SIG_HASH_MISMATCH (G_MAXUINT / 4)
+
 typedef struct
 {
+  gboolean is_hash;             /* an encoded frame: hash, not cells */
+  guint64 hash;
   guint8 cells[SIG_CELLS];
 } Signature;
 
@@ -158,6 +166,16 @@ struct _GstWhepSwitch
   gboolean sent_segment;
   GstCaps *sent_caps;
   gboolean is_audio;
+  /* Encoded output (not x-raw): a hold sends GAP events (there is no
+   * picture to repeat), and a video session goes on air only at one of its
+   * key frames, unless it sends the very same frames as the one before. */
+  gboolean encoded;
+  gboolean need_key;            /* encoded video: the next frame out must be
+                                 * a key frame */
+  gboolean pending_keyed;       /* encoded video: the pending session's
+                                 * frames are taken from its key frame on */
+  guint key_drops;              /* frames dropped waiting for a key frame
+                                 * since the last request for one */
   GstAudioInfo audio_info;
   GstClockTime frame_duration;
   GstBuffer *last_buffer;       /* last real buffer pushed */
@@ -253,6 +271,8 @@ update_format (GstWhepSwitch * self, GstCaps * caps)
   gint num = 0, den = 1;
 
   self->is_audio = g_str_has_prefix (gst_structure_get_name (s), "audio/");
+  self->encoded = !gst_structure_has_name (s, "video/x-raw")
+      && !gst_structure_has_name (s, "audio/x-raw");
   if (self->is_audio) {
     if (!gst_audio_info_from_caps (&self->audio_info, caps))
       gst_audio_info_init (&self->audio_info);
@@ -339,6 +359,36 @@ end_hold (GstWhepSwitch * self)
 static void remember_shown (GstWhepSwitch * self, GstPad * pad,
     GstBuffer * buffer);
 
+/* Frames of encoded video dropped while waiting for a key frame before
+ * the request for one is repeated (the session's own back-off decides
+ * what reaches the sender). */
+#define KEY_REQUEST_EVERY_DROPS 15
+
+static gboolean
+is_encoded_video (GstWhepSwitch * self)
+{
+  return self->encoded && !self->is_audio;
+}
+
+/* Asks the session behind @sinkpad for a key frame: the event goes up
+ * through its parser and depayloader to its RTP session (PLI/FIR). */
+static void
+request_key_frame (GstWhepSwitch * self, GstPad * sinkpad)
+{
+  if (self->key_drops++ % KEY_REQUEST_EVERY_DROPS != 0)
+    return;
+  GST_DEBUG_OBJECT (self, "asking %s for a key frame", GST_PAD_NAME (sinkpad));
+  gst_pad_push_event (sinkpad,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+          0));
+}
+
+static gboolean
+is_key_frame (GstBuffer * buffer)
+{
+  return !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+}
+
 /* Pushes a real buffer from @sinkpad.  Called with the stream lock. */
 static GstFlowReturn
 push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
@@ -347,6 +397,19 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
   GstClockTime pts, now, interval;
 
   prepare_output (self, sinkpad);
+  /* Encoded video that does not continue the frames on air (another
+   * encoding, or the first one) starts at a key frame: anything else
+   * would be a broken picture downstream. */
+  if (is_encoded_video (self) && self->need_key) {
+    if (!is_key_frame (buffer)) {
+      GST_LOG_OBJECT (self, "dropping a delta frame: waiting for a key frame");
+      request_key_frame (self, sinkpad);
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
+    self->need_key = FALSE;
+    self->key_drops = 0;
+  }
   /* Audio from a session that just took over continues exactly where the
    * old one ended: the sessions' clocks differ by up to a frame or so, and
    * a gap or an overlap of a few ms is an audible click. */
@@ -453,8 +516,28 @@ tolerance (GstWhepSwitch * self, GstBuffer * buffer)
 
 /* --- content signatures (video) --- */
 
-/* The signature of a raw YUV picture from @pad (its current caps); FALSE
- * for anything else.  Every other row and column is enough for cell
+/* The signature of an encoded frame: FNV-1a over its bytes. */
+static gboolean
+encoded_signature (GstBuffer * buffer, Signature * sig)
+{
+  GstMapInfo map;
+  guint64 hash = G_GUINT64_CONSTANT (14695981039346656037);
+  gsize i;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return FALSE;
+  for (i = 0; i < map.size; i++) {
+    hash ^= map.data[i];
+    hash *= G_GUINT64_CONSTANT (1099511628211);
+  }
+  gst_buffer_unmap (buffer, &map);
+  sig->is_hash = TRUE;
+  sig->hash = hash ^ map.size;
+  return TRUE;
+}
+
+/* The signature of a raw YUV picture (or of an encoded frame) from @pad
+ * (its current caps); FALSE for anything else.  Every other row and column is enough for cell
  * means, and keeps this cheap (a 640x360 picture: 57,600 additions). */
 static gboolean
 caps_signature (GstCaps * caps, GstBuffer * buffer, Signature * sig)
@@ -465,6 +548,12 @@ caps_signature (GstCaps * caps, GstBuffer * buffer, Signature * sig)
   guint width, height, stride, x, y, i;
   const guint8 *luma;
 
+  if (caps && !gst_caps_is_empty (caps) && !gst_caps_is_any (caps)
+      && g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
+              (caps, 0)), "video/")
+      && !gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/x-raw"))
+    return encoded_signature (buffer, sig);
   if (!caps || gst_caps_is_empty (caps)
       || !gst_structure_has_name (gst_caps_get_structure (caps, 0),
           "video/x-raw")
@@ -494,6 +583,7 @@ caps_signature (GstCaps * caps, GstBuffer * buffer, Signature * sig)
   gst_video_frame_unmap (&frame);
   for (i = 0; i < SIG_CELLS; i++)
     sig->cells[i] = counts[i] ? sums[i] / counts[i] : 0;
+  sig->is_hash = FALSE;
   return TRUE;
 }
 
@@ -510,6 +600,9 @@ signature_distance (const Signature * a, const Signature * b)
 {
   guint i, d = 0;
 
+  if (a->is_hash || b->is_hash)
+    return a->is_hash && b->is_hash && a->hash == b->hash ? 0 :
+        SIG_HASH_MISMATCH;
   for (i = 0; i < SIG_CELLS; i++) {
     gint diff = (gint) a->cells[i] - (gint) b->cells[i];
 
@@ -735,6 +828,10 @@ take_over (GstWhepSwitch * self)
   g_mutex_unlock (&self->lock);
   /* Called with the stream lock: the output side is ours. */
   self->retime_next = TRUE;
+  /* Only the very same frames (matched by content) may continue a
+   * picture that another session's frames built up. */
+  if (self->align != ALIGN_CONTENT)
+    self->need_key = TRUE;
   /* Aligned by content, the new session's frames up to the last one shown
    * are known to be repeats, whatever path they come by. */
   self->skip_until = GST_CLOCK_TIME_NONE;
@@ -799,12 +896,13 @@ static GstFlowReturn
 handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     GstClockTime ref, gboolean * switched, gboolean * hold_ended)
 {
-  gboolean nothing_on_air;
+  gboolean nothing_on_air, have_active;
   gint order;
   GstClockTime pending_since, now = timer_now (self);
 
   g_mutex_lock (&self->lock);
   nothing_on_air = self->active == NULL || self->holding || self->freeze_active;
+  have_active = self->active != NULL;
   pending_since = self->pending_since;
   if (self->align_reset) {
     self->align_reset = FALSE;
@@ -812,8 +910,20 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     self->align_delta = 0;
     self->align_unmatched = 0;
     self->following = self->leader != NULL && self->pending_origin != 0;
+    self->pending_keyed = FALSE;
   }
   g_mutex_unlock (&self->lock);
+
+  /* Encoded video: the new session's frames count from its first key
+   * frame (what comes before cannot be shown on its own). */
+  if (is_encoded_video (self) && !self->pending_keyed) {
+    if (!is_key_frame (buffer)) {
+      request_key_frame (self, pad);
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
+    self->pending_keyed = TRUE;
+  }
 
   /* Audio: the video decides how the two sessions line up. */
   if (self->following && !nothing_on_air
@@ -837,6 +947,19 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
           "shown: aligning by time");
       self->align = ALIGN_TIME;
       publish_alignment (self);
+      if (is_encoded_video (self) && !is_key_frame (buffer)) {
+        /* Another encoding: its frames queued so far start at a key frame
+         * that is long on air by now; the switch waits for its next one. */
+        g_mutex_lock (&self->lock);
+        clear_queue (self);
+        g_mutex_unlock (&self->lock);
+        self->pending_keyed = FALSE;
+        self->key_drops = 0;
+        request_key_frame (self, pad);
+        g_free (frame);
+        gst_buffer_unref (buffer);
+        return GST_FLOW_OK;
+      }
     } else {
       /* Not shown yet, maybe: the old session may show it next. */
       frame->buffer = buffer;
@@ -863,6 +986,23 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
   }
 
   order = compare_with_last (self, buffer, ref, TRUE);
+  if (order <= 0 && is_encoded_video (self) && self->align != ALIGN_CONTENT
+      && have_active) {
+    /* Another encoding, and its key frame was on air already: catching up
+     * frame by frame is no use, its pictures can only start at a key
+     * frame.  The old session stays on air, whole, until the next one. */
+    GST_LOG_OBJECT (self, "pending frame %" GST_TIME_FORMAT " already "
+        "shown: waiting for the new session's next key frame",
+        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    g_mutex_lock (&self->lock);
+    clear_queue (self);
+    g_mutex_unlock (&self->lock);
+    self->pending_keyed = FALSE;
+    self->key_drops = 0;
+    request_key_frame (self, pad);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
   if (order <= 0) {
     gboolean give_in;
 
@@ -1223,7 +1363,7 @@ push_hold_item (GstWhepSwitch * self)
 
   now = timer_now (self);
   g_mutex_lock (&self->lock);
-  gap_mode = self->gap_mode;
+  gap_mode = self->gap_mode || self->encoded;
   if (!self->holding) {
     self->holding = TRUE;
     self->hold_start = now;
@@ -1702,6 +1842,8 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     self->holding = FALSE;
     self->retime_next = FALSE;
     self->audio_offset = 0;
+    self->need_key = TRUE;
+    self->pending_keyed = FALSE;
     g_mutex_lock (&self->lock);
     self->ended = FALSE;
     self->last_input_us = 0;
@@ -1749,6 +1891,7 @@ gst_whep_switch_init (GstWhepSwitch * self)
   self->last_real_pts = GST_CLOCK_TIME_NONE;
   self->last_out_ref = GST_CLOCK_TIME_NONE;
   self->hold_interval = DEFAULT_FRAME_DURATION;
+  self->need_key = TRUE;
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_event_function (self->srcpad, gst_whep_switch_src_event);
   gst_pad_set_query_function (self->srcpad, gst_whep_switch_src_query);

@@ -286,8 +286,7 @@ static GstPadProbeReturn
 player_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Player *p = data;
-  gboolean video = g_str_has_prefix (GST_PAD_NAME (GST_PAD_PEER (pad)) ?
-      GST_PAD_NAME (GST_PAD_PEER (pad)) : "", "video");
+  gboolean video = g_object_get_data (G_OBJECT (pad), "player-video") != NULL;
 
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
@@ -377,13 +376,33 @@ static void
 player_pad_added (GstElement * src, GstPad * pad, Player * p)
 {
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  gboolean video = g_str_has_prefix (GST_PAD_NAME (pad), "video");
+  const gchar *chain = video ? p->video_chain : p->audio_chain;
   GstPad *sinkpad;
 
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add (GST_BIN (p->pipeline), sink);
-  gst_element_sync_state_with_parent (sink);
   sinkpad = gst_element_get_static_pad (sink, "sink");
-  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  g_object_set_data (G_OBJECT (sinkpad), "player-video",
+      GINT_TO_POINTER (video));
+  if (chain) {
+    g_autoptr (GError) err = NULL;
+    GstElement *bin = gst_parse_bin_from_description (chain, TRUE, &err);
+    GstPad *binsink, *binsrc;
+
+    fail_unless (bin != NULL, "%s: %s", chain, err ? err->message : "");
+    gst_bin_add (GST_BIN (p->pipeline), bin);
+    binsink = gst_element_get_static_pad (bin, "sink");
+    binsrc = gst_element_get_static_pad (bin, "src");
+    fail_unless_equals_int (gst_pad_link (binsrc, sinkpad), GST_PAD_LINK_OK);
+    fail_unless_equals_int (gst_pad_link (pad, binsink), GST_PAD_LINK_OK);
+    gst_object_unref (binsink);
+    gst_object_unref (binsrc);
+    gst_element_sync_state_with_parent (bin);
+  } else {
+    fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  }
+  gst_element_sync_state_with_parent (sink);
   gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, player_probe, p, NULL);
   gst_object_unref (sinkpad);

@@ -57,6 +57,10 @@ typedef struct
   gint64 last_new_us;           /* monotonic, last frame with a new counter */
   gint64 max_freeze_us;         /* longest time without a new counter */
   gint64 max_freeze_end_us;     /* when that freeze ended */
+  /* Elements between a whepsrc pad and its fakesink (gst-launch syntax,
+   * e.g. "rtpvp8depay ! vp8dec"), or NULL: set before the pads come. */
+  const gchar *video_chain;
+  const gchar *audio_chain;
 } Player;
 
 /* Call before gst_check_init(), in every test program that plays through

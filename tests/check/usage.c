@@ -1,8 +1,9 @@
 /* whepsrc tests — the ways GStreamer users run an element, against the
  * project's WHEP test server: playbin, playbin3, uridecodebin and
  * gst-discoverer with a whep:// URI (options in the URI), an EOS from the
- * application, and gst-launch-1.0 -e recording to an MP4 file that is
- * then read back.
+ * application, encoded and RTP output chosen by what follows whepsrc,
+ * and gst-launch-1.0 -e recording (transcoded to MP4; VP8 to Matroska and
+ * H.264 to MP4 without transcoding) to files that are then read back.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,6 +12,7 @@
 #endif
 
 #include "harness.h"
+#include "framecode.h"
 
 #include <gst/pbutils/pbutils.h>
 #include <glib/gstdio.h>
@@ -439,6 +441,313 @@ GST_START_TEST (test_gst_launch_eos_writes_a_playable_mp4)
 
 GST_END_TEST;
 
+/* --- encoded and RTP output --- */
+
+/* The picture counters of what was played: no hole, no repeat, nothing
+ * unreadable (a broken picture), one stream. */
+static void
+assert_frames_exact (Player * p)
+{
+  g_mutex_lock (&p->lock);
+  fail_unless (p->counted > 0, "no picture decoded");
+  fail_unless_equals_int (p->unreadable, 0);
+  fail_unless_equals_int (p->gaps, 0);
+  fail_unless_equals_int (p->repeats, 0);
+  fail_unless_equals_int (p->backwards, 0);
+  fail_if (p->pts_backwards);
+  fail_unless_equals_int (p->eos_events, 0);
+  fail_unless_equals_int (p->flush_events, 0);
+  fail_unless_equals_int (p->stream_starts[0], 1);
+  g_mutex_unlock (&p->lock);
+}
+
+/* The media type whepsrc's pad @name carries now. */
+static gchar *
+src_pad_media_type (Player * p, const gchar * name)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (p->src, name);
+  g_autoptr (GstCaps) caps = pad ? gst_pad_get_current_caps (pad) : NULL;
+
+  if (!caps)
+    return g_strdup ("(none)");
+  return g_strdup (gst_structure_get_name (gst_caps_get_structure (caps, 0)));
+}
+
+/* Three rotations with @video_chain / @audio_chain after whepsrc's pads
+ * (what they name decides the output: "auto"); every picture decoded
+ * after them is the next one. */
+static void
+rotate_through (const gchar * video_chain, const gchar * audio_chain,
+    const gchar * video_type, const gchar * audio_type)
+{
+  TestServer *server = server_start ("--session-limit", "4", "--audio",
+      "opus", NULL);
+  Player *p = player_new (server->endpoint);
+  g_autofree gchar *vtype = NULL, *atype = NULL;
+  guint audio_before;
+
+  p->video_chain = video_chain;
+  p->audio_chain = audio_chain;
+  g_object_set (p->src, "session-lifetime", 4, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (1), 30000);
+  audio_before = player_audio_buffers (p);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 30000);
+  vtype = src_pad_media_type (p, "video_0");
+  atype = src_pad_media_type (p, "audio_0");
+  fail_unless_equals_string (vtype, video_type);
+  fail_unless_equals_string (atype, audio_type);
+  fail_unless (player_audio_buffers (p) > audio_before + 50);
+  assert_frames_exact (p);
+  /* The test server sends every session the very same frames: each
+   * takeover found them and switched at a frame, not at a key frame. */
+  fail_unless (stats_uint64 (p, "video-takeovers-by-content") >= 2,
+      "takeovers by content: %" G_GUINT64_FORMAT,
+      stats_uint64 (p, "video-takeovers-by-content"));
+  g_mutex_lock (&p->lock);
+  g_printerr ("%s: %u pictures, largest audio gap/overlap %.1f ms\n",
+      video_type, p->counted, p->audio_max_jump / 1e6);
+  fail_unless (p->audio_max_jump < 25 * GST_MSECOND,
+      "audio gap/overlap of %.1f ms", p->audio_max_jump / 1e6);
+  g_mutex_unlock (&p->lock);
+  stop_and_check_no_leak (server, p);
+}
+
+/* A decoder after whepsrc names the codec: whepsrc gives it the encoded
+ * stream, and rotations lose and repeat no frame. */
+GST_START_TEST (test_encoded_output_rotates_frame_exactly)
+{
+  rotate_through ("vp8dec", "opusdec", "video/x-vp8", "audio/x-opus");
+}
+
+GST_END_TEST;
+
+/* A depayloader after whepsrc names RTP: one RTP stream across the
+ * rotations, every picture in it. */
+GST_START_TEST (test_rtp_output_rotates_frame_exactly)
+{
+  rotate_through ("rtpvp8depay ! vp8dec", "rtpopusdepay ! opusdec",
+      "application/x-rtp", "application/x-rtp");
+}
+
+GST_END_TEST;
+
+/* Raw stays what a sink that takes anything gets; the property forces
+ * encoded output there. */
+GST_START_TEST (test_output_property_forces_encoded)
+{
+  TestServer *server = server_start (NULL);
+  Player *p = player_new (server->endpoint);
+  g_autofree gchar *vtype = NULL;
+
+  g_object_set (p->src, "output", 2 /* encoded */ , NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (10), 15000);
+  vtype = src_pad_media_type (p, "video_0");
+  fail_unless_equals_string (vtype, "video/x-vp8");
+  stop_and_check_no_leak (server, p);
+
+  server = server_start (NULL);
+  p = player_new (server->endpoint);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (10), 15000);
+  g_free (vtype);
+  vtype = src_pad_media_type (p, "video_0");
+  fail_unless_equals_string (vtype, "video/x-raw");
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* A session killed with encoded output: no picture to repeat, so the hold
+ * sends GAP events; the next session starts at a key frame (no broken
+ * picture). */
+GST_START_TEST (test_encoded_output_holds_with_gap_events)
+{
+  TestServer *server = server_start ("--kill-after", "3", NULL);
+  Player *p = player_new (server->endpoint);
+  guint frames;
+
+  p->video_chain = "vp8dec";
+  g_object_set (p->src, "media-timeout", 800, NULL);
+  run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 15000);
+  frames = player_video_frames (p);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
+      15000);
+  g_mutex_lock (&p->lock);
+  fail_unless (p->gap_events[0] > 0, "no GAP event while holding");
+  fail_unless_equals_int (p->unreadable, 0);
+  fail_unless_equals_int (p->repeats, 0);
+  fail_unless_equals_int (p->eos_events, 0);
+  g_mutex_unlock (&p->lock);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
+/* Reads a recording back: its pictures' counters, in order. */
+typedef struct
+{
+  guint pictures, unreadable, gaps, repeats;
+  gint64 last;
+} Readback;
+
+static GstPadProbeReturn
+readback_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Readback *r = data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+  guint32 counter;
+
+  if (!caps || !gst_video_info_from_caps (&vinfo, caps))
+    return GST_PAD_PROBE_OK;
+  r->pictures++;
+  if (!whep_framecode_read_buffer (GST_PAD_PROBE_INFO_BUFFER (info), &vinfo,
+          &counter)) {
+    r->unreadable++;
+    return GST_PAD_PROBE_OK;
+  }
+  if (r->last >= 0 && counter == r->last)
+    r->repeats++;
+  else if (r->last >= 0 && counter > r->last + 1)
+    r->gaps += counter - r->last - 1;
+  r->last = counter;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+read_back (const gchar * file, Readback * r)
+{
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "decodebin ! video/x-raw ! fakesink name=sink sync=false", file);
+  g_autoptr (GError) err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  GstMessage *msg;
+
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "");
+  memset (r, 0, sizeof (*r));
+  r->last = -1;
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, readback_probe, r, NULL);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "the recording does not play to its end");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* gst-launch-1.0 -e whepsrc … ! @chain ! filesink (@chain: the launch
+ * line's words, NULL-terminated) through two rotations, then Ctrl-C: the
+ * file plays, with @codec video, and holds every picture of those seconds
+ * once, in order. */
+static void
+record_without_transcoding (const gchar * server_video,
+    const gchar * const *chain, const gchar * file_name,
+    const gchar * codec_fragment)
+{
+  TestServer *server = server_start ("--video", server_video,
+      "--session-limit", "3", NULL);
+  g_autofree gchar *dir = g_dir_make_tmp ("whep-rec-XXXXXX", NULL);
+  g_autofree gchar *file = g_build_filename (dir, file_name, NULL);
+  g_autofree gchar *location = g_strdup_printf ("location=%s", file);
+  g_autofree gchar *endpoint = g_strdup_printf ("whep-endpoint=%s",
+      server->endpoint);
+  g_autofree gchar *file_uri = gst_filename_to_uri (file, NULL);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GSubprocess) launch = NULL;
+  GstDiscovererInfo *info = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  Readback r;
+  gint64 end;
+
+  g_ptr_array_add (argv, (gpointer) "gst-launch-1.0");
+  g_ptr_array_add (argv, (gpointer) "-e");
+  g_ptr_array_add (argv, (gpointer) "whepsrc");
+  g_ptr_array_add (argv, endpoint);
+  g_ptr_array_add (argv, (gpointer) "ice-local-addresses=127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "session-lifetime=3");
+  for (; *chain; chain++) {
+    g_ptr_array_add (argv, (gpointer) "!");
+    g_ptr_array_add (argv, (gpointer) * chain);
+  }
+  g_ptr_array_add (argv, (gpointer) "!");
+  g_ptr_array_add (argv, (gpointer) "filesink");
+  g_ptr_array_add (argv, location);
+  g_ptr_array_add (argv, NULL);
+  launch = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &err);
+  fail_unless (launch != NULL, "%s", err ? err->message : "");
+  fail_unless (server_wait (server, "EVENT connected", 1, 15000),
+      "gst-launch-1.0 did not connect");
+  /* Two rotations done: two sessions DELETEd after their successors took
+   * over. */
+  fail_unless (server_wait (server, "EVENT deleted", 2, 15000),
+      "no rotation");
+  g_usleep (G_USEC_PER_SEC);
+  g_subprocess_send_signal (launch, SIGINT);
+  end = g_get_monotonic_time () + scaled (10000) * 1000;
+  while (g_subprocess_get_identifier (launch) != NULL
+      && g_get_monotonic_time () < end)
+    g_usleep (50 * 1000);
+  if (g_subprocess_get_identifier (launch) != NULL) {
+    g_subprocess_force_exit (launch);
+    fail ("gst-launch-1.0 -e did not end within 10 s of Ctrl-C");
+  }
+  fail_unless (g_subprocess_get_if_exited (launch)
+      && g_subprocess_get_exit_status (launch) == 0, "gst-launch-1.0 failed");
+  server_assert_no_leak (server);
+
+  fail_unless (discover (file_uri, &info), "the recording does not play "
+      "(discoverer result %d)", info ? (gint)
+      gst_discoverer_info_get_result (info) : -1);
+  {
+    GList *video = gst_discoverer_info_get_video_streams (info);
+    g_autofree gchar *desc = NULL;
+
+    fail_unless_equals_int (g_list_length (video), 1);
+    desc = gst_caps_to_string (gst_discoverer_stream_info_get_caps
+        (video->data));
+    fail_unless (strstr (desc, codec_fragment) != NULL, "recorded %s", desc);
+    gst_discoverer_stream_info_list_free (video);
+  }
+  gst_discoverer_info_unref (info);
+
+  read_back (file, &r);
+  g_printerr ("%s: %u pictures read back, %u unreadable, %u missing, "
+      "%u repeated\n", file_name, r.pictures, r.unreadable, r.gaps, r.repeats);
+  fail_unless (r.pictures > 90, "only %u pictures", r.pictures);
+  fail_unless_equals_int (r.unreadable, 0);
+  fail_unless_equals_int (r.gaps, 0);
+  fail_unless_equals_int (r.repeats, 0);
+  g_unlink (file);
+  g_rmdir (dir);
+  server_stop (server);
+}
+
+GST_START_TEST (test_gst_launch_records_vp8_to_matroska)
+{
+  const gchar *chain[] = { "queue", "matroskamux", NULL };
+
+  record_without_transcoding ("vp8", chain, "rec.mkv", "video/x-vp8");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gst_launch_records_h264_to_mp4)
+{
+  const gchar *chain[] = { "h264parse", "mp4mux", NULL };
+
+  record_without_transcoding ("h264", chain, "rec.mp4", "video/x-h264");
+}
+
+GST_END_TEST;
+
 static Suite *
 usage_suite (void)
 {
@@ -446,6 +755,7 @@ usage_suite (void)
   TCase *eos = tcase_create ("eos");
   TCase *uri = tcase_create ("uri");
   TCase *launch = tcase_create ("launch");
+  TCase *output = tcase_create ("output");
 
   suite_add_tcase (s, eos);
   tcase_add_test (eos, test_eos_from_the_application_ends_every_pad);
@@ -460,8 +770,16 @@ usage_suite (void)
   tcase_add_test (uri, test_discoverer_reads_a_whep_uri);
   tcase_add_test (uri, test_gst_play_plays_a_whep_uri);
 
+  suite_add_tcase (s, output);
+  tcase_add_test (output, test_encoded_output_rotates_frame_exactly);
+  tcase_add_test (output, test_rtp_output_rotates_frame_exactly);
+  tcase_add_test (output, test_output_property_forces_encoded);
+  tcase_add_test (output, test_encoded_output_holds_with_gap_events);
+
   suite_add_tcase (s, launch);
   tcase_add_test (launch, test_gst_launch_eos_writes_a_playable_mp4);
+  tcase_add_test (launch, test_gst_launch_records_vp8_to_matroska);
+  tcase_add_test (launch, test_gst_launch_records_h264_to_mp4);
 
   return s;
 }
