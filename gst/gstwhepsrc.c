@@ -305,12 +305,12 @@ GST_ELEMENT_REGISTER_DEFINE (rotatingwhepsrc, "rotatingwhepsrc",
 
 /* Raw, encoded or RTP: see the "output" property. */
 static GstStaticPadTemplate video_template =
-GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("video/x-raw(ANY); video/x-h264; video/x-h265; "
         "video/x-vp8; video/x-vp9; video/x-av1; "
         "application/x-rtp, media=(string)video"));
 static GstStaticPadTemplate audio_template =
-GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("audio/x-raw(ANY); audio/x-opus; audio/x-mulaw; "
         "audio/x-alaw; application/x-rtp, media=(string)audio"));
 

@@ -569,8 +569,7 @@ GST_START_TEST (test_encoded_output_holds_with_gap_events)
   g_object_set (p->src, "media-timeout", 800, NULL);
   run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 15000);
   frames = player_video_frames (p);
-  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30),
-      15000);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (frames + 30), 15000);
   g_mutex_lock (&p->lock);
   fail_unless (p->gap_events[0] > 0, "no GAP event while holding");
   fail_unless_equals_int (p->unreadable, 0);
@@ -687,8 +686,7 @@ record_without_transcoding (const gchar * server_video,
       "gst-launch-1.0 did not connect");
   /* Two rotations done: two sessions DELETEd after their successors took
    * over. */
-  fail_unless (server_wait (server, "EVENT deleted", 2, 15000),
-      "no rotation");
+  fail_unless (server_wait (server, "EVENT deleted", 2, 15000), "no rotation");
   g_usleep (G_USEC_PER_SEC);
   g_subprocess_send_signal (launch, SIGINT);
   end = g_get_monotonic_time () + scaled (10000) * 1000;
