@@ -88,6 +88,12 @@ static guint signals[N_SIGNALS];
 /* Pending frames tried without a content match before the takeover aligns
  * by time (capture time, else running time). */
 #define ALIGN_MAX_UNMATCHED 45
+/* The same for encoded frames, which match byte for byte or not at all:
+ * a server that relays one encoding gives the new session the frames the
+ * old one shows within its jitterbuffer's spread (a few frames), and one
+ * that encodes per session never matches — and its takeover waits for a
+ * key frame next, within the rotation's lead. */
+#define ALIGN_MAX_UNMATCHED_ENCODED 10
 
 /* Encoded frames are matched by their bytes: a server that relays one
  * encoding (or encodes once for every viewer) sends every session the
@@ -176,6 +182,14 @@ struct _GstWhepSwitch
                                  * frames are taken from its key frame on */
   guint key_drops;              /* frames dropped waiting for a key frame
                                  * since the last request for one */
+  /* Encoded video, another encoding waiting for its key frame: the old
+   * session's last frame, held back until the new session's frame of the
+   * same moment arrives (a hair later, as a rule) or the old session's
+   * next one does — so that a key frame of that very picture can take
+   * over in its place.  Ref held, or NULL. */
+  GstBuffer *held_old;
+  GstClockTime held_old_ref;
+  GstPad *held_old_pad;
   GstAudioInfo audio_info;
   GstClockTime frame_duration;
   GstBuffer *last_buffer;       /* last real buffer pushed */
@@ -387,6 +401,56 @@ static gboolean
 is_key_frame (GstBuffer * buffer)
 {
   return !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+}
+
+static void clear_queue (GstWhepSwitch * self);
+
+static GstFlowReturn push_real (GstWhepSwitch * self, GstPad * sinkpad,
+    GstBuffer * buffer, GstClockTime ref, gboolean * hold_ended);
+
+/* Pushes the old session's frame held back (if any).  Called with the
+ * stream lock. */
+static GstFlowReturn
+release_held_old (GstWhepSwitch * self, gboolean * hold_ended)
+{
+  GstBuffer *buffer = g_steal_pointer (&self->held_old);
+  g_autoptr (GstPad) pad = g_steal_pointer (&self->held_old_pad);
+
+  if (!buffer)
+    return GST_FLOW_OK;
+  return push_real (self, pad, buffer, self->held_old_ref, hold_ended);
+}
+
+static void
+drop_held_old (GstWhepSwitch * self)
+{
+  gst_clear_buffer (&self->held_old);
+  gst_clear_object (&self->held_old_pad);
+}
+
+/* TRUE while the old session's frames are held back one by one (see
+ * held_old). */
+static gboolean
+holding_back_old (GstWhepSwitch * self)
+{
+  return is_encoded_video (self) && self->align == ALIGN_TIME
+      && !self->pending_keyed;
+}
+
+/* Encoded video from another encoding than the one on air: what the
+ * pending session sent so far cannot start its pictures any more (its key
+ * frame was dropped, or shown by the old session already).  Its frames are
+ * taken again from its next key frame, asked for now.  Called with the
+ * stream lock. */
+static void
+wait_for_pending_key_frame (GstWhepSwitch * self, GstPad * pad)
+{
+  g_mutex_lock (&self->lock);
+  clear_queue (self);
+  g_mutex_unlock (&self->lock);
+  self->pending_keyed = FALSE;
+  self->key_drops = 0;
+  request_key_frame (self, pad);
 }
 
 /* Pushes a real buffer from @sinkpad.  Called with the stream lock. */
@@ -802,6 +866,24 @@ compare_with_last (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref,
   return diff < 0 ? -1 : 1;
 }
 
+/* Orders a pending frame against the old session's frame held back (see
+ * held_old), as compare_with_last() against the last one shown.  Called
+ * with the stream lock. */
+static gint
+compare_with_held (GstWhepSwitch * self, GstBuffer * buffer, GstClockTime ref)
+{
+  GstClockTime saved_pts = self->last_real_pts;
+  GstClockTime saved_ref = self->last_out_ref;
+  gint order;
+
+  self->last_real_pts = GST_BUFFER_PTS (self->held_old);
+  self->last_out_ref = self->held_old_ref;
+  order = compare_with_last (self, buffer, ref, TRUE);
+  self->last_real_pts = saved_pts;
+  self->last_out_ref = saved_ref;
+  return order;
+}
+
 /* The pending pad becomes the active one.  Called with the stream lock;
  * takes the lock itself. */
 static void
@@ -862,7 +944,7 @@ already_shown (GstWhepSwitch * self, GstBuffer * buffer)
 static GstFlowReturn
 flush_queue (GstWhepSwitch * self, GstPad * pad, gboolean * hold_ended)
 {
-  GstFlowReturn ret = GST_FLOW_OK;
+  GstFlowReturn ret = release_held_old (self, hold_ended);
   QueuedFrame *frame;
   gboolean passed = FALSE;
 
@@ -917,12 +999,31 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
   /* Encoded video: the new session's frames count from its first key
    * frame (what comes before cannot be shown on its own). */
   if (is_encoded_video (self) && !self->pending_keyed) {
+    gint vs_held = self->held_old ? compare_with_held (self, buffer, ref) : 1;
+
     if (!is_key_frame (buffer)) {
+      /* Its frame of the moment held back came: no key frame this time,
+       * the held one goes out (as little late as the sessions differ). */
+      if (vs_held <= 0)
+        release_held_old (self, hold_ended);
       request_key_frame (self, pad);
       gst_buffer_unref (buffer);
       return GST_FLOW_OK;
     }
     self->pending_keyed = TRUE;
+    if (vs_held == 0) {
+      /* A key frame of the very picture held back: it takes its place. */
+      GST_INFO_OBJECT (self, "the new session's key frame is the picture "
+          "held back: switching there");
+      drop_held_old (self);
+      g_mutex_lock (&self->lock);
+      clear_queue (self);
+      g_mutex_unlock (&self->lock);
+      take_over (self);
+      *switched = TRUE;
+      return push_real (self, pad, buffer, ref, hold_ended);
+    }
+    release_held_old (self, hold_ended);
   }
 
   /* Audio: the video decides how the two sessions line up. */
@@ -942,23 +1043,25 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     frame->has_sig = frame_signature (pad, buffer, &frame->sig);
     if (frame->has_sig && find_shown (self, &frame->sig, &shown_pts))
       align_by_content (self, shown_pts, GST_BUFFER_PTS (buffer));
-    else if (!frame->has_sig || ++self->align_unmatched > ALIGN_MAX_UNMATCHED) {
+    else if (!frame->has_sig || ++self->align_unmatched >
+        (self->encoded ? ALIGN_MAX_UNMATCHED_ENCODED : ALIGN_MAX_UNMATCHED)) {
       GST_INFO_OBJECT (self, "no picture of the new session matches one "
           "shown: aligning by time");
       self->align = ALIGN_TIME;
       publish_alignment (self);
-      if (is_encoded_video (self) && !is_key_frame (buffer)) {
+      if (is_encoded_video (self)) {
         /* Another encoding: its frames queued so far start at a key frame
-         * that is long on air by now; the switch waits for its next one. */
-        g_mutex_lock (&self->lock);
-        clear_queue (self);
-        g_mutex_unlock (&self->lock);
-        self->pending_keyed = FALSE;
-        self->key_drops = 0;
-        request_key_frame (self, pad);
-        g_free (frame);
-        gst_buffer_unref (buffer);
-        return GST_FLOW_OK;
+         * that is long on air by now; the switch waits for its next one
+         * (this one, if it is one). */
+        gboolean key = is_key_frame (buffer);
+
+        wait_for_pending_key_frame (self, pad);
+        if (!key) {
+          g_free (frame);
+          gst_buffer_unref (buffer);
+          return GST_FLOW_OK;
+        }
+        self->pending_keyed = TRUE;
       }
     } else {
       /* Not shown yet, maybe: the old session may show it next. */
@@ -981,6 +1084,8 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
       && !GST_CLOCK_TIME_IS_VALID (ref)
       && GST_CLOCK_TIME_IS_VALID (self->last_out_ref)
       && elapsed (pending_since, now) < (GstClockTimeDiff) WAIT_FOR_REFERENCE) {
+    if (is_encoded_video (self) && is_key_frame (buffer))
+      wait_for_pending_key_frame (self, pad);
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
@@ -991,15 +1096,14 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
     /* Another encoding, and its key frame was on air already: catching up
      * frame by frame is no use, its pictures can only start at a key
      * frame.  The old session stays on air, whole, until the next one. */
-    GST_LOG_OBJECT (self, "pending frame %" GST_TIME_FORMAT " already "
-        "shown: waiting for the new session's next key frame",
-        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
-    g_mutex_lock (&self->lock);
-    clear_queue (self);
-    g_mutex_unlock (&self->lock);
-    self->pending_keyed = FALSE;
-    self->key_drops = 0;
-    request_key_frame (self, pad);
+    GST_DEBUG_OBJECT (self, "pending %s %" GST_TIME_FORMAT " (ref %"
+        GST_TIME_FORMAT ") already shown (last %" GST_TIME_FORMAT ", ref %"
+        GST_TIME_FORMAT "): waiting for the new session's next key frame",
+        is_key_frame (buffer) ? "key frame" : "frame",
+        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)), GST_TIME_ARGS (ref),
+        GST_TIME_ARGS (self->last_real_pts),
+        GST_TIME_ARGS (self->last_out_ref));
+    wait_for_pending_key_frame (self, pad);
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
@@ -1048,6 +1152,7 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
         GST_TIME_FORMAT "): switching anyway",
         GST_TIME_ARGS (self->last_real_pts),
         GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    release_held_old (self, hold_ended);
     return push_real (self, pad, buffer, ref, hold_ended);
   }
 
@@ -1148,6 +1253,24 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
    * of them the frame the old session shows now? */
   if (head && self->align == ALIGN_UNDECIDED)
     match_queue_with (self, pad, buffer);
+  if (pending && holding_back_old (self)) {
+    /* One frame back: the new session's key frame of this very picture
+     * may come a hair later and take its place. */
+    ret = release_held_old (self, hold_ended);
+    self->held_old = buffer;
+    self->held_old_ref = ref;
+    self->held_old_pad = gst_object_ref (pad);
+    gst_object_unref (pending);
+    return ret;
+  }
+  if (self->held_old) {
+    ret = release_held_old (self, hold_ended);
+    if (ret != GST_FLOW_OK) {
+      gst_clear_object (&pending);
+      gst_buffer_unref (buffer);
+      return ret;
+    }
+  }
   if (self->align == ALIGN_UNDECIDED) {
     /* Nothing decided yet: the old session goes on, the queue waits. */
     if (pending)
@@ -1183,6 +1306,14 @@ handle_active_buffer_during_takeover (GstWhepSwitch * self, GstPad * pad,
     }
   }
 
+  if (head_reached && pending && is_encoded_video (self)
+      && self->align != ALIGN_CONTENT
+      && compare_with_last (self, head->buffer, head->ref, TRUE) <= 0) {
+    /* Another encoding, whose queued key frame the old session has passed
+     * already (it skipped a frame): switching now would lose frames. */
+    wait_for_pending_key_frame (self, pending);
+    head_reached = FALSE;
+  }
   if (head_reached && pending) {
     /* The pending session has this very frame queued: switch here. */
     gst_buffer_unref (buffer);
@@ -1352,6 +1483,12 @@ push_hold_item (GstWhepSwitch * self)
   gboolean began = FALSE, gap_mode;
   GstBuffer *item = NULL;
 
+  if (self->held_old) {
+    gboolean ended = FALSE;
+
+    release_held_old (self, &ended);
+    return FALSE;
+  }
   if (!self->last_buffer || !self->sent_segment || self->ended)
     return FALSE;
 
@@ -1586,6 +1723,8 @@ gst_whep_switch_release_pad (GstElement * element, GstPad * pad)
 
   /* Wait for a push from this pad to finish before it goes. */
   GST_PAD_STREAM_LOCK (self->srcpad);
+  if (self->held_old_pad == pad)
+    drop_held_old (self);
   g_mutex_lock (&self->lock);
   if (self->active == pad) {
     gst_clear_object (&self->active);
@@ -1844,6 +1983,7 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     self->audio_offset = 0;
     self->need_key = TRUE;
     self->pending_keyed = FALSE;
+    drop_held_old (self);
     g_mutex_lock (&self->lock);
     self->ended = FALSE;
     self->last_input_us = 0;
@@ -1862,6 +2002,7 @@ gst_whep_switch_finalize (GObject * object)
   stop_hold_thread (self);
   gst_clear_object (&self->active);
   gst_clear_object (&self->pending);
+  drop_held_old (self);
   clear_queue (self);
   gst_caps_replace (&self->sent_caps, NULL);
   gst_caps_replace (&self->ntp_caps, NULL);

@@ -328,6 +328,40 @@ GST_START_TEST (test_wrtc_rotations_lose_no_frame)
 
 GST_END_TEST;
 
+/* Encoded output (a decoder after whepsrc names VP8) from libwebrtc, whose
+ * sessions are each an encoding of their own: a takeover cannot continue
+ * the old session's pictures with the new one's frames, so it switches at
+ * a key frame of the new session that the old one has not shown yet (and
+ * asks for one at once), matched by capture time.  No frame lost,
+ * repeated or broken. */
+GST_START_TEST (test_wrtc_encoded_rotations_lose_no_frame)
+{
+  TestServer *server = wrtc_start ("--session-limit", "4", NULL);
+  Player *p = interop_player (server);
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+
+  p->video_chain = "vp8dec";
+  g_object_set (p->src, "session-lifetime", 4, NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (5), 60000);
+  report ("wrtc encoded rotations", p, server);
+  pad = gst_element_get_static_pad (p->src, "video_0");
+  caps = gst_pad_get_current_caps (pad);
+  fail_unless (caps && gst_structure_has_name (gst_caps_get_structure (caps,
+              0), "video/x-vp8"), "not encoded output");
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
+  fail_unless (stats_uint64 (p, "video-takeovers-by-time") >= 4);
+  assert_continuous (p);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->unreadable, 0);
+  g_mutex_unlock (&p->lock);
+  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+  stop_and_check_no_leak (server, p);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_wrtc_early_kill_holds_and_recovers)
 {
   /* The server closes each peer connection after 3 s and forgets it. */
@@ -1307,6 +1341,7 @@ interop_suite (void)
   tcase_add_test (wrtc, test_wrtc_plays_with_counter);
   tcase_add_test (wrtc, test_wrtc_counter_readable_at_300_kbps);
   tcase_add_test (wrtc, test_wrtc_rotations_lose_no_frame);
+  tcase_add_test (wrtc, test_wrtc_encoded_rotations_lose_no_frame);
   tcase_add_test (wrtc, test_wrtc_early_kill_holds_and_recovers);
   tcase_add_test (wrtc,
       test_wrtc_silent_death_new_session_within_media_timeout);
