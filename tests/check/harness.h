@@ -8,6 +8,8 @@
 #include <gst/video/video.h>
 #include <gio/gio.h>
 
+#include "rawserver.h"
+
 /* The project's WHEP test server, run as a process on 127.0.0.1; its
  * stdout event log is collected line by line. */
 typedef struct
@@ -142,8 +144,8 @@ void play_and_check (TestServer * server, Player * p, guint frames);
  * server has no session left, frees the player and stops the server. */
 void stop_and_check_no_leak (TestServer * server, Player * p);
 
-/* A WHEP server that misbehaves, on a raw socket of 127.0.0.1 (a thread
- * per connection): what it does with a POST.  A DELETE is answered 200,
+/* A WHEP server that misbehaves, on a raw socket of 127.0.0.1
+ * (rawserver.h): what it does with a POST.  A DELETE is answered 200,
  * or held silent with RAW_WHEP_HOLD_DELETE.  Every request line is
  * recorded. */
 typedef enum
