@@ -733,6 +733,58 @@ GST_START_TEST (test_network_cut_for_good)
 
 GST_END_TEST;
 
+/* The PATCH of an ICE restart refused or never answered: after the media
+ * path (UDP only) came back, whepsrc replaces the session (the restart's
+ * PATCH within its timeout, then a new POST) and the picture moves again;
+ * no error reaches the application, nothing is left on the server. */
+static const gchar *const restart_patch_faults[][3] = {
+  {"--patch-status", "500", NULL},
+  {"--patch-stall", NULL, NULL},
+};
+
+GST_START_TEST (test_ice_restart_patch_matrix)
+{
+  const gchar *const *fault = restart_patch_faults[__i__];
+  const gchar *args[] = { fault[0], fault[1], NULL };
+  const gchar *name = __i__ == 0 ? "ice-restart-patch-500" :
+      "ice-restart-patch-stall";
+  NetLab *lab;
+  TestServer *server;
+  Player *p;
+  guint before;
+
+  if (netlab_skip (name))
+    return;
+  lab = netlab_new_single ();
+  netlab_enter (lab, NETLAB_CLIENT);
+  server = server_start_in_netns_argv (netlab_ns (lab, NETLAB_SERVER),
+      netlab_address (lab, NETLAB_SERVER), args);
+  p = player_new (server->endpoint);
+  g_object_set (p->src, "ice-local-addresses", netlab_address (lab,
+          NETLAB_CLIENT), "timeout", 2, "media-timeout", 500, NULL);
+  run_without_error (p, frames_at_least, GUINT_TO_POINTER (20), 15000);
+  netlab_block_udp (lab, NETLAB_CLIENT, TRUE);
+  run_without_error (p, never, NULL, 1500);
+  netlab_block_udp (lab, NETLAB_CLIENT, FALSE);
+  before = new_pictures (p);
+  run_without_error (p, new_pictures_at_least, GUINT_TO_POINTER (before + 30),
+      15000);
+  g_print ("faults: %s: %" G_GUINT64_FORMAT " sessions created, %"
+      G_GUINT64_FORMAT " ICE restarts (%" G_GUINT64_FORMAT " failed)\n", name,
+      stats_uint64 (p, "sessions-created"), stats_uint64 (p, "ice-restarts"),
+      stats_uint64 (p, "ice-restarts-failed"));
+  fail_unless (server_count (server, "EVENT patch") >= 1,
+      "%s: no PATCH reached the server", name);
+  fail_unless (stats_uint64 (p, "ice-restarts-failed") >= 1,
+      "%s: no failed ICE restart", name);
+  fail_unless (stats_uint64 (p, "sessions-created") >= 2,
+      "%s: the session was not replaced", name);
+  stop_and_check_no_leak (server, p);
+  netlab_free (lab);
+}
+
+GST_END_TEST;
+
 static Suite *
 faults_suite (void)
 {
@@ -758,6 +810,8 @@ faults_suite (void)
   tcase_add_test (network, test_network_cut_1s);
   tcase_add_test (network, test_network_cut_10s);
   tcase_add_test (network, test_network_cut_for_good);
+  tcase_add_loop_test (network, test_ice_restart_patch_matrix, 0,
+      G_N_ELEMENTS (restart_patch_faults));
 
   return s;
 }
