@@ -155,6 +155,9 @@ server_spawn (const gchar * netns, const gchar * address,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
       GINT_TO_POINTER (getpid ()), NULL);
+  /* The server is not under test: no tracer of ours, no shared log. */
+  g_subprocess_launcher_unsetenv (launcher, "GST_TRACERS");
+  g_subprocess_launcher_unsetenv (launcher, "GST_DEBUG_FILE");
   server->process = g_subprocess_launcher_spawnv (launcher,
       (const gchar * const *) argv->pdata, &err);
   fail_unless (server->process != NULL, "cannot start %s: %s", exe,
@@ -277,6 +280,16 @@ harness_init_before_gst (void)
    * (libssl through gst-plugins-bad's dtls) keep this setting. */
   if (!OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL))
     g_printerr ("harness: OpenSSL did not initialise\n");
+}
+
+void
+harness_init_after_gst (void)
+{
+  const gchar *tracers = g_getenv ("GST_TRACERS");
+
+  if (tracers && strstr (tracers, "leaks"))
+    gst_check_add_log_filter (NULL, G_LOG_LEVEL_WARNING,
+        g_regex_new ("^Leaks detected", 0, 0, NULL), NULL, NULL, NULL);
 }
 
 /* --- the pipeline under test --- */
