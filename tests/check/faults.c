@@ -827,6 +827,7 @@ main (int argc, char **argv)
   netlab_available (NULL);
   harness_init_before_gst ();
   gst_check_init (&argc, &argv);
+  harness_init_after_gst ();
   s = faults_suite ();
   failed = gst_check_run_suite (s, "faults", __FILE__);
   netlab_cleanup_stale ();
