@@ -18,13 +18,13 @@
 
 #include <string.h>
 #include <glib/gstdio.h>
-#include <sys/socket.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
 #include "gstwhepclient.h"
 #include "gstwhepsignalling.h"
 #include "gstwheputils.h"
+#include "rawserver.h"
 
 /* A bound for completions that should come at once: reaching it means the
  * client hung, which fails the test instead of running into the CK
@@ -3013,118 +3013,24 @@ typedef enum
  * bounded so that a broken client does not take the machine. */
 #define RAW_MAX_BYTES (50 * 1024 * 1024)
 
+/* The hostile server: rawserver.c answering as its RawMode says. */
 typedef struct
 {
-  GSocket *listener;
-  guint16 port;
-  GThread *thread;
   RawMode mode;
   GBytes *gzip_bomb;            /* RAW_GZIP_BOMB */
-
-  GMutex lock;
-  GCond cond;
-  GPtrArray *requests;          /* "METHOD /path|Authorization" */
-  gboolean stopping;
-} RawServer;
-
-/* Reads one request: its head and the body its Content-Length names. */
-static gchar *
-raw_read_request (GSocket * conn)
-{
-  GString *in = g_string_new (NULL);
-  gchar buf[4096];
-  gssize n;
-  const gchar *head_end = NULL;
-  gsize want = 0;
-
-  g_socket_set_timeout (conn, 5);
-  while (TRUE) {
-    if (!head_end && (head_end = strstr (in->str, "\r\n\r\n"))) {
-      const gchar *cl = strstr (in->str, "Content-Length: ");
-      want = (head_end - in->str) + 4 + (cl && cl < head_end ?
-          g_ascii_strtoull (cl + 16, NULL, 10) : 0);
-    }
-    if (head_end && in->len >= want)
-      break;
-    n = g_socket_receive (conn, buf, sizeof (buf), NULL, NULL);
-    if (n <= 0)
-      break;
-    g_string_append_len (in, buf, n);
-    head_end = NULL;
-  }
-  return g_string_free (in, FALSE);
-}
-
-static gboolean
-raw_send (GSocket * conn, const gchar * data, gsize len)
-{
-  while (len > 0) {
-    gssize n = g_socket_send (conn, data, len, NULL, NULL);
-    if (n <= 0)
-      return FALSE;
-    data += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
-static gboolean
-raw_send_str (GSocket * conn, const gchar * text)
-{
-  return raw_send (conn, text, strlen (text));
-}
-
-/* Sends @fill until @total bytes went or the client closed. */
-static void
-raw_send_fill (GSocket * conn, gchar fill, gsize total, gboolean chunked)
-{
-  gchar block[16384];
-  gsize sent = 0;
-
-  memset (block, fill, sizeof (block));
-  while (sent < total) {
-    if (chunked && !raw_send_str (conn, "4000\r\n"))
-      return;
-    if (!raw_send (conn, block, sizeof (block)))
-      return;
-    if (chunked && !raw_send_str (conn, "\r\n"))
-      return;
-    sent += sizeof (block);
-  }
-}
-
-/* Holds the connection silent until the client closes it. */
-static void
-raw_hold (RawServer * srv, GSocket * conn)
-{
-  gchar buf[256];
-
-  g_socket_set_timeout (conn, 0);
-  while (TRUE) {
-    gboolean stopping;
-
-    g_mutex_lock (&srv->lock);
-    stopping = srv->stopping;
-    g_mutex_unlock (&srv->lock);
-    if (stopping)
-      return;
-    if (g_socket_condition_timed_wait (conn, G_IO_IN, 100 * 1000, NULL, NULL)
-        && g_socket_receive (conn, buf, sizeof (buf), NULL, NULL) <= 0)
-      return;
-  }
-}
+} Hostile;
 
 #define RAW_201_HEAD \
   "HTTP/1.1 201 Created\r\nContent-Type: application/sdp\r\n" \
   "Location: /session/raw\r\n"
 
 static void
-raw_answer_post (RawServer * srv, GSocket * conn)
+raw_answer_post (RawServer * srv, Hostile * h, GSocket * conn)
 {
   g_autofree gchar *head = NULL;
   guint i;
 
-  switch (srv->mode) {
+  switch (h->mode) {
     case RAW_CONTINUE_FLOOD:
       for (i = 0; i < RAW_MAX_BYTES / 25
           && raw_send_str (conn, "HTTP/1.1 100 Continue\r\n\r\n"); i++);
@@ -3143,28 +3049,28 @@ raw_answer_post (RawServer * srv, GSocket * conn)
       head = g_strdup_printf (RAW_201_HEAD "Content-Length: %u\r\n\r\n",
           RAW_MAX_BYTES);
       if (raw_send_str (conn, head))
-        raw_send_fill (conn, 'a', RAW_MAX_BYTES, FALSE);
+        raw_send_fill (srv, conn, 'a', RAW_MAX_BYTES, FALSE);
       break;
     case RAW_ENDLESS_CHUNKED:
       if (raw_send_str (conn,
               RAW_201_HEAD "Transfer-Encoding: chunked\r\n\r\n"))
-        raw_send_fill (conn, 'a', RAW_MAX_BYTES, TRUE);
+        raw_send_fill (srv, conn, 'a', RAW_MAX_BYTES, TRUE);
       break;
     case RAW_GZIP_BOMB:{
       gsize size;
-      const gchar *data = g_bytes_get_data (srv->gzip_bomb, &size);
+      const gchar *data = g_bytes_get_data (h->gzip_bomb, &size);
 
       head = g_strdup_printf (RAW_201_HEAD "Content-Encoding: gzip\r\n"
           "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n", size);
       if (raw_send_str (conn, head))
         raw_send (conn, data, size);
-      raw_hold (srv, conn);
+      raw_hold (srv, conn, 0);
       break;
     }
     case RAW_STALLED_BODY:
       if (raw_send_str (conn, RAW_201_HEAD "Content-Length: 1000\r\n\r\n"
               "v=0\r\no=- 1"))
-        raw_hold (srv, conn);
+        raw_hold (srv, conn, 0);
       break;
     case RAW_SHORT_BODY:
       raw_send_str (conn, RAW_201_HEAD "Content-Length: 1000\r\n\r\n"
@@ -3187,14 +3093,9 @@ raw_answer_post (RawServer * srv, GSocket * conn)
       raw_send_str (conn, head);
       break;
     }
-    case RAW_RESET:{
-      /* SO_LINGER 0: close() sends a reset. */
-      struct linger lin = { 1, 0 };
-
-      setsockopt (g_socket_get_fd (conn), SOL_SOCKET, SO_LINGER, &lin,
-          sizeof (lin));
+    case RAW_RESET:
+      raw_reset_on_close (conn);
       break;
-    }
     case RAW_BAD_REASON:
       raw_send_str (conn, "HTTP/1.1 502 B\xff\xfe" "d\x1b[31m Gateway\r\n"
           "Content-Length: 0\r\n\r\n");
@@ -3217,19 +3118,19 @@ raw_answer_post (RawServer * srv, GSocket * conn)
 }
 
 static void
-raw_answer_get (RawServer * srv, GSocket * conn)
+raw_answer_get (RawServer * srv, Hostile * h, GSocket * conn)
 {
   const gchar *head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
       "Connection: close\r\n\r\n";
   GString *lines;
   gsize sent = 0;
 
-  if (srv->mode == RAW_SSE_ENDLESS_LINE) {
+  if (h->mode == RAW_SSE_ENDLESS_LINE) {
     if (raw_send_str (conn, head) && raw_send_str (conn, "data: "))
-      raw_send_fill (conn, 'a', RAW_MAX_BYTES, FALSE);
+      raw_send_fill (srv, conn, 'a', RAW_MAX_BYTES, FALSE);
     return;
   }
-  if (srv->mode != RAW_SSE_ENDLESS_EVENT) {
+  if (h->mode != RAW_SSE_ENDLESS_EVENT) {
     raw_send_str (conn, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
     return;
   }
@@ -3237,46 +3138,27 @@ raw_answer_get (RawServer * srv, GSocket * conn)
   while (lines->len < 16384)
     g_string_append (lines, "data: 0123456789abcdef0123456789abcdef\n");
   if (raw_send_str (conn, head))
-    while (sent < RAW_MAX_BYTES && raw_send (conn, lines->str, lines->len))
+    while (sent < RAW_MAX_BYTES && !raw_server_stopping (srv)
+        && raw_send (conn, lines->str, lines->len))
       sent += lines->len;
   g_string_free (lines, TRUE);
 }
 
-static gpointer
-raw_server_main (gpointer data)
+/* One request per connection, as the answers end with the body. */
+static gboolean
+hostile_answer (RawServer * srv, GSocket * conn, const gchar * request,
+    gpointer data)
 {
-  RawServer *srv = data;
+  Hostile *h = data;
 
-  while (TRUE) {
-    g_autoptr (GSocket) conn = g_socket_accept (srv->listener, NULL, NULL);
-    g_autofree gchar *request = NULL;
-    g_autofree gchar *line = NULL;
-    const gchar *auth;
-    gchar *eol;
-
-    if (!conn)
-      return NULL;
-    request = raw_read_request (conn);
-    eol = strstr (request, " HTTP/1.1\r\n");
-    if (!eol)
-      continue;
-    auth = strstr (request, "\r\nAuthorization: ");
-    line = g_strdup_printf ("%.*s|%.*s", (int) (eol - request), request,
-        auth ? (int) strcspn (auth + 17, "\r") : 0, auth ? auth + 17 : "");
-    g_mutex_lock (&srv->lock);
-    g_ptr_array_add (srv->requests, g_strdup (line));
-    g_cond_broadcast (&srv->cond);
-    g_mutex_unlock (&srv->lock);
-
-    if (g_str_has_prefix (request, "POST "))
-      raw_answer_post (srv, conn);
-    else if (g_str_has_prefix (request, "GET "))
-      raw_answer_get (srv, conn);
-    else
-      raw_send_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
-          "Connection: close\r\n\r\n");
-    g_socket_close (conn, NULL);
-  }
+  if (g_str_has_prefix (request, "POST "))
+    raw_answer_post (srv, h, conn);
+  else if (g_str_has_prefix (request, "GET "))
+    raw_answer_get (srv, h, conn);
+  else
+    raw_send_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n");
+  return FALSE;
 }
 
 /* 50 MB of zeros, gzipped (about 50 kB). */
@@ -3299,51 +3181,34 @@ make_gzip_bomb (void)
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
 }
 
-static RawServer *
-raw_server_new (RawMode mode)
-{
-  RawServer *srv = g_new0 (RawServer, 1);
-  g_autoptr (GSocketAddress) any =
-      g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GSocketAddress) bound = NULL;
+/* The servers made so far, each with its Hostile (freed with it). */
+static GHashTable *hostiles;
 
-  g_mutex_init (&srv->lock);
-  g_cond_init (&srv->cond);
-  srv->mode = mode;
-  srv->requests = g_ptr_array_new_with_free_func (g_free);
+static RawServer *
+hostile_server_new (RawMode mode)
+{
+  Hostile *h = g_new0 (Hostile, 1);
+  RawServer *srv;
+
+  h->mode = mode;
   if (mode == RAW_GZIP_BOMB)
-    srv->gzip_bomb = make_gzip_bomb ();
-  srv->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, NULL);
-  fail_unless (g_socket_bind (srv->listener, any, TRUE, NULL));
-  fail_unless (g_socket_listen (srv->listener, NULL));
-  bound = g_socket_get_local_address (srv->listener, NULL);
-  srv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  srv->thread = g_thread_new ("raw-server", raw_server_main, srv);
+    h->gzip_bomb = make_gzip_bomb ();
+  srv = raw_server_new (hostile_answer, h);
+  if (!hostiles)
+    hostiles = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (hostiles, srv, h);
   return srv;
 }
 
 static void
-raw_server_free (RawServer * srv)
+hostile_server_free (RawServer * srv)
 {
-  g_mutex_lock (&srv->lock);
-  srv->stopping = TRUE;
-  g_mutex_unlock (&srv->lock);
-  g_socket_shutdown (srv->listener, TRUE, TRUE, NULL);
-  g_socket_close (srv->listener, NULL);
-  g_thread_join (srv->thread);
-  g_object_unref (srv->listener);
-  g_clear_pointer (&srv->gzip_bomb, g_bytes_unref);
-  g_ptr_array_unref (srv->requests);
-  g_mutex_clear (&srv->lock);
-  g_cond_clear (&srv->cond);
-  g_free (srv);
-}
+  Hostile *h = g_hash_table_lookup (hostiles, srv);
 
-static gchar *
-raw_server_url (RawServer * srv, const gchar * path)
-{
-  return g_strdup_printf ("http://127.0.0.1:%u%s", srv->port, path);
+  raw_server_free (srv);
+  g_hash_table_remove (hostiles, srv);
+  g_clear_pointer (&h->gzip_bomb, g_bytes_unref);
+  g_free (h);
 }
 
 /* Waits until the raw server saw a request starting with @prefix
@@ -3351,21 +3216,7 @@ raw_server_url (RawServer * srv, const gchar * path)
 static gboolean
 raw_server_wait_request (RawServer * srv, const gchar * prefix)
 {
-  gint64 end = g_get_monotonic_time () +
-      COMPLETION_WAIT_MS * G_TIME_SPAN_MILLISECOND;
-  gboolean seen = FALSE;
-
-  g_mutex_lock (&srv->lock);
-  while (!seen) {
-    guint i;
-
-    for (i = 0; i < srv->requests->len && !seen; i++)
-      seen = g_str_has_prefix (g_ptr_array_index (srv->requests, i), prefix);
-    if (!seen && !g_cond_wait_until (&srv->cond, &srv->lock, end))
-      break;
-  }
-  g_mutex_unlock (&srv->lock);
-  return seen;
+  return raw_server_wait (srv, prefix, COMPLETION_WAIT_MS);
 }
 
 /* Completion of a request through finish_full(): the response, or the
@@ -3433,7 +3284,7 @@ raw_post_fails (RawServer * srv, guint timeout_ms, GQuark domain, gint code,
  * deadline ends it all the same, and says what came. */
 GST_START_TEST (test_continue_flood_ends_at_deadline)
 {
-  RawServer *srv = raw_server_new (RAW_CONTINUE_FLOOD);
+  RawServer *srv = hostile_server_new (RAW_CONTINUE_FLOOD);
   g_autofree gchar *message = NULL;
   gint64 start = g_get_monotonic_time ();
   g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 1000,
@@ -3442,7 +3293,7 @@ GST_START_TEST (test_continue_flood_ends_at_deadline)
   fail_unless (strstr (message, "informational (1xx)") != NULL, "%s", message);
   /* Two POSTs of 1 s each, not the flood's length. */
   fail_unless (elapsed_ms (start) < 2 * 1000 + COMPLETION_WAIT_MS);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3450,13 +3301,13 @@ GST_END_TEST;
 /* A head that comes a byte at a time, without end: the deadline. */
 GST_START_TEST (test_trickled_headers_end_at_deadline)
 {
-  RawServer *srv = raw_server_new (RAW_HEADERS_TRICKLE);
+  RawServer *srv = hostile_server_new (RAW_HEADERS_TRICKLE);
   g_autofree gchar *message = NULL;
   g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 1000,
       G_IO_ERROR, G_IO_ERROR_TIMED_OUT, &message);
 
   fail_unless (strstr (message, "within 1000 ms") != NULL, "%s", message);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3464,7 +3315,7 @@ GST_END_TEST;
 /* A 50 MB body with its Content-Length: refused from the head, not read. */
 GST_START_TEST (test_body_too_large_content_length)
 {
-  RawServer *srv = raw_server_new (RAW_BIG_CONTENT_LENGTH);
+  RawServer *srv = hostile_server_new (RAW_BIG_CONTENT_LENGTH);
   g_autofree gchar *message = NULL;
   g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
       GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, &message);
@@ -3478,7 +3329,7 @@ GST_START_TEST (test_body_too_large_content_length)
   fail_unless (g_str_has_suffix (partial->location, "/session/raw"));
   fail_unless (partial->reached);
   fail_unless (partial->body == NULL);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3486,7 +3337,7 @@ GST_END_TEST;
 /* Chunks without end: stopped at the limit (memory stays bounded). */
 GST_START_TEST (test_body_too_large_chunked)
 {
-  RawServer *srv = raw_server_new (RAW_ENDLESS_CHUNKED);
+  RawServer *srv = hostile_server_new (RAW_ENDLESS_CHUNKED);
   g_autofree gchar *message = NULL;
   g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
       GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_TOO_LARGE, &message);
@@ -3494,7 +3345,7 @@ GST_START_TEST (test_body_too_large_chunked)
   fail_unless (strstr (message, "256 KiB limit") != NULL, "%s", message);
   fail_unless_equals_int (partial->status, 201);
   fail_unless (partial->location != NULL);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3502,7 +3353,7 @@ GST_END_TEST;
 /* 50 kB of gzip that would inflate to 50 MB: not inflated at all. */
 GST_START_TEST (test_gzip_bomb_not_inflated)
 {
-  RawServer *srv = raw_server_new (RAW_GZIP_BOMB);
+  RawServer *srv = hostile_server_new (RAW_GZIP_BOMB);
   g_autofree gchar *message = NULL;
   g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
       GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_CONTENT_ENCODING, &message);
@@ -3510,7 +3361,7 @@ GST_START_TEST (test_gzip_bomb_not_inflated)
   fail_unless (strstr (message, "gzip") != NULL, "%s", message);
   fail_unless_equals_int (partial->status, 201);
   fail_unless (partial->location != NULL);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3519,7 +3370,7 @@ GST_END_TEST;
  * head is known. */
 GST_START_TEST (test_body_stalled_keeps_head)
 {
-  RawServer *srv = raw_server_new (RAW_STALLED_BODY);
+  RawServer *srv = hostile_server_new (RAW_STALLED_BODY);
   g_autofree gchar *message = NULL;
   g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 1000,
       G_IO_ERROR, G_IO_ERROR_TIMED_OUT, &message);
@@ -3528,7 +3379,7 @@ GST_START_TEST (test_body_stalled_keeps_head)
       message);
   fail_unless_equals_int (partial->status, 201);
   fail_unless (g_str_has_suffix (partial->location, "/session/raw"));
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3540,7 +3391,7 @@ GST_START_TEST (test_body_broken_off)
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (modes); i++) {
-    RawServer *srv = raw_server_new (modes[i]);
+    RawServer *srv = hostile_server_new (modes[i]);
     g_autofree gchar *message = NULL;
     g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
         GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BODY_INCOMPLETE, &message);
@@ -3548,7 +3399,7 @@ GST_START_TEST (test_body_broken_off)
     fail_unless (strstr (message, "broke off") != NULL, "%s", message);
     fail_unless_equals_int (partial->status, 201);
     fail_unless (partial->location != NULL);
-    raw_server_free (srv);
+    hostile_server_free (srv);
   }
 }
 
@@ -3564,13 +3415,13 @@ GST_START_TEST (test_reached_without_usable_answer)
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (modes); i++) {
-    RawServer *srv = raw_server_new (modes[i]);
+    RawServer *srv = hostile_server_new (modes[i]);
     g_autoptr (GstWhepResponse) partial = raw_post_fails (srv, 0,
         GST_WHEP_CLIENT_ERROR, GST_WHEP_CLIENT_ERROR_BAD_ANSWER, NULL);
 
     fail_unless (partial->reached, "mode %u: not reached", modes[i]);
     fail_unless_equals_int (partial->status, 0);
-    raw_server_free (srv);
+    hostile_server_free (srv);
   }
 
   /* Refused: not reached. */
@@ -3594,7 +3445,7 @@ GST_END_TEST;
  * escaped UTF-8. */
 GST_START_TEST (test_reason_phrase_sanitised)
 {
-  RawServer *srv = raw_server_new (RAW_BAD_REASON);
+  RawServer *srv = hostile_server_new (RAW_BAD_REASON);
   GstWhepClient *client = client_new ("TOKEN");
   g_autofree gchar *url = raw_server_url (srv, "/whep");
   g_autoptr (GstWhepFailure) failure = NULL;
@@ -3612,7 +3463,7 @@ GST_START_TEST (test_reason_phrase_sanitised)
   fail_unless (g_utf8_validate (failure->debug, -1, NULL));
   completion_clear (&c);
   client_free (client);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3652,7 +3503,7 @@ line_done_cb (guint status, const GError * error, gpointer data)
 
 GST_START_TEST (test_line_stream_line_limit)
 {
-  RawServer *srv = raw_server_new (RAW_SSE_ENDLESS_LINE);
+  RawServer *srv = hostile_server_new (RAW_SSE_ENDLESS_LINE);
   GstWhepClient *client = client_new ("TOKEN");
   g_autofree gchar *url = raw_server_url (srv, "/events");
   gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
@@ -3677,7 +3528,7 @@ GST_START_TEST (test_line_stream_line_limit)
   g_mutex_clear (&w.lock);
   g_cond_clear (&w.cond);
   client_free (client);
-  raw_server_free (srv);
+  hostile_server_free (srv);
 }
 
 GST_END_TEST;
@@ -3718,7 +3569,7 @@ GST_START_TEST (test_signalling_deletes_session_of_broken_201)
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (modes); i++) {
-    RawServer *srv = raw_server_new (modes[i]);
+    RawServer *srv = hostile_server_new (modes[i]);
     GstWhepClient *client = client_new_full ("TOKEN", 1000, NULL);
     g_autofree gchar *url = raw_server_url (srv, "/whep");
     Recorder *rec;
@@ -3742,7 +3593,7 @@ GST_START_TEST (test_signalling_deletes_session_of_broken_201)
     wait_released (owner);
     gst_object_unref (owner);
     client_free (client);
-    raw_server_free (srv);
+    hostile_server_free (srv);
   }
 }
 
@@ -3772,8 +3623,8 @@ GST_START_TEST (test_signalling_names_what_happened)
 {
   GstWhepClient *client = client_new ("TOKEN");
   TestServer *ts = test_server_new ();
-  RawServer *bad = raw_server_new (RAW_BAD_STATUS_LINE);
-  RawServer *nul = raw_server_new (RAW_NUL_SDP);
+  RawServer *bad = hostile_server_new (RAW_BAD_STATUS_LINE);
+  RawServer *nul = hostile_server_new (RAW_NUL_SDP);
   g_autofree gchar *bad_url = raw_server_url (bad, "/whep");
   g_autofree gchar *nul_url = raw_server_url (nul, "/whep");
   g_autofree gchar *refused = g_strdup_printf ("http://127.0.0.1:%u/whep",
@@ -3817,8 +3668,8 @@ GST_START_TEST (test_signalling_names_what_happened)
       f_proxy->message);
   fail_unless (strstr (f_proxy->message, "<") == NULL, "%s", f_proxy->message);
 
-  raw_server_free (nul);
-  raw_server_free (bad);
+  hostile_server_free (nul);
+  hostile_server_free (bad);
   client_free (client);
   test_server_free (ts);
 }
@@ -3834,7 +3685,7 @@ GST_START_TEST (test_signalling_event_stream_limits)
 
   for (i = 0; i < G_N_ELEMENTS (modes); i++) {
     TestServer *ts = test_server_new ();
-    RawServer *srv = raw_server_new (modes[i]);
+    RawServer *srv = hostile_server_new (modes[i]);
     GstWhepClient *client = client_new (NULL);
     g_autofree gchar *url = test_server_url (ts, "/whep/endpoint");
     g_autofree gchar *sse = test_server_url (ts, "/whep/sse");
@@ -3868,7 +3719,7 @@ GST_START_TEST (test_signalling_event_stream_limits)
     wait_released (owner);
     gst_object_unref (owner);
     client_free (client);
-    raw_server_free (srv);
+    hostile_server_free (srv);
     test_server_free (ts);
   }
 }

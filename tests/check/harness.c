@@ -155,6 +155,9 @@ server_spawn (const gchar * netns, const gchar * address,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
       GINT_TO_POINTER (getpid ()), NULL);
+  /* The server is not under test: no tracer of ours, no shared log. */
+  g_subprocess_launcher_unsetenv (launcher, "GST_TRACERS");
+  g_subprocess_launcher_unsetenv (launcher, "GST_DEBUG_FILE");
   server->process = g_subprocess_launcher_spawnv (launcher,
       (const gchar * const *) argv->pdata, &err);
   fail_unless (server->process != NULL, "cannot start %s: %s", exe,
@@ -277,6 +280,16 @@ harness_init_before_gst (void)
    * (libssl through gst-plugins-bad's dtls) keep this setting. */
   if (!OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL))
     g_printerr ("harness: OpenSSL did not initialise\n");
+}
+
+void
+harness_init_after_gst (void)
+{
+  const gchar *tracers = g_getenv ("GST_TRACERS");
+
+  if (tracers && strstr (tracers, "leaks"))
+    gst_check_add_log_filter (NULL, G_LOG_LEVEL_WARNING,
+        g_regex_new ("^Leaks detected", 0, 0, NULL), NULL, NULL, NULL);
 }
 
 /* --- the pipeline under test --- */
@@ -787,220 +800,75 @@ server_start_program (const gchar * const *argv, guint listen_timeout_ms)
 
 struct _RawWhepServer
 {
-  GSocket *listener;
-  gchar *endpoint;
+  RawServer *raw;
   guint mode;
-  GThread *acceptor;
-
-  GMutex lock;
-  GCond cond;
-  GPtrArray *requests;          /* request lines */
-  GPtrArray *threads;           /* one per connection */
-  gboolean stopping;
+  gchar *endpoint;
 };
 
-typedef struct
-{
-  RawWhepServer *srv;
-  GSocket *conn;
-} RawWhepConn;
-
-static gboolean
-raw_whep_stopping (RawWhepServer * srv)
-{
-  gboolean stopping;
-
-  g_mutex_lock (&srv->lock);
-  stopping = srv->stopping;
-  g_mutex_unlock (&srv->lock);
-  return stopping;
-}
-
-/* Reads one request (head and Content-Length body); NULL when the client
- * went away. */
-static gchar *
-raw_whep_read_request (RawWhepServer * srv, GSocket * conn)
-{
-  GString *in = g_string_new (NULL);
-  gchar buf[4096];
-
-  while (!raw_whep_stopping (srv)) {
-    const gchar *end = strstr (in->str, "\r\n\r\n");
-    gssize n;
-
-    if (end) {
-      const gchar *cl = g_strstr_len (in->str, end - in->str,
-          "Content-Length: ");
-      gsize want = (end - in->str) + 4 + (cl ? g_ascii_strtoull (cl + 16,
-              NULL, 10) : 0);
-
-      if (in->len >= want)
-        return g_string_free (in, FALSE);
-    }
-    if (!g_socket_condition_timed_wait (conn, G_IO_IN, 100 * 1000, NULL, NULL))
-      continue;
-    n = g_socket_receive (conn, buf, sizeof (buf), NULL, NULL);
-    if (n <= 0)
-      break;
-    g_string_append_len (in, buf, n);
-  }
-  g_string_free (in, TRUE);
-  return NULL;
-}
-
-static gboolean
-raw_whep_send (GSocket * conn, const gchar * text)
-{
-  gsize len = strlen (text);
-
-  while (len > 0) {
-    gssize n = g_socket_send (conn, text, len, NULL, NULL);
-
-    if (n <= 0)
-      return FALSE;
-    text += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
-/* Silence until the client closes (or the server stops). */
 static void
-raw_whep_hold (RawWhepServer * srv, GSocket * conn)
-{
-  gchar buf[256];
-
-  while (!raw_whep_stopping (srv))
-    if (g_socket_condition_timed_wait (conn, G_IO_IN, 100 * 1000, NULL, NULL)
-        && g_socket_receive (conn, buf, sizeof (buf), NULL, NULL) <= 0)
-      return;
-}
-
-static void
-raw_whep_answer_post (RawWhepServer * srv, GSocket * conn)
+raw_whep_answer_post (RawWhepServer * ws, RawServer * srv, GSocket * conn)
 {
   static const gchar head[] = "HTTP/1.1 201 Created\r\n"
       "Content-Type: application/sdp\r\nLocation: /session/raw\r\n"
       "Content-Length: 1000\r\n\r\n";
   guint i;
 
-  switch (srv->mode & 0xff) {
-    case RAW_WHEP_HOLD_POST:{
-      gint64 end = g_get_monotonic_time () + RAW_WHEP_POST_HOLD_MS * 1000;
-      gchar buf[256];
-
-      while (!raw_whep_stopping (srv) && g_get_monotonic_time () < end)
-        if (g_socket_condition_timed_wait (conn, G_IO_IN, 50 * 1000, NULL,
-                NULL) && g_socket_receive (conn, buf, sizeof (buf), NULL,
-                NULL) <= 0)
-          return;
-      g_mutex_lock (&srv->lock);
-      g_ptr_array_add (srv->requests, g_strdup ("RELEASED"));
-      g_cond_broadcast (&srv->cond);
-      g_mutex_unlock (&srv->lock);
-      raw_whep_send (conn, "HTTP/1.1 503 Service Unavailable\r\n"
+  switch (ws->mode & 0xff) {
+    case RAW_WHEP_HOLD_POST:
+      if (!raw_hold (srv, conn, RAW_WHEP_POST_HOLD_MS)
+          || raw_server_stopping (srv))
+        return;
+      raw_server_record (srv, "RELEASED");
+      raw_send_str (conn, "HTTP/1.1 503 Service Unavailable\r\n"
           "Content-Length: 0\r\n\r\n");
       break;
-    }
     case RAW_WHEP_CONTINUE_FLOOD:
-      while (!raw_whep_stopping (srv)
-          && raw_whep_send (conn, "HTTP/1.1 100 Continue\r\n\r\n"));
+      while (!raw_server_stopping (srv)
+          && raw_send_str (conn, "HTTP/1.1 100 Continue\r\n\r\n"));
       break;
     case RAW_WHEP_HEADERS_TRICKLE:
-      for (i = 0; !raw_whep_stopping (srv); i++) {
+      for (i = 0; !raw_server_stopping (srv); i++) {
         gchar byte[2] = { head[i % (sizeof (head) - 5)], 0 };
 
-        if (!raw_whep_send (conn, byte))
+        if (!raw_send_str (conn, byte))
           break;
         g_usleep (20 * 1000);
       }
       break;
     case RAW_WHEP_CREATED_STALLED:
-      if (raw_whep_send (conn, head) && raw_whep_send (conn, "v=0\r\no=- 0"))
-        raw_whep_hold (srv, conn);
+      if (raw_send_str (conn, head) && raw_send_str (conn, "v=0\r\no=- 0"))
+        raw_hold (srv, conn, 0);
       break;
   }
 }
 
-static gpointer
-raw_whep_conn_main (gpointer data)
+static gboolean
+raw_whep_answer (RawServer * srv, GSocket * conn, const gchar * request,
+    gpointer data)
 {
-  RawWhepConn *rc = data;
-  RawWhepServer *srv = rc->srv;
-  gchar *request;
+  RawWhepServer *ws = data;
 
-  while ((request = raw_whep_read_request (srv, rc->conn))) {
-    gchar *eol = strstr (request, " HTTP/1.1\r\n");
-
-    g_mutex_lock (&srv->lock);
-    g_ptr_array_add (srv->requests, eol ? g_strndup (request,
-            eol - request) : g_strdup ("?"));
-    g_cond_broadcast (&srv->cond);
-    g_mutex_unlock (&srv->lock);
-
-    if (g_str_has_prefix (request, "POST ")) {
-      raw_whep_answer_post (srv, rc->conn);
-      g_free (request);
-      break;
-    }
-    if (g_str_has_prefix (request, "DELETE ")
-        && (srv->mode & RAW_WHEP_HOLD_DELETE)) {
-      raw_whep_hold (srv, rc->conn);
-      g_free (request);
-      break;
-    }
-    g_free (request);
-    if (!raw_whep_send (rc->conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
-            "\r\n"))
-      break;
+  if (g_str_has_prefix (request, "POST ")) {
+    raw_whep_answer_post (ws, srv, conn);
+    return FALSE;
   }
-  g_socket_close (rc->conn, NULL);
-  g_object_unref (rc->conn);
-  g_free (rc);
-  return NULL;
-}
-
-static gpointer
-raw_whep_accept_main (gpointer data)
-{
-  RawWhepServer *srv = data;
-  GSocket *conn;
-
-  while ((conn = g_socket_accept (srv->listener, NULL, NULL))) {
-    RawWhepConn *rc = g_new0 (RawWhepConn, 1);
-
-    rc->srv = srv;
-    rc->conn = conn;
-    g_mutex_lock (&srv->lock);
-    g_ptr_array_add (srv->threads, g_thread_new ("raw-whep-conn",
-            raw_whep_conn_main, rc));
-    g_mutex_unlock (&srv->lock);
+  if (g_str_has_prefix (request, "DELETE ")
+      && (ws->mode & RAW_WHEP_HOLD_DELETE)) {
+    raw_hold (srv, conn, 0);
+    return FALSE;
   }
-  return NULL;
+  return raw_send_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" "\r\n");
 }
 
 RawWhepServer *
 raw_whep_server_new (guint mode)
 {
-  RawWhepServer *srv = g_new0 (RawWhepServer, 1);
-  g_autoptr (GSocketAddress) any =
-      g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GSocketAddress) bound = NULL;
+  RawWhepServer *ws = g_new0 (RawWhepServer, 1);
 
-  g_mutex_init (&srv->lock);
-  g_cond_init (&srv->cond);
-  srv->mode = mode;
-  srv->requests = g_ptr_array_new_with_free_func (g_free);
-  srv->threads = g_ptr_array_new ();
-  srv->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, NULL);
-  g_assert (g_socket_bind (srv->listener, any, TRUE, NULL));
-  g_assert (g_socket_listen (srv->listener, NULL));
-  bound = g_socket_get_local_address (srv->listener, NULL);
-  srv->endpoint = g_strdup_printf ("http://127.0.0.1:%u/whep",
-      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  srv->acceptor = g_thread_new ("raw-whep", raw_whep_accept_main, srv);
-  return srv;
+  ws->mode = mode;
+  ws->raw = raw_server_new (raw_whep_answer, ws);
+  ws->endpoint = raw_server_url (ws->raw, "/whep");
+  return ws;
 }
 
 const gchar *
@@ -1013,41 +881,13 @@ gboolean
 raw_whep_server_wait (RawWhepServer * srv, const gchar * prefix,
     guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () +
-      scaled (timeout_ms) * G_TIME_SPAN_MILLISECOND;
-  gboolean seen = FALSE;
-
-  g_mutex_lock (&srv->lock);
-  while (!seen) {
-    guint i;
-
-    for (i = 0; i < srv->requests->len && !seen; i++)
-      seen = g_str_has_prefix (g_ptr_array_index (srv->requests, i), prefix);
-    if (!seen && !g_cond_wait_until (&srv->cond, &srv->lock, end))
-      break;
-  }
-  g_mutex_unlock (&srv->lock);
-  return seen;
+  return raw_server_wait (srv->raw, prefix, scaled (timeout_ms));
 }
 
 void
 raw_whep_server_free (RawWhepServer * srv)
 {
-  guint i;
-
-  g_mutex_lock (&srv->lock);
-  srv->stopping = TRUE;
-  g_mutex_unlock (&srv->lock);
-  g_socket_shutdown (srv->listener, TRUE, TRUE, NULL);
-  g_socket_close (srv->listener, NULL);
-  g_thread_join (srv->acceptor);
-  for (i = 0; i < srv->threads->len; i++)
-    g_thread_join (g_ptr_array_index (srv->threads, i));
-  g_ptr_array_unref (srv->threads);
-  g_ptr_array_unref (srv->requests);
-  g_object_unref (srv->listener);
-  g_mutex_clear (&srv->lock);
-  g_cond_clear (&srv->cond);
+  raw_server_free (srv->raw);
   g_free (srv->endpoint);
   g_free (srv);
 }

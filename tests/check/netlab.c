@@ -623,6 +623,30 @@ netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block)
 }
 
 void
+netlab_cut (NetLab * lab, NetLabRole role, gboolean cut)
+{
+  /* Every packet, TCP too: a cable pulled.  Input and forward only, as
+   * for netlab_block_udp(). */
+  /* *INDENT-OFF* */
+  static const gchar ruleset[] = "table inet whepcut {\n"
+      "  chain input {\n"
+      "    type filter hook input priority filter - 20; policy drop;\n"
+      "  }\n"
+      "  chain forward {\n"
+      "    type filter hook forward priority filter - 20; policy drop;\n"
+      "  }\n"
+      "}\n";
+  /* *INDENT-ON* */
+  const gchar *del[] = { "ip", "netns", "exec", lab->ns[role], "nft",
+    "delete", "table", "inet", "whepcut", NULL
+  };
+
+  run_argv (del, NULL, NULL);
+  if (cut)
+    nft_load (lab->ns[role], ruleset);
+}
+
+void
 netlab_lose_udp (NetLab * lab, NetLabRole role, guint percent)
 {
   const gchar *del[] = { "ip", "netns", "exec", lab->ns[role], "nft",

@@ -90,6 +90,9 @@ gboolean netlab_run (NetLab * lab, NetLabRole role, gchar ** output,
  * @role's namespace, or lets them pass again.  Sending still "works", as
  * on a network that loses packets; TCP is untouched. */
 void netlab_block_udp (NetLab * lab, NetLabRole role, gboolean block);
+/* Drops every packet (TCP and UDP) that arrives in or passes through
+ * @role's namespace — the network cut — or lets them pass again. */
+void netlab_cut (NetLab * lab, NetLabRole role, gboolean cut);
 /* Drops @percent % of the UDP packets (but DNS) arriving in @role's
  * namespace, at random (nftables numgen), each on its own; 0 stops.  In
  * the single topology that is every packet of both directions. */

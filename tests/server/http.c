@@ -261,6 +261,13 @@ typedef struct
   guint delay_source;
 } PostReply;
 
+/* What a successful POST is answered with (--created-status). */
+static guint
+created_status (const WhepServerOptions * opts)
+{
+  return opts->created_status ? opts->created_status : SOUP_STATUS_CREATED;
+}
+
 static void
 post_reply_finished_cb (SoupServerMessage * msg, gpointer user_data)
 {
@@ -289,7 +296,7 @@ post_reply_flush (PostReply * reply)
   WhepSession *session = reply->session;
 
   if (session != NULL && whep_session_has_ended (session)
-      && (status == SOUP_STATUS_CREATED || status == 406)) {
+      && (status == created_status (reply->server->opts) || status == 406)) {
     /* It ended during --answer-delay: do not hand out a dead session. */
     soup_server_message_set_response (reply->msg, NULL, SOUP_MEMORY_STATIC,
         NULL, 0);
@@ -300,7 +307,8 @@ post_reply_flush (PostReply * reply)
     status = SOUP_STATUS_SERVICE_UNAVAILABLE;
   }
 
-  if (session != NULL && (status == SOUP_STATUS_CREATED || status == 406)) {
+  if (session != NULL && (status == created_status (reply->server->opts)
+          || status == 406)) {
     reply->server->stats.created++;
     whep_session_mark_answered (session);
     whep_server_event ("created id=%s", whep_session_get_id (session));
@@ -383,7 +391,7 @@ post_reply_sdp (PostReply * reply, const gchar * sdp)
   const gchar *etag = whep_session_get_etag (reply->session);
   gboolean counter = opts->counter_offer;
 
-  soup_server_message_set_status (msg, counter ? 406 : SOUP_STATUS_CREATED,
+  soup_server_message_set_status (msg, counter ? 406 : created_status (opts),
       NULL);
   if (location != NULL)
     soup_message_headers_replace (headers, "Location", location);
@@ -728,8 +736,16 @@ http_patch (WhepServer * server, SoupServerMessage * msg, const gchar * id,
   if (session != NULL)
     whep_session_count_patch (session);
 
+  if (session != NULL && opts->patch_stall) {
+    /* Never answered: libsoup keeps the message until the player goes. */
+    soup_server_message_pause (msg);
+    whep_server_event ("patch-held id=%s", id);
+    return;
+  }
   if (!check_auth (server, msg)) {
     /* replied */
+  } else if (session != NULL && opts->patch_status != 0) {
+    reply_text (msg, opts->patch_status, "injected PATCH failure");
   } else if (session != NULL && whep_session_awaits_answer (session)) {
     if (check_session_query (server, msg, query)
         && patch_counter_answer (server, msg, session, content_type))
@@ -766,6 +782,19 @@ http_delete (WhepServer * server, SoupServerMessage * msg, const gchar * id,
   }
   if (!check_session_query (server, msg, query))
     return;
+
+  if (server->opts->delete_stall) {
+    /* Never answered; the session lives on until a timeout ends it. */
+    soup_server_message_pause (msg);
+    whep_server_event ("delete-held id=%s", id);
+    return;
+  }
+  if (server->opts->delete_status != 0) {
+    reply_text (msg, server->opts->delete_status, "injected DELETE failure");
+    whep_server_event ("delete-refused id=%s status=%d", id,
+        server->opts->delete_status);
+    return;
+  }
 
   /* ETags are ignored for DELETE, as WHEP requires. */
   whep_session_end (session, WHEP_SESSION_END_DELETED, NULL);

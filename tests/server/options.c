@@ -285,6 +285,17 @@ finish_options (WhepServerOptions * opts, RawOptions * raw, GError ** error)
   if (opts->inject_status != 0
       && !check_status ("inject-status", opts->inject_status, error))
     return FALSE;
+  if (opts->created_status != 0 && (opts->created_status < 200
+          || opts->created_status > 299)) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--created-status must be a 2xx status");
+    return FALSE;
+  }
+  if ((opts->delete_status != 0
+          && !check_status ("delete-status", opts->delete_status, error))
+      || (opts->patch_status != 0
+          && !check_status ("patch-status", opts->patch_status, error)))
+    return FALSE;
   if (opts->pem != NULL && opts->unique_certificate) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--pem and --unique-certificate exclude each other");
@@ -442,6 +453,18 @@ whep_server_options_parse (gint * argc, gchar *** argv, GError ** error)
           "POST; the session lives on (needs --sse)", "SECONDS"},
     {"bye-on-kill", 0, 0, G_OPTION_ARG_NONE, &opts->bye_on_kill,
         "Killed sessions send RTCP BYE before they stop", NULL},
+    {"created-status", 0, 0, G_OPTION_ARG_INT, &opts->created_status,
+        "Answer a successful POST with this 2xx instead of 201", "CODE"},
+    {"delete-status", 0, 0, G_OPTION_ARG_INT, &opts->delete_status,
+          "Answer DELETE on a session with this status and keep the session "
+          "(it ends by a timeout)", "CODE"},
+    {"delete-stall", 0, 0, G_OPTION_ARG_NONE, &opts->delete_stall,
+          "Never answer DELETE on a session, and keep the session (it ends "
+          "by a timeout)", NULL},
+    {"patch-status", 0, 0, G_OPTION_ARG_INT, &opts->patch_status,
+        "Answer PATCH on a session with this status", "CODE"},
+    {"patch-stall", 0, 0, G_OPTION_ARG_NONE, &opts->patch_stall,
+        "Never answer PATCH on a session", NULL},
     {NULL}
   };
   /* *INDENT-ON* */

@@ -117,6 +117,12 @@ typedef struct
   gboolean sse;                 /* server-sent events extension */
   gdouble reconnect_after;      /* seconds, 0 = never (needs --sse) */
   gboolean bye_on_kill;         /* killed sessions send RTCP BYE first */
+  /* Faults of the fault-matrix suite (tests/check/faults.c). */
+  gint created_status;          /* 2xx of a successful POST (0: 201) */
+  gint delete_status;           /* DELETE answered so, session kept (0: none) */
+  gboolean delete_stall;        /* DELETE never answered, session kept */
+  gint patch_status;            /* PATCH on a session answered so (0: none) */
+  gboolean patch_stall;         /* PATCH never answered */
 } WhepServerOptions;
 
 WhepServerOptions *whep_server_options_parse (gint * argc, gchar *** argv,
