@@ -9,8 +9,10 @@
  *
  * Plays a live WebRTC stream from a WHEP server (WebRTC-HTTP Egress
  * Protocol) and keeps playing: it POSTs an SDP offer to `whep-endpoint`,
- * plays the answer's media through a webrtcbin, and outputs decoded raw
- * video on `video_%u` and raw audio on `audio_%u`.
+ * plays the answer's media through a webrtcbin, and outputs video on
+ * `video_%u` and audio on `audio_%u`: decoded, or encoded (parsed) where
+ * the element after it names the codec (a muxer, a parser, a decoder), or
+ * RTP where it names application/x-rtp (`output` forces one).
  *
  * Each WHEP session lives in a sub-bin with a webrtcbin of its own, and a
  * new session always gets a new webrtcbin.  With `session-lifetime` set
@@ -31,6 +33,13 @@
  *     s.audio_0 ! queue ! audioconvert ! autoaudiosink
  * gst-launch-1.0 -e whepsrc whep-endpoint=https://example.com/whep/cam ! queue ! \
  *     videoconvert ! x264enc tune=zerolatency ! mp4mux ! filesink location=rec.mp4
+ * gst-launch-1.0 -e whepsrc whep-endpoint=https://example.com/whep/cam name=s \
+ *     s.video_0 ! queue ! m.video_0 s.audio_0 ! queue ! m.audio_0 \
+ *     matroskamux name=m ! filesink location=rec.mkv
+ * gst-launch-1.0 -e whepsrc whep-endpoint=https://example.com/whep/h264 ! \
+ *     h264parse ! mp4mux ! filesink location=rec.mp4
+ * gst-launch-1.0 whepsrc whep-endpoint=https://example.com/whep/cam output=rtp ! \
+ *     udpsink host=127.0.0.1 port=5004
  * gst-play-1.0 'wheps://SECRET@example.com/whep/cam#latency=100&session-lifetime=60'
  * ]|
  *
@@ -41,6 +50,14 @@
  * properties: `#name=value&name=value`, values as on a gst-launch line.
  * whepsrc signals no-more-pads once the first session's streams all have
  * pads (at most 2 s after the first frame), which playbin waits for.
+ *
+ * ## Encoded and RTP output
+ * A rotation switches at a frame the new session can start from: any
+ * frame when the server sends every session the same frames (a relay),
+ * else a key frame of the new session (asked for at once); no frame is
+ * lost or shown twice.  A hold sends GAP events.  RTP output is payloaded
+ * again after the switch: one SSRC, continuous sequence numbers and
+ * timestamps across sessions.
  *
  * ## End of stream
  * An EOS sent to the pipeline or to the element (`gst-launch-1.0 -e`,
