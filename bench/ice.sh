@@ -19,7 +19,8 @@ out=bench/out
 mkdir -p "$out"
 [ -x "$build_dir/tools/whep-play" ] || bash scripts/build.sh >/dev/null
 command -v turnserver >/dev/null || bash scripts/install-deps.sh >/dev/null
-export GST_PLUGIN_PATH="$PWD/$build_dir/gst"
+case "$build_dir" in /*) ;; *) build_dir="$PWD/$build_dir" ;; esac
+export GST_PLUGIN_PATH="$build_dir/gst"
 
 tag="wb$$"
 c="${tag}c" r="${tag}r" s="${tag}s"

@@ -16,7 +16,8 @@ out=bench/out
 mkdir -p "$out"
 command -v gnuplot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox >/dev/null
 [ -x "$build_dir/tools/whep-play" ] || bash scripts/build.sh >/dev/null
-export GST_PLUGIN_PATH="$PWD/$build_dir/gst"
+case "$build_dir" in /*) ;; *) build_dir="$PWD/$build_dir" ;; esac
+export GST_PLUGIN_PATH="$build_dir/gst"
 
 run() { # name, server options, whep-play options
   local name=$1 server_opts=$2 play_opts=$3 log

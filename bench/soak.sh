@@ -27,7 +27,8 @@ build_dir=${BUILD_DIR:-build}
 out=bench/out/soak
 mkdir -p "$out"
 [ -x "$build_dir/tools/whep-play" ] || bash scripts/build.sh >/dev/null
-export GST_PLUGIN_PATH="$PWD/$build_dir/gst"
+case "$build_dir" in /*) ;; *) build_dir="$PWD/$build_dir" ;; esac
+export GST_PLUGIN_PATH="$build_dir/gst"
 seconds=$((minutes * 60))
 
 "$build_dir/tests/server/whep-test-server" --port 0 --session-limit "$limit" \
