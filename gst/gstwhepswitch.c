@@ -996,9 +996,14 @@ handle_pending_buffer (GstWhepSwitch * self, GstPad * pad, GstBuffer * buffer,
   }
   g_mutex_unlock (&self->lock);
 
-  /* Encoded video: the new session's frames count from its first key
-   * frame (what comes before cannot be shown on its own). */
-  if (is_encoded_video (self) && !self->pending_keyed) {
+  /* Encoded video of another encoding (not the same frames as on air):
+   * the new session's frames count from a key frame (what comes before
+   * cannot be shown on its own).  Until that is known, every frame is
+   * kept: a relay's new session starts wherever its sender's GOP is, and
+   * matches the old one's frames byte for byte long before its next key
+   * frame. */
+  if (is_encoded_video (self) && self->align == ALIGN_TIME
+      && !self->pending_keyed) {
     gint vs_held = self->held_old ? compare_with_held (self, buffer, ref) : 1;
 
     if (!is_key_frame (buffer)) {

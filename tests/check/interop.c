@@ -894,6 +894,46 @@ jw_audio_and_video (const gchar * test, const gchar * stack)
   jw_play_one_session (name, server, p, 150);
 }
 
+/* Encoded output (a decoder after whepsrc names VP8) from a relay: every
+ * session sends the camera's very same frames, so a takeover matches them
+ * byte for byte and switches at any frame.  No frame lost, repeated or
+ * broken. */
+static void
+jw_encoded_rotations_lose_no_frame (const gchar * test, const gchar * stack)
+{
+  g_autofree gchar *name = jw_name (stack, "encoded rotations");
+  const gchar *limit = g_str_equal (stack, "janus") ? "3" : "2";
+  TestServer *server;
+  Player *p;
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (!jw_can_run (test, stack))
+    return;
+  server = jw_start (stack, "--session-limit", limit, NULL);
+  p = interop_player (server);
+  p->video_chain = "vp8dec";
+  g_object_set (p->src, "session-lifetime", atoi (limit), NULL);
+  run_without_error (p, rotations_at_least, GUINT_TO_POINTER (5), 60000);
+  report (name, p, server);
+  jw_why (name, p);
+  pad = gst_element_get_static_pad (p->src, "video_0");
+  caps = gst_pad_get_current_caps (pad);
+  fail_unless (caps && gst_structure_has_name (gst_caps_get_structure (caps,
+              0), "video/x-vp8"), "not encoded output");
+  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
+  fail_unless (stats_uint64 (p, "video-takeovers-by-content") >= 4,
+      "%" G_GUINT64_FORMAT " takeovers by content",
+      stats_uint64 (p, "video-takeovers-by-content"));
+  assert_continuous (p);
+  g_mutex_lock (&p->lock);
+  fail_unless_equals_int (p->unreadable, 0);
+  g_mutex_unlock (&p->lock);
+  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+  stop_and_check_no_leak (server, p);
+}
+
 static void
 jw_no_session_limit_is_one_session (const gchar * test, const gchar * stack)
 {
@@ -940,6 +980,7 @@ jw_sse_reconnect_rotates (const gchar * test, const gchar * stack)
 /* *INDENT-OFF* */
 JW_TEST (werift, plays_with_counter);
 JW_TEST (werift, rotations_lose_no_frame);
+JW_TEST (werift, encoded_rotations_lose_no_frame);
 JW_TEST (werift, early_kill_holds_and_recovers);
 JW_TEST (werift, silent_death);
 JW_TEST (werift, audio_and_video);
@@ -947,6 +988,7 @@ JW_TEST (werift, no_session_limit_is_one_session);
 JW_TEST (werift, sse_reconnect_rotates);
 JW_TEST (janus, plays_with_counter);
 JW_TEST (janus, rotations_lose_no_frame);
+JW_TEST (janus, encoded_rotations_lose_no_frame);
 JW_TEST (janus, early_kill_holds_and_recovers);
 JW_TEST (janus, silent_death);
 JW_TEST (janus, audio_and_video);
@@ -1070,6 +1112,7 @@ janus_werift_tcases (Suite * s)
   tcase_set_timeout (werift, 180);
   tcase_add_test (werift, test_werift_plays_with_counter);
   tcase_add_test (werift, test_werift_rotations_lose_no_frame);
+  tcase_add_test (werift, test_werift_encoded_rotations_lose_no_frame);
   tcase_add_test (werift, test_werift_early_kill_holds_and_recovers);
   tcase_add_test (werift, test_werift_silent_death);
   tcase_add_test (werift, test_werift_audio_and_video);
@@ -1080,6 +1123,7 @@ janus_werift_tcases (Suite * s)
   tcase_set_timeout (janus, 180);
   tcase_add_test (janus, test_janus_plays_with_counter);
   tcase_add_test (janus, test_janus_rotations_lose_no_frame);
+  tcase_add_test (janus, test_janus_encoded_rotations_lose_no_frame);
   tcase_add_test (janus, test_janus_early_kill_holds_and_recovers);
   tcase_add_test (janus, test_janus_silent_death);
   tcase_add_test (janus, test_janus_audio_and_video);
