@@ -203,6 +203,13 @@ struct _GstWhepSwitch
                                  * either */
   GstClockTime hold_start;      /* timer clock */
   gboolean retime_next;         /* audio: align the next buffer to the last */
+  /* Encoded audio (Opus as depayloaded) has no durations: the step
+   * between two buffers of one input stands in for them, so that a
+   * takeover can continue the sound exactly.  NONE until known. */
+  GstClockTime audio_step;
+  GstPad *audio_step_pad;       /* the input it was measured on (no ref:
+                                 * compared only) */
+  GstClockTime audio_step_last_pts;
   GstClockTimeDiff audio_offset;        /* added to the active pad's audio */
   /* Signatures of the last frames shown (ring; video only). */
   Signature history[SIG_HISTORY];
@@ -453,6 +460,31 @@ wait_for_pending_key_frame (GstWhepSwitch * self, GstPad * pad)
   request_key_frame (self, pad);
 }
 
+/* The largest step between two audio buffers taken for their duration. */
+#define AUDIO_STEP_MAX (120 * GST_MSECOND)
+
+/* Gives an audio buffer without a duration the step measured between the
+ * buffers of its input.  Called with the stream lock. */
+static GstBuffer *
+give_audio_duration (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (self->audio_step_pad == sinkpad
+      && GST_CLOCK_TIME_IS_VALID (self->audio_step_last_pts)
+      && pts > self->audio_step_last_pts
+      && pts - self->audio_step_last_pts <= AUDIO_STEP_MAX)
+    self->audio_step = pts - self->audio_step_last_pts;
+  self->audio_step_pad = sinkpad;
+  self->audio_step_last_pts = pts;
+  if (GST_BUFFER_DURATION_IS_VALID (buffer)
+      || !GST_CLOCK_TIME_IS_VALID (self->audio_step))
+    return buffer;
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_DURATION (buffer) = self->audio_step;
+  return buffer;
+}
+
 /* Pushes a real buffer from @sinkpad.  Called with the stream lock. */
 static GstFlowReturn
 push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
@@ -477,6 +509,8 @@ push_real (GstWhepSwitch * self, GstPad * sinkpad, GstBuffer * buffer,
   /* Audio from a session that just took over continues exactly where the
    * old one ended: the sessions' clocks differ by up to a frame or so, and
    * a gap or an overlap of a few ms is an audible click. */
+  if (self->is_audio && GST_BUFFER_PTS_IS_VALID (buffer))
+    buffer = give_audio_duration (self, sinkpad, buffer);
   if (self->is_audio && GST_BUFFER_PTS_IS_VALID (buffer)) {
     if (self->retime_next) {
       self->retime_next = FALSE;
@@ -1989,6 +2023,9 @@ gst_whep_switch_change_state (GstElement * element, GstStateChange transition)
     self->need_key = TRUE;
     self->pending_keyed = FALSE;
     drop_held_old (self);
+    self->audio_step = GST_CLOCK_TIME_NONE;
+    self->audio_step_pad = NULL;
+    self->audio_step_last_pts = GST_CLOCK_TIME_NONE;
     g_mutex_lock (&self->lock);
     self->ended = FALSE;
     self->last_input_us = 0;
@@ -2038,6 +2075,8 @@ gst_whep_switch_init (GstWhepSwitch * self)
   self->last_out_ref = GST_CLOCK_TIME_NONE;
   self->hold_interval = DEFAULT_FRAME_DURATION;
   self->need_key = TRUE;
+  self->audio_step = GST_CLOCK_TIME_NONE;
+  self->audio_step_last_pts = GST_CLOCK_TIME_NONE;
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_event_function (self->srcpad, gst_whep_switch_src_event);
   gst_pad_set_query_function (self->srcpad, gst_whep_switch_src_query);
