@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Benchmark: how many WHEP streams one process plays in real time.  For
+# each N: a fresh test server (VP8 640x360 at 30 fps, encoded once and
+# shared by every session), then one whep-streams process playing N
+# whepsrc → fakesink (sync=true) pipelines; the streams start 100 ms apart
+# and, once all show pictures, SECONDS are measured: streams in real time,
+# fps per stream, CPU % of a core (player per stream, server in all), RSS
+# and threads per stream with every thread name.
+#
+# Usage: bench/streams.sh [N…] (default: 48 64)
+#   STREAMS_SECONDS (default 30), STREAMS_STAGGER_MS (default 100)
+# On this 2-core machine wrap it in the shared lock:
+#   flock /tmp/whep-cpu.lock bash bench/streams.sh 48 64
+# Output: bench/out/streams-N.txt, and a summary table at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${BUILD_DIR:-build}
+seconds=${STREAMS_SECONDS:-30}
+stagger=${STREAMS_STAGGER_MS:-100}
+out=bench/out
+mkdir -p "$out"
+[ -x "$build_dir/tools/whep-streams" ] || bash scripts/build.sh >/dev/null
+export GST_PLUGIN_PATH="$PWD/$build_dir/gst"
+[ $# -gt 0 ] || set -- 48 64
+
+summary=()
+for n in "$@"; do
+  log=$(mktemp)
+  "$build_dir/tests/server/whep-test-server" --port 0 --width 640 --height 360 \
+    --fps 30 --video vp8 --patch 405 >"$log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q '^LISTENING ' "$log" && break; sleep 0.1; done
+  endpoint="$(sed -n 's/^LISTENING //p' "$log" | head -n1)/whep/cam"
+  echo "== $n streams (commit $(git rev-parse --short HEAD), $(nproc) cores) =="
+  "$build_dir/tools/whep-streams" --endpoint "$endpoint" --streams "$n" \
+    --seconds "$seconds" --stagger-ms "$stagger" --server-pid "$server" \
+    --ice-local-addresses 127.0.0.1 2>&1 | tee "$out/streams-$n.txt" || true
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "server: $(grep -c '^EVENT created' "$log" || true) sessions created," \
+    "$(grep -cE '^EVENT (deleted|expired|killed)' "$log" || true) ended"
+  rm -f "$log"
+  summary+=("$(sed -n 's/^RESULT //p' "$out/streams-$n.txt")")
+done
+
+echo
+echo "| streams | playing | real time | fps min | fps median | player CPU %/stream | server CPU % | RSS MiB/stream | threads/stream |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for line in "${summary[@]}"; do
+  eval "$line"  # key=value pairs from whep-streams' RESULT line
+  # shellcheck disable=SC2154
+  echo "| $streams | $playing | $realtime | $fps_min | $fps_median | $cpu_pct_per_stream | $server_cpu_pct | $rss_mib_per_stream | $threads_per_stream |"
+done
