@@ -8,7 +8,10 @@
 # and threads per stream with every thread name.
 #
 # Usage: bench/streams.sh [N…] (default: 48 64)
-#   STREAMS_SECONDS (default 30), STREAMS_STAGGER_MS (default 100)
+#   STREAMS_SECONDS (default 30), STREAMS_STAGGER_MS (default 100),
+#   STREAMS_DECODER_THREADS (default 0: the decoders' own default, which
+#   for vp8dec is one thread per core; 1: decoding on the streaming thread
+#   only, set by the application through deep-element-added)
 # On this 2-core machine wrap it in the shared lock:
 #   flock /tmp/whep-cpu.lock bash bench/streams.sh 48 64
 # Output: bench/out/streams-N.txt, and a summary table at the end.
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 seconds=${STREAMS_SECONDS:-30}
 stagger=${STREAMS_STAGGER_MS:-100}
+decoder_threads=${STREAMS_DECODER_THREADS:-0}
 out=bench/out
 mkdir -p "$out"
 [ -x "$build_dir/tools/whep-streams" ] || bash scripts/build.sh >/dev/null
@@ -34,7 +38,7 @@ for n in "$@"; do
   echo "== $n streams (commit $(git rev-parse --short HEAD), $(nproc) cores) =="
   "$build_dir/tools/whep-streams" --endpoint "$endpoint" --streams "$n" \
     --seconds "$seconds" --stagger-ms "$stagger" --server-pid "$server" \
-    --ice-local-addresses 127.0.0.1 2>&1 | tee "$out/streams-$n.txt" || true
+    --ice-local-addresses 127.0.0.1 --decoder-threads "$decoder_threads" 2>&1 | tee "$out/streams-$n.txt" || true
   kill "$server"; wait "$server" 2>/dev/null || true
   echo "server: $(grep -c '^EVENT created' "$log" || true) sessions created," \
     "$(grep -cE '^EVENT (deleted|expired|killed)' "$log" || true) ended"
@@ -43,10 +47,10 @@ for n in "$@"; do
 done
 
 echo
-echo "| streams | playing | real time | fps min | fps median | player CPU %/stream | server CPU % | RSS MiB/stream | threads/stream |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| decoder threads | streams | playing | real time | fps min | fps median | player CPU %/stream | server CPU % | RSS MiB/stream | threads/stream |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for line in "${summary[@]}"; do
   eval "$line"  # key=value pairs from whep-streams' RESULT line
   # shellcheck disable=SC2154
-  echo "| $streams | $playing | $realtime | $fps_min | $fps_median | $cpu_pct_per_stream | $server_cpu_pct | $rss_mib_per_stream | $threads_per_stream |"
+  echo "| $decoder_threads | $streams | $playing | $realtime | $fps_min | $fps_median | $cpu_pct_per_stream | $server_cpu_pct | $rss_mib_per_stream | $threads_per_stream |"
 done

@@ -4,6 +4,7 @@
  *   whep-streams --endpoint URL --streams N [--seconds 30]
  *                [--stagger-ms 100] [--setup-timeout 60]
  *                [--server-pid PID] [--ice-local-addresses 127.0.0.1]
+ *                [--decoder-threads N]
  *
  * Each stream is its own pipeline, whepsrc → fakesink (sync=true: frames
  * are rendered in real time against the pipeline clock).  The streams are
@@ -176,6 +177,27 @@ pad_added_cb (GstElement * src, GstPad * pad, Stream * stream)
   gst_object_unref (sinkpad);
 }
 
+/* --decoder-threads: what an application can do without whepsrc's help
+ * (decoders are made inside whepsrc's sessions; deep-element-added reaches
+ * the pipeline). */
+static void
+deep_element_added_cb (GstBin * pipeline, GstBin * sub_bin,
+    GstElement * element, gpointer user_data)
+{
+  gint threads = GPOINTER_TO_INT (user_data);
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (!factory || !gst_element_factory_list_is_type (factory,
+          GST_ELEMENT_FACTORY_TYPE_DECODER))
+    return;
+  /* vp8dec, vp9dec: "threads"; avdec_*: "max-threads" */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "threads"))
+    g_object_set (element, "threads", threads, NULL);
+  else if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "max-threads"))
+    g_object_set (element, "max-threads", threads, NULL);
+}
+
 static gboolean
 bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
@@ -216,7 +238,7 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *endpoint = NULL, *addresses = NULL, *server_pid = NULL;
-  gint n = 8, stagger_ms = 100, setup_timeout = 60;
+  gint n = 8, stagger_ms = 100, setup_timeout = 60, decoder_threads = 0;
   gdouble seconds = 30;
   GOptionEntry entries[] = {
     {"endpoint", 'e', 0, G_OPTION_ARG_STRING, &endpoint, "WHEP endpoint URL",
@@ -232,6 +254,9 @@ main (int argc, char **argv)
         "Also measure this process's CPU", "PID"},
     {"ice-local-addresses", 0, 0, G_OPTION_ARG_STRING, &addresses,
         "Local addresses ICE may use", "LIST"},
+    {"decoder-threads", 0, 0, G_OPTION_ARG_INT, &decoder_threads,
+        "Set the video decoders' threads (vp8dec threads, avdec max-threads;"
+          " 0: their default)", "N"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— play N WHEP "
@@ -283,6 +308,10 @@ main (int argc, char **argv)
     if (addresses)
       g_object_set (src, "ice-local-addresses", addresses, NULL);
     g_signal_connect (src, "pad-added", G_CALLBACK (pad_added_cb), s);
+    if (decoder_threads > 0)
+      g_signal_connect (s->pipeline, "deep-element-added",
+          G_CALLBACK (deep_element_added_cb),
+          GINT_TO_POINTER (decoder_threads));
     gst_bin_add (GST_BIN (s->pipeline), src);
     bus = gst_element_get_bus (s->pipeline);
     gst_bus_add_watch (bus, bus_cb, s);
@@ -390,10 +419,11 @@ main (int argc, char **argv)
   }
   g_print ("stop: all %d to NULL in %.0f ms; whepsrc threads left: %u; "
       "threads left: %u\n", n, t_stop / 1000.0, left_whep, left_threads);
-  g_print ("RESULT streams=%d playing=%u realtime=%u fps_min=%.1f "
+  g_print
+      ("RESULT decoder_threads=%d streams=%d playing=%u realtime=%u fps_min=%.1f "
       "fps_median=%.1f cpu_pct_per_stream=%.2f server_cpu_pct=%.1f "
-      "rss_mib_per_stream=%.2f threads_per_stream=%.2f\n", n, playing,
-      realtime, fps[0], fps[n / 2],
+      "rss_mib_per_stream=%.2f threads_per_stream=%.2f\n", decoder_threads, n,
+      playing, realtime, fps[0], fps[n / 2],
       100 * (cpu1 - cpu0) / hz / ((t1 - t0) / 1e6) / n,
       server_pid ? 100 * (srv1 - srv0) / hz / ((t1 - t0) / 1e6) : -1.0,
       (rss - base_rss) / 1024.0 / n, (threads - base_threads) / (gdouble) n);
