@@ -29,7 +29,7 @@ export GST_PLUGIN_PATH="$PWD/$build_dir/gst"
 
 summary=()
 for n in "$@"; do
-  log=$(mktemp)
+  log=$out/streams-server-$n.log
   "$build_dir/tests/server/whep-test-server" --port 0 --width 640 --height 360 \
     --fps 30 --video vp8 --patch 405 >"$log" 2>&1 &
   server=$!
@@ -39,10 +39,12 @@ for n in "$@"; do
   "$build_dir/tools/whep-streams" --endpoint "$endpoint" --streams "$n" \
     --seconds "$seconds" --stagger-ms "$stagger" --server-pid "$server" \
     --ice-local-addresses 127.0.0.1 --decoder-threads "$decoder_threads" 2>&1 | tee "$out/streams-$n.txt" || true
-  kill "$server"; wait "$server" 2>/dev/null || true
+  if ! kill "$server" 2>/dev/null; then
+    echo "server: DIED during the run (exit status: $(wait "$server"; echo $?)), log $log"
+  fi
+  wait "$server" 2>/dev/null || true
   echo "server: $(grep -c '^EVENT created' "$log" || true) sessions created," \
     "$(grep -cE '^EVENT (deleted|expired|killed)' "$log" || true) ended"
-  rm -f "$log"
   summary+=("$(sed -n 's/^RESULT //p' "$out/streams-$n.txt")")
 done
 
