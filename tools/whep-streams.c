@@ -382,8 +382,9 @@ main (int argc, char **argv)
       "late)\n", n, playing, at_rate, 0.95 * SOURCE_FPS, realtime,
       (gint) (LATE_NS / GST_MSECOND));
   g_print ("fps per stream: min %.1f, median %.1f, max %.1f (source %.0f); "
-      "worst stream's late frames %.1f %%\n", fps[0], fps[n / 2], fps[n - 1],
-      SOURCE_FPS, 100 * late_max);
+      "frames > 40 ms late: %.1f %% (median stream), %.1f %% (worst)\n",
+      fps[0], fps[n / 2], fps[n - 1], SOURCE_FPS, 100 * late_shares[n / 2],
+      100 * late_max);
   g_print ("player CPU: %.1f %% of a core, %.2f %% per stream\n",
       100 * (cpu1 - cpu0) / hz / ((t1 - t0) / 1e6),
       100 * (cpu1 - cpu0) / hz / ((t1 - t0) / 1e6) / n);
@@ -435,7 +436,8 @@ main (int argc, char **argv)
       "fps_median=%.1f at_rate=%u late_pct_median=%.1f late_pct_max=%.1f "
       "cpu_pct_per_stream=%.2f server_cpu_pct=%.1f "
       "rss_mib_per_stream=%.2f threads_per_stream=%.2f\n", decoder_threads, n,
-      playing, realtime, fps[0], fps[n / 2],
+      playing, realtime, fps[0], fps[n / 2], at_rate,
+      100 * late_shares[n / 2], 100 * late_max,
       100 * (cpu1 - cpu0) / hz / ((t1 - t0) / 1e6) / n,
       server_pid ? 100 * (srv1 - srv0) / hz / ((t1 - t0) / 1e6) : -1.0,
       (rss - base_rss) / 1024.0 / n, (threads - base_threads) / (gdouble) n);
