@@ -1,8 +1,9 @@
 /* whepsrc — the WHEP HTTP client (see gstwhepclient.h for the contract).
  *
- * Threading: one worker thread per client (gstwhepworker.h) runs a
- * GMainLoop on the client's own GMainContext; the SoupSession is created,
- * used and destroyed on it only.  Public calls build a WhepRequest and hand it over with g_main_context_invoke(); the
+ * Threading: the HTTP worker thread "whep-http" (gstwhepworker.h), shared
+ * by every client of the process, runs a GMainLoop on its GMainContext;
+ * each client's own SoupSession (its timeouts, TLS database, connection
+ * limit and cookies its own) is created, used and destroyed on it only.  Public calls build a WhepRequest and hand it over with g_main_context_invoke(); the
  * GTask of a request is created on the client thread, so its callback is
  * dispatched there too.
  *
@@ -60,7 +61,7 @@ struct _GstWhepClient
                                          * so that the DELETE of the
                                          * session its answer names fits */
   gboolean closed;              /* no request at all */
-  gboolean finished;            /* the thread is joined: requests complete
+  gboolean finished;            /* the worker stopped: requests complete
                                  * on the caller's context */
   GCancellable *close_cancellable;      /* cancelled by close_begin(): every
                                          * request but a DELETE */
@@ -190,7 +191,7 @@ static void
 drop_soup_session (gpointer state)
 {
   /* Whatever is left (a request libsoup still reads) ends here, and with
-   * it every connection: none outlives the thread. */
+   * it every connection: none outlives the client. */
   soup_session_abort (state);
   g_object_unref (state);
 }
@@ -345,8 +346,9 @@ gst_whep_client_close (GstWhepClient * client)
     GST_WARNING_OBJECT (client, "requests still under way %u ms after "
         "being cancelled", CANCEL_SETTLE_MS);
 
-  /* The thread is joined and the SoupSession (its connections) dropped
-   * on it. */
+  /* The SoupSession (its connections) is dropped on the shared thread
+   * before this returns; the thread itself is joined when it was the
+   * last client's. */
   gst_whep_worker_stop (client->worker);
   g_mutex_lock (&client->lock);
   client->finished = TRUE;

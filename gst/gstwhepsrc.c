@@ -808,8 +808,9 @@ gst_whep_src_stop (GstWhepSrc * self)
 
   if (client) {
     /* The DELETEs (and those of sessions that failed a moment ago) get
-     * what is left of the budget; then the HTTP thread is joined and its
-     * connections closed. */
+     * what is left of the budget; then the client's SoupSession and its
+     * connections are closed (the shared HTTP thread is joined when this
+     * was the process's last whepsrc). */
     gst_whep_client_close (client);
     g_object_unref (client);
   }

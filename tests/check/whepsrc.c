@@ -853,6 +853,55 @@ GST_START_TEST (test_pause_and_resume_keeps_session)
 
 GST_END_TEST;
 
+/* Two whepsrc in one process share one HTTP thread and one control
+ * thread (issue 10: many streams); each stops alone, within a second, its
+ * own session DELETEd while the other plays on; a restart joins the
+ * threads that run; they end with the last whepsrc in NULL (issue 12). */
+GST_START_TEST (test_two_elements_share_threads_and_stop_alone)
+{
+  TestServer *server = server_start (NULL);
+  Player *a = player_new (server->endpoint);
+  Player *b = player_new (server->endpoint);
+  guint before = count_whep_threads ();
+  guint frames;
+  gint64 t0;
+
+  run_without_error (a, frames_at_least, GUINT_TO_POINTER (10), 15000);
+  run_without_error (b, frames_at_least, GUINT_TO_POINTER (10), 15000);
+  fail_unless_equals_int (server_count (server, "EVENT created"), 2);
+  /* one whep-http and one whepsrc-ctl, not one of each per element */
+  fail_unless_equals_int (count_whep_threads (), before + 2);
+
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (a->pipeline, GST_STATE_NULL);
+  fail_unless (g_get_monotonic_time () - t0 < G_USEC_PER_SEC,
+      "stopping one of two took %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - t0) / 1000);
+  fail_unless_equals_int (server_count (server, "EVENT deleted"), 1);
+  fail_unless_equals_int (count_whep_threads (), before + 2);
+  frames = player_video_frames (b);
+  run_without_error (b, frames_at_least, GUINT_TO_POINTER (frames + 15), 15000);
+
+  /* A new run of the first joins the threads that are there. */
+  frames = player_video_frames (a);
+  run_without_error (a, frames_at_least, GUINT_TO_POINTER (frames + 10), 15000);
+  fail_unless_equals_int (count_whep_threads (), before + 2);
+  gst_element_set_state (b->pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (count_whep_threads (), before + 2);
+  frames = player_video_frames (a);
+  run_without_error (a, frames_at_least, GUINT_TO_POINTER (frames + 10), 15000);
+
+  gst_element_set_state (a->pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (server_count (server, "EVENT deleted"), 3);
+  fail_unless_equals_int (count_whep_threads (), before);
+  server_assert_no_leak (server);
+  player_free (a);
+  player_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_rapid_start_stop_leaks_nothing)
 {
   /* A POST still unanswered when stop's budget ends leaves a session
@@ -1209,6 +1258,7 @@ whepsrc_suite (void)
   tcase_add_test (api, test_stop_with_unanswered_delete_leaves_nothing);
   tcase_add_test (media, test_pause_and_resume_keeps_session);
   tcase_add_test (media, test_rapid_start_stop_leaks_nothing);
+  tcase_add_test (media, test_two_elements_share_threads_and_stop_alone);
   tcase_add_test (media, test_debug_log_holds_no_secrets);
 
   suite_add_tcase (s, errors);
