@@ -2394,3 +2394,31 @@ gst_whep_session_get_repair_stats (GstWhepSession * self,
         FRAMES_IN_FLIGHT;
   g_mutex_unlock (&self->lock);
 }
+
+/* --- the process's DTLS certificate, made early --- */
+
+static gpointer
+prewarm_dtls_main (gpointer data)
+{
+  /* dtlsdec makes the process's certificate in its instance init, once
+   * (a GOnce every later dtlsdec waits on): making one is all it takes. */
+  GstElement *dtlsdec = gst_element_factory_make ("dtlsdec", NULL);
+
+  if (dtlsdec)
+    gst_object_unref (gst_object_ref_sink (dtlsdec));
+  GST_DEBUG ("DTLS certificate ready");
+  return NULL;
+}
+
+void
+gst_whep_session_prewarm_dtls (void)
+{
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started)) {
+    /* Not a thread of any element: it ends by itself once the key is
+     * made. */
+    g_thread_unref (g_thread_new ("dtls-prewarm", prewarm_dtls_main, NULL));
+    g_once_init_leave (&started, 1);
+  }
+}

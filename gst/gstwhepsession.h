@@ -131,6 +131,13 @@ GstWhepSession *gst_whep_session_new (const GstWhepSessionConfig * config,
  * READY). */
 void gst_whep_session_start (GstWhepSession * session);
 
+/* Starts, once per process, the making of the DTLS certificate every
+ * webrtcbin of the process shares (GStreamer 1.22: an RSA key, made by
+ * the first dtlsdec, 80–900 ms) on a thread of its own, so that a first
+ * session that comes later does not wait for all of it.  Any thread;
+ * returns at once. */
+void gst_whep_session_prewarm_dtls (void);
+
 /* Stops every request, DELETEs the server resource when there is one
  * (waiting at most delete_timeout_ms when @wait is TRUE, else in the
  * background) and marks the session closed.  The caller then sets the bin

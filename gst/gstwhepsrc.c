@@ -1392,6 +1392,9 @@ gst_whep_src_remove_element (GstBin * bin, GstElement * element)
 static void
 gst_whep_src_init (GstWhepSrc * self)
 {
+  /* The first session of the process would otherwise wait for the whole
+   * DTLS key before its offer exists. */
+  gst_whep_session_prewarm_dtls ();
   g_mutex_init (&self->output_lock);
   g_mutex_init (&self->choose_lock);
   g_mutex_init (&self->run_lock);

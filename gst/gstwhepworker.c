@@ -71,12 +71,12 @@ shared_thread_acquire (const gchar * name)
     shared_threads = g_hash_table_new (g_str_hash, g_str_equal);
   shared = g_hash_table_lookup (shared_threads, name);
   if (!shared) {
+    /* The box's first reference is the thread's. */
     shared = g_atomic_rc_box_new0 (SharedThread);
     shared->name = g_strdup (name);
     shared->context = g_main_context_new ();
     shared->loop = g_main_loop_new (shared->context, FALSE);
-    shared->thread = g_thread_new (name, shared_thread_main,
-        g_atomic_rc_box_acquire (shared));
+    shared->thread = g_thread_new (name, shared_thread_main, shared);
     g_hash_table_insert (shared_threads, shared->name, shared);
   }
   shared->users++;
