@@ -379,6 +379,52 @@ GST_END_TEST;
 
 /* --- gst-launch-1.0 -e … ! mp4mux --- */
 
+/* Ctrl-C to a `gst-launch-1.0 -e`: with -e it sends EOS, the muxer
+ * finishes the file, and gst-launch must end by itself (within 10 s) with
+ * status 0. */
+static void
+interrupt_gst_launch (GSubprocess * launch)
+{
+  gint64 end;
+
+  g_subprocess_send_signal (launch, SIGINT);
+  end = g_get_monotonic_time () + scaled (10000) * 1000;
+  while (g_subprocess_get_identifier (launch) != NULL
+      && g_get_monotonic_time () < end) {
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (50 * 1000);
+  }
+  if (g_subprocess_get_identifier (launch) != NULL) {
+    g_subprocess_force_exit (launch);
+    fail ("gst-launch-1.0 -e did not end within 10 s of Ctrl-C");
+  }
+  fail_unless (g_subprocess_get_if_exited (launch)
+      && g_subprocess_get_exit_status (launch) == 0, "gst-launch-1.0 failed");
+}
+
+/* The recording @file_uri plays (gst-discoverer), lasts more than a
+ * second and has one video stream, whose caps are returned. */
+static gchar *
+discover_recording (const gchar * file_uri)
+{
+  GstDiscovererInfo *info = NULL;
+  GList *video;
+  gchar *caps;
+
+  fail_unless (discover (file_uri, &info), "the recording does not play "
+      "(discoverer result %d)", info ? (gint)
+      gst_discoverer_info_get_result (info) : -1);
+  fail_unless (gst_discoverer_info_get_duration (info) > GST_SECOND,
+      "the recording lasts %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (gst_discoverer_info_get_duration (info)));
+  video = gst_discoverer_info_get_video_streams (info);
+  fail_unless_equals_int (g_list_length (video), 1);
+  caps = gst_caps_to_string (gst_discoverer_stream_info_get_caps (video->data));
+  gst_discoverer_stream_info_list_free (video);
+  gst_discoverer_info_unref (info);
+  return caps;
+}
+
 /* The README's recording line: SIGINT (Ctrl-C) with -e sends EOS, the
  * muxer finishes the file, gst-launch exits by itself, the session is
  * DELETEd, and the file plays back (discovered: a video stream of more
@@ -394,8 +440,7 @@ GST_START_TEST (test_gst_launch_eos_writes_a_playable_mp4)
   g_autofree gchar *file_uri = gst_filename_to_uri (file, NULL);
   g_autoptr (GError) err = NULL;
   g_autoptr (GSubprocess) launch = NULL;
-  GstDiscovererInfo *info = NULL;
-  gint64 end;
+  g_autofree gchar *caps = NULL;
 
   launch = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &err,
       "gst-launch-1.0", "-e", "whepsrc", endpoint,
@@ -406,34 +451,11 @@ GST_START_TEST (test_gst_launch_eos_writes_a_playable_mp4)
   fail_unless (server_wait (server, "EVENT connected", 1, 15000),
       "gst-launch-1.0 did not connect");
   g_usleep (3 * G_USEC_PER_SEC);
-  g_subprocess_send_signal (launch, SIGINT);
-  end = g_get_monotonic_time () + scaled (10000) * 1000;
-  while (g_subprocess_get_identifier (launch) != NULL
-      && g_get_monotonic_time () < end) {
-    g_main_context_iteration (NULL, FALSE);
-    g_usleep (50 * 1000);
-  }
-  if (g_subprocess_get_identifier (launch) != NULL) {
-    g_subprocess_force_exit (launch);
-    fail ("gst-launch-1.0 -e did not end within 10 s of Ctrl-C");
-  }
-  fail_unless (g_subprocess_get_if_exited (launch)
-      && g_subprocess_get_exit_status (launch) == 0, "gst-launch-1.0 failed");
+  interrupt_gst_launch (launch);
   server_assert_no_leak (server);
 
-  fail_unless (discover (file_uri, &info), "the recording does not play "
-      "(discoverer result %d)", info ? (gint)
-      gst_discoverer_info_get_result (info) : -1);
-  fail_unless (gst_discoverer_info_get_duration (info) > GST_SECOND,
-      "the recording lasts %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (gst_discoverer_info_get_duration (info)));
-  {
-    GList *video = gst_discoverer_info_get_video_streams (info);
-
-    fail_unless_equals_int (g_list_length (video), 1);
-    gst_discoverer_stream_info_list_free (video);
-  }
-  gst_discoverer_info_unref (info);
+  caps = discover_recording (file_uri);
+  fail_unless (g_str_has_prefix (caps, "video/x-h264"), "recorded %s", caps);
   g_unlink (file);
   g_rmdir (dir);
   server_stop (server);
@@ -662,10 +684,9 @@ record_without_transcoding (const gchar * server_video,
   g_autofree gchar *file_uri = gst_filename_to_uri (file, NULL);
   g_autoptr (GError) err = NULL;
   g_autoptr (GSubprocess) launch = NULL;
-  GstDiscovererInfo *info = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree gchar *caps = NULL;
   Readback r;
-  gint64 end;
 
   g_ptr_array_add (argv, (gpointer) "gst-launch-1.0");
   g_ptr_array_add (argv, (gpointer) "-e");
@@ -690,33 +711,11 @@ record_without_transcoding (const gchar * server_video,
    * over. */
   fail_unless (server_wait (server, "EVENT deleted", 2, 15000), "no rotation");
   g_usleep (G_USEC_PER_SEC);
-  g_subprocess_send_signal (launch, SIGINT);
-  end = g_get_monotonic_time () + scaled (10000) * 1000;
-  while (g_subprocess_get_identifier (launch) != NULL
-      && g_get_monotonic_time () < end)
-    g_usleep (50 * 1000);
-  if (g_subprocess_get_identifier (launch) != NULL) {
-    g_subprocess_force_exit (launch);
-    fail ("gst-launch-1.0 -e did not end within 10 s of Ctrl-C");
-  }
-  fail_unless (g_subprocess_get_if_exited (launch)
-      && g_subprocess_get_exit_status (launch) == 0, "gst-launch-1.0 failed");
+  interrupt_gst_launch (launch);
   server_assert_no_leak (server);
 
-  fail_unless (discover (file_uri, &info), "the recording does not play "
-      "(discoverer result %d)", info ? (gint)
-      gst_discoverer_info_get_result (info) : -1);
-  {
-    GList *video = gst_discoverer_info_get_video_streams (info);
-    g_autofree gchar *desc = NULL;
-
-    fail_unless_equals_int (g_list_length (video), 1);
-    desc = gst_caps_to_string (gst_discoverer_stream_info_get_caps
-        (video->data));
-    fail_unless (strstr (desc, codec_fragment) != NULL, "recorded %s", desc);
-    gst_discoverer_stream_info_list_free (video);
-  }
-  gst_discoverer_info_unref (info);
+  caps = discover_recording (file_uri);
+  fail_unless (strstr (caps, codec_fragment) != NULL, "recorded %s", caps);
 
   read_back (file, &r);
   g_printerr ("%s: %u pictures read back, %u unreadable, %u missing, "
