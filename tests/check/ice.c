@@ -114,7 +114,16 @@ wait_stat (Player * p, const gchar * field, guint n, guint timeout_ms)
   g_object_set_data_full (G_OBJECT (p->src), "wait-field", g_strdup (field),
       g_free);
   run_without_error (p, stats_at_least, GUINT_TO_POINTER (n), timeout_ms);
-  fail_unless (stats_uint64 (p, field) >= n, "%s stayed below %u", field, n);
+  if (stats_uint64 (p, field) < n) {
+    GstStructure *stats = NULL;
+    g_autofree gchar *text = NULL;
+
+    /* What happened instead, for the log of a failure. */
+    g_object_get (p->src, "statistics", &stats, NULL);
+    text = gst_structure_to_string (stats);
+    gst_structure_free (stats);
+    fail ("%s stayed below %u; statistics: %s", field, n, text);
+  }
 }
 
 /* Every server log line starting with @prefix contains @fragment. */
