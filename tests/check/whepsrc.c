@@ -1039,8 +1039,9 @@ unique_secret (const gchar * prefix)
  * far (each session has its own). */
 typedef struct
 {
-  GHashTable *ice_pwds;
+  GHashTable *ice_pwds;         /* protected by lock */
   guint rotations;
+  GMutex lock;
 } SecretWatch;
 
 /* Reads the SDP through its public fields: this suite links neither the
@@ -1058,10 +1059,8 @@ add_ice_pwds (GArray * attributes, GHashTable * out)
 }
 
 static void
-collect_ice_pwd (const GValue * item, gpointer data)
+collect_element_ice_pwd (GstElement * element, SecretWatch * watch)
 {
-  SecretWatch *watch = data;
-  GstElement *element = g_value_get_object (item);
   GstElementFactory *factory = gst_element_get_factory (element);
   GParamSpec *pspec;
   GValue value = G_VALUE_INIT;
@@ -1075,13 +1074,63 @@ collect_ice_pwd (const GValue * item, gpointer data)
   g_value_init (&value, pspec->value_type);
   g_object_get_property (G_OBJECT (element), "local-description", &value);
   desc = g_value_get_boxed (&value);
+  g_mutex_lock (&watch->lock);
   if (desc && desc->sdp) {
     add_ice_pwds (desc->sdp->attributes, watch->ice_pwds);
     for (i = 0; desc->sdp->medias && i < desc->sdp->medias->len; i++)
       add_ice_pwds (g_array_index (desc->sdp->medias, GstSDPMedia,
               i).attributes, watch->ice_pwds);
   }
+  g_mutex_unlock (&watch->lock);
   g_value_unset (&value);
+}
+
+static void
+collect_ice_pwd (const GValue * item, gpointer data)
+{
+  collect_element_ice_pwd (g_value_get_object (item), data);
+}
+
+/* Every session's passwords as soon as its offer is set, not only those
+ * of the sessions a poll finds alive (a slow run, ASan, rotates between
+ * two polls). */
+static void
+on_local_description (GObject * webrtcbin, GParamSpec * pspec,
+    SecretWatch * watch)
+{
+  collect_element_ice_pwd (GST_ELEMENT (webrtcbin), watch);
+}
+
+static void
+watch_webrtcbin (const GValue * item, gpointer data)
+{
+  GstElement *element = g_value_get_object (item);
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory && g_strcmp0 (GST_OBJECT_NAME (factory), "webrtcbin") == 0)
+    g_signal_connect (element, "notify::local-description",
+        G_CALLBACK (on_local_description), data);
+}
+
+/* A session's bin comes with its webrtcbin inside already. */
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
+    SecretWatch * watch)
+{
+  GValue item = G_VALUE_INIT;
+
+  g_value_init (&item, GST_TYPE_ELEMENT);
+  g_value_set_object (&item, element);
+  watch_webrtcbin (&item, watch);
+  g_value_unset (&item);
+  if (GST_IS_BIN (element)) {
+    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (element));
+
+    while (gst_iterator_foreach (it, watch_webrtcbin, watch) ==
+        GST_ITERATOR_RESYNC)
+      gst_iterator_resync (it);
+    gst_iterator_free (it);
+  }
 }
 
 static gboolean
@@ -1159,8 +1208,15 @@ GST_START_TEST (test_debug_log_holds_no_secrets)
   g_object_set (p->src, "auth-token", auth, "turn-server", turn_uri,
       "session-lifetime", 4, NULL);
 
+  g_mutex_init (&watch.lock);
+  g_signal_connect (p->src, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), &watch);
   capture = log_capture_start ();
   run_without_error (p, rotated_collecting_pwds, &watch, 20000);
+  g_printerr ("log secrets: %" G_GUINT64_FORMAT " sessions, %"
+      G_GUINT64_FORMAT " rotations, %u ICE passwords seen\n",
+      stats_uint64 (p, "sessions-created"), stats_uint64 (p, "rotations"),
+      g_hash_table_size (watch.ice_pwds));
   gst_element_set_state (p->pipeline, GST_STATE_NULL);
   log_capture_stop (capture);
 
@@ -1219,6 +1275,7 @@ GST_START_TEST (test_debug_log_holds_no_secrets)
   fail_unless (problems->len == 0, "%u whole SDPs, %u unnamed client lines "
       "of %u:%s", whole_sdp, unnamed, client_lines, problems->str);
   g_hash_table_unref (watch.ice_pwds);
+  g_mutex_clear (&watch.lock);
 }
 
 GST_END_TEST;
