@@ -22,6 +22,8 @@
 
 #include "framecode.h"
 
+#include "procstat.h"
+
 typedef struct
 {
   GMutex lock;
@@ -37,19 +39,6 @@ typedef struct
   gint64 max_gap_us;            /* longest wait between two frames */
   GString *csv;                 /* "ms,counter" per frame, or NULL */
 } Stats;
-
-/* Resident memory of this process in KiB (Linux). */
-static glong
-rss_kib (void)
-{
-  g_autofree gchar *status = NULL;
-  const gchar *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  line = strstr (status, "VmRSS:");
-  return line ? strtol (line + 6, NULL, 10) : -1;
-}
 
 static gdouble
 cpu_seconds (void)
@@ -288,7 +277,7 @@ main (int argc, char **argv)
           && rss_start < 0) {
         /* Memory and CPU from the first picture on: set-up costs
          * (registry, first webrtcbin) are not growth. */
-        rss_start = rss_kib ();
+        rss_start = proc_rss_kib ();
         cpu_start = cpu_seconds ();
       }
       if (s && !quiet
@@ -305,7 +294,7 @@ main (int argc, char **argv)
     g_print ("snapshot written to %s\n", snapshot);
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
-  rss_end = rss_kib ();
+  rss_end = proc_rss_kib ();
   g_print ("frames received: %" G_GUINT64_FORMAT "\n", stats.frames);
   g_print ("rotations: %u, sessions lost: %u\n", rotations, losses);
   g_print ("longest wait between two frames: %.1f ms\n",

@@ -35,6 +35,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 #define SOURCE_FPS 30.0
 #define LATE_NS (40 * GST_MSECOND)
 
@@ -47,18 +49,6 @@ typedef struct
   gint frames_at_start;         /* window start */
   gint late_at_start;
 } Stream;
-
-static glong
-rss_kib (void)
-{
-  g_autofree gchar *status = NULL;
-  const gchar *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  line = strstr (status, "VmRSS:");
-  return line ? strtol (line + 6, NULL, 10) : -1;
-}
 
 /* utime + stime of @pid ("self" for this process) in clock ticks. */
 static gdouble
@@ -298,7 +288,7 @@ main (int argc, char **argv)
     gst_object_unref (probe);
   }
   base_names = thread_names (&base_threads);
-  base_rss = rss_kib ();
+  base_rss = proc_rss_kib ();
 
   streams = g_new0 (Stream, n);
   t_setup = g_get_monotonic_time ();
@@ -351,7 +341,7 @@ main (int argc, char **argv)
   cpu1 = cpu_ticks ("self");
   if (server_pid)
     srv1 = cpu_ticks (server_pid);
-  rss = rss_kib ();
+  rss = proc_rss_kib ();
   names = thread_names (&threads);
 
   fps = g_new0 (gdouble, n);
