@@ -24,6 +24,9 @@ packages=(
   # sanitizer runtimes (a recommendation of clang, which
   # --no-install-recommends would leave out)
   clang libclang-rt-dev
+  # memcheck (scripts/valgrind.sh, the valgrind test) and GLib's
+  # suppressions for it (in libglib2.0-dev)
+  valgrind
 )
 
 # interop tests: Node.js and npm from Debian when there is no node (a node

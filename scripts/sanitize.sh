@@ -115,7 +115,9 @@ registry=$(cd "$build" && pwd)/registry-asan.bin
 wrapper=(--wrapper "env G_DEBUG=gc-friendly,fatal-criticals GST_REGISTRY=$registry LD_PRELOAD='$preload'")
 
 # ASan makes everything slower (2-3x); the suites' own timeouts are for
-# an uninstrumented build.
+# an uninstrumented build: meson's and the cases' own waits
+# (tests/check/harness.c scaled()) stretch alike.
+export WHEP_TEST_TIMEOUT_SCALE=${WHEP_TEST_TIMEOUT_SCALE:-3}
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 \
   --timeout-multiplier 3 "${wrapper[@]}" "${suites[@]}"
 status=$?

@@ -27,6 +27,29 @@ scaled (guint timeout_ms)
   return (guint) (timeout_ms * MAX (factor, 1.0));
 }
 
+/* Under valgrind (scripts/valgrind.sh sets WHEP_TEST_NOT_REALTIME) the
+ * decoder runs tens of times slower than the stream: frames are lost to
+ * that slowness, not to whepsrc, so the frame-exact checks only print
+ * what they see there.  Everywhere else they assert. */
+gboolean
+realtime_checks (void)
+{
+  return !g_getenv ("WHEP_TEST_NOT_REALTIME");
+}
+
+void
+player_check_frames_exact_locked (Player * p, gboolean repeats_too)
+{
+  if (!realtime_checks ()) {
+    g_printerr ("not real time: %u frames, %u lost, %u repeated (not "
+        "checked)\n", p->video_frames, p->gaps, p->repeats);
+    return;
+  }
+  fail_unless_equals_int (p->gaps, 0);
+  if (repeats_too)
+    fail_unless_equals_int (p->repeats, 0);
+}
+
 /* --- the test server process --- */
 
 
@@ -588,8 +611,7 @@ play_and_check (TestServer * server, Player * p, guint frames)
       player_video_frames (p));
   g_mutex_lock (&p->lock);
   fail_unless (p->counted >= frames - 1, "frame counter unreadable");
-  fail_unless_equals_int (p->gaps, 0);
-  fail_unless_equals_int (p->repeats, 0);
+  player_check_frames_exact_locked (p, TRUE);
   fail_if (p->pts_backwards);
   fail_unless_equals_int (p->eos_events, 0);
   g_mutex_unlock (&p->lock);

@@ -95,6 +95,7 @@ main (int argc, char **argv)                                    \
 }
 
 guint scaled (guint timeout_ms);
+gboolean realtime_checks (void);
 
 TestServer *server_start (const gchar * first_arg, ...);
 TestServer *server_start_argv (const gchar * const *extra);
@@ -152,6 +153,9 @@ GstStructure *stats_candidate_pair (Player * p);
 void assert_error (GstMessage * msg, GQuark domain, gint code,
     const gchar * fragment, guint http_status);
 void play_and_check (TestServer * server, Player * p, guint frames);
+/* No frame lost (nor, with @repeats_too, shown twice) where the test
+ * keeps real time; p->lock held. */
+void player_check_frames_exact_locked (Player * p, gboolean repeats_too);
 /* Stops the pipeline (whepsrc DELETEs its sessions), checks that the
  * server has no session left, frees the player and stops the server. */
 void stop_and_check_no_leak (TestServer * server, Player * p);

@@ -68,3 +68,14 @@ fuzz_init_glib (void)
    * own or a library's): a finding. */
   g_log_set_default_handler (fuzz_log_handler, NULL);
 }
+
+/* The LLVMFuzzerInitialize of a target that loads nothing of its own
+ * (the declaration at its end takes the caller's semicolon). */
+#define FUZZ_INITIALIZE_GLIB_ONLY()                   \
+int                                                   \
+LLVMFuzzerInitialize (int *argc, char ***argv)        \
+{                                                     \
+  fuzz_init_glib ();                                  \
+  return 0;                                           \
+}                                                     \
+extern int fuzz_initialize_glib_only_

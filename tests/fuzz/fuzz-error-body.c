@@ -22,12 +22,7 @@ static const guint statuses[] = { 400, 401, 403, 404, 406, 409, 410, 422,
   429, 500, 502, 503, 504, 307
 };
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init_glib ();
-  return 0;
-}
+FUZZ_INITIALIZE_GLIB_ONLY ();
 
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)

@@ -12,12 +12,7 @@
 #include "fuzz-oracle.h"
 #include "gstwheputils.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init_glib ();
-  return 0;
-}
+FUZZ_INITIALIZE_GLIB_ONLY ();
 
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)

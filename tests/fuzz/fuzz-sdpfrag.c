@@ -34,12 +34,7 @@ assert_same (const GstWhepSdpFrag * a, const GstWhepSdpFrag * b)
     }
 }
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init_glib ();
-  return 0;
-}
+FUZZ_INITIALIZE_GLIB_ONLY ();
 
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)

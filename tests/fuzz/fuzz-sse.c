@@ -18,12 +18,7 @@
 
 static const gchar stream_url[] = "https://whep.example.com/whep/sse/4f1c";
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init_glib ();
-  return 0;
-}
+FUZZ_INITIALIZE_GLIB_ONLY ();
 
 static void
 take_events (GstWhepSseParser * parser)

@@ -43,6 +43,7 @@ struct _WhepServer
   GList *delayed_posts;         /* replies held by --answer-delay (http.c) */
   gchar *base_url;              /* "http://ADDR:PORT", no trailing slash */
   gint64 start_time;            /* g_get_monotonic_time () at start */
+  gint64 first_post_time;       /* at the first POST (--not-live) */
   gboolean loopback_only;       /* every --ice-address is a loopback one */
 
   GHashTable *sessions;         /* id → WhepSession (ref), live ones only */
