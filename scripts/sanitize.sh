@@ -8,6 +8,7 @@
 #                                    switch (a few minutes)
 #   scripts/sanitize.sh e2e          the unit suites, then the end-to-end
 #                                    ones: whepsrc rotation ice usage
+#                                    faults
 #                                    (long: run them when the machine is
 #                                    free)
 #   scripts/sanitize.sh SUITE...     those meson tests only (e.g. whepsrc)
@@ -47,7 +48,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 unit=(helpers policy client switch)
-e2e=(whepsrc rotation ice usage)
+e2e=(whepsrc rotation ice usage faults)
 suites=()
 with_e2e=0
 for arg in "$@"; do

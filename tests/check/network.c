@@ -728,7 +728,7 @@ still_playing (Player * p, gpointer data)
   return FALSE;
 }
 
-/* How long the NAT soak plays: 45 s (three mapping lifetimes) in the
+/* How long the NAT soak plays: 30 s (two mapping lifetimes) in the
  * suite; WHEP_NAT_SOAK_S sets more (the 2 minutes of the docs). */
 static guint
 nat_soak_seconds (void)
@@ -736,7 +736,7 @@ nat_soak_seconds (void)
   const gchar *env = g_getenv ("WHEP_NAT_SOAK_S");
   guint64 s = env ? g_ascii_strtoull (env, NULL, 10) : 0;
 
-  return s >= 20 && s <= 3600 ? (guint) s : 45;
+  return s >= 20 && s <= 3600 ? (guint) s : 30;
 }
 
 /* UDP mappings that expire after 15 s idle: a session must keep its own

@@ -66,7 +66,9 @@ GST_START_TEST (test_rotates_seamlessly_before_the_limit)
 
   fail_unless (stats_uint64 (p, "rotations") >= 4);
   fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
-  fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
+  /* A hold is a frame late: a matter of time (see realtime_checks()). */
+  if (realtime_checks ())
+    fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
   assert_continuous (p);
   fail_unless_equals_int (p->pads->len, 1);
   /* whepsrc always moved on before the server cut a session. */
@@ -108,7 +110,7 @@ rotate_audio_and_video (guint audio_delay_ms)
    * jitter). */
   g_printerr ("largest audio gap/overlap across rotations: %.1f ms\n",
       p->audio_max_jump / 1e6);
-  fail_unless (p->audio_max_jump < 2 * GST_MSECOND,
+  fail_unless (!realtime_checks () || p->audio_max_jump < 2 * GST_MSECOND,
       "audio gap/overlap of %.1f ms", p->audio_max_jump / 1e6);
   g_mutex_unlock (&p->lock);
 
@@ -512,8 +514,10 @@ GST_START_TEST (test_server_forgetting_the_session_is_noticed)
   g_object_set (p->src, "media-timeout", 20000, "ice-restart-timeout", 0, NULL);
   run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 12000);
   reason = stats_last_error (p);
-  fail_unless (reason && strstr (reason, "no longer knows"),
-      "lost because: %s", GST_STR_NULL (reason));
+  /* Under valgrind the silence may be judged first: the media stops
+   * for seconds there anyway (see realtime_checks()). */
+  fail_unless (reason && (strstr (reason, "no longer knows")
+          || !realtime_checks ()), "lost because: %s", GST_STR_NULL (reason));
   {
     GstStructure *stats = NULL;
 
