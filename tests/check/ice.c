@@ -278,8 +278,10 @@ GST_START_TEST (test_trickle_first_frame_earlier)
   GST_INFO ("first frame: %.0f ms trickled, %.0f ms gathered first",
       trickled, gathered);
   fail_unless (trickled > 0 && gathered > 0);
-  fail_unless (trickled < gathered, "trickle: %.0f ms, full gathering: "
-      "%.0f ms", trickled, gathered);
+  /* Under valgrind the first run's DTLS key alone takes seconds (see
+   * realtime_checks()). */
+  fail_unless (trickled < gathered || !realtime_checks (),
+      "trickle: %.0f ms, full gathering: %.0f ms", trickled, gathered);
   server_assert_no_leak (server);
   server_stop (server);
 }
@@ -310,7 +312,10 @@ check_trickle_refused (const gchar * mode)
   setup = last_setup (p);
   fail_unless (gst_structure_get_boolean (setup, "trickle", &trickle));
   fail_if (trickle, "a session trickled after the server refused PATCH");
-  fail_unless_equals_int (server_count (server, "EVENT patch"), 1);
+  /* Under valgrind the next session may start before the first PATCH is
+   * answered, and trickle too (see realtime_checks()). */
+  if (realtime_checks ())
+    fail_unless_equals_int (server_count (server, "EVENT patch"), 1);
   assert_lines_contain (server, "EVENT patch", mode);
   fail_unless_equals_int (p->warnings->len, 0);
   fail_unless (player_video_frames (p) > 60);
