@@ -600,7 +600,9 @@ GST_START_TEST (test_random_state_changes)
       __func__, N_TRANSITIONS, (g_get_monotonic_time () - start) / 1e6,
       longest, rotations, errors, threads);
   fail_unless_equals_int (errors, 0);
-  fail_unless (rotations >= 1, "no rotation happened");
+  /* A rotation needs a session set up within a 2.2 s stay: a matter of
+   * time (see realtime_checks()). */
+  fail_unless (rotations >= 1 || !realtime_checks (), "no rotation happened");
   fail_unless_equals_int (threads, 0);
   fail_unless (longest < scaled (2000), "a state change took %u ms", longest);
   gst_object_unref (bus);
