@@ -119,6 +119,7 @@ wrapper=(--wrapper "env G_DEBUG=gc-friendly,fatal-criticals GST_REGISTRY=$regist
 # an uninstrumented build: meson's and the cases' own waits
 # (tests/check/harness.c scaled()) stretch alike.
 export WHEP_TEST_TIMEOUT_SCALE=${WHEP_TEST_TIMEOUT_SCALE:-3}
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3}
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 \
   --timeout-multiplier 3 "${wrapper[@]}" "${suites[@]}"
 status=$?
