@@ -28,9 +28,10 @@ scaled (guint timeout_ms)
 }
 
 /* Under valgrind (scripts/valgrind.sh sets WHEP_TEST_NOT_REALTIME) the
- * decoder runs tens of times slower than the stream: frames are lost to
- * that slowness, not to whepsrc, so the frame-exact checks only print
- * what they see there.  Everywhere else they assert. */
+ * decoder runs tens of times slower than the stream, under ASan
+ * (scripts/sanitize.sh) a few times: frames are lost to that slowness,
+ * not to whepsrc, so the checks that are matters of time only print what
+ * they see there.  Everywhere else they assert. */
 gboolean
 realtime_checks (void)
 {

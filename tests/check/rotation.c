@@ -514,13 +514,14 @@ GST_START_TEST (test_server_forgetting_the_session_is_noticed)
   g_object_set (p->src, "media-timeout", 20000, "ice-restart-timeout", 0, NULL);
   run_without_error (p, early_losses_at_least, GUINT_TO_POINTER (1), 12000);
   reason = stats_last_error (p);
-  /* Under valgrind the silence may be judged first: the media stops
-   * for seconds there anyway (see realtime_checks()). */
-  fail_unless (reason && (strstr (reason, "no longer knows")
-          || !realtime_checks ()), "lost because: %s", GST_STR_NULL (reason));
-  {
+  /* Where the test keeps real time, the server's 404 is what notices.
+   * Under valgrind or ASan the silence may be judged first: the media
+   * stops for seconds there anyway (see realtime_checks()). */
+  if (realtime_checks ()) {
     GstStructure *stats = NULL;
 
+    fail_unless (reason && strstr (reason, "no longer knows"),
+        "lost because: %s", GST_STR_NULL (reason));
     g_object_get (p->src, "statistics", &stats, NULL);
     fail_unless_equals_string (gst_structure_get_string (stats,
             "server-liveness"), "yes");
@@ -593,8 +594,12 @@ GST_START_TEST (test_standby_connects_before_a_quick_handshake_timeout)
 
   g_object_set (p->src, "session-lifetime", 4, NULL);
   run_without_error (p, rotations_at_least, GUINT_TO_POINTER (3), 30000);
-  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
-  fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  /* Connecting within the server's 1 s: a matter of time (see
+   * realtime_checks()). */
+  if (realtime_checks ()) {
+    fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+    fail_unless_equals_int (stats_uint64 (p, "early-losses"), 0);
+  }
   assert_continuous (p);
 
   stop_and_check_no_leak (server, p);
