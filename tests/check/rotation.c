@@ -71,8 +71,10 @@ GST_START_TEST (test_rotates_seamlessly_before_the_limit)
     fail_unless_equals_int (stats_uint64 (p, "video-holds"), 0);
   assert_continuous (p);
   fail_unless_equals_int (p->pads->len, 1);
-  /* whepsrc always moved on before the server cut a session. */
-  fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
+  /* whepsrc always moved on before the server cut a session (where a
+   * standby's set-up fits in the lead time: see realtime_checks()). */
+  if (realtime_checks ())
+    fail_unless_equals_int (server_count (server, "EVENT expired"), 0);
 
   stop_and_check_no_leak (server, p);
 }
