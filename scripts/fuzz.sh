@@ -25,6 +25,9 @@
 # only the parsers), with ninja -j${FUZZ_JOBS:-1}.  Each fuzzer runs under
 # nice -n ${FUZZ_NICE:-10} on one core.
 set -uo pipefail
+# All in one block, which bash reads whole before running it: a long run
+# keeps going unharmed when the script is edited under it.
+{
 cd "$(dirname "$0")/.."
 src=$PWD
 
@@ -186,3 +189,4 @@ else
   echo "fuzz: grown corpora in $work/corpus"
 fi
 exit 0
+}
