@@ -2410,15 +2410,32 @@ prewarm_dtls_main (gpointer data)
   return NULL;
 }
 
+/* The prewarm thread, until someone joins it: one per process. */
+static GMutex prewarm_lock;
+static GThread *prewarm_thread;
+
 void
 gst_whep_session_prewarm_dtls (void)
 {
   static gsize started = 0;
 
   if (g_once_init_enter (&started)) {
-    /* Not a thread of any element: it ends by itself once the key is
-     * made. */
-    g_thread_unref (g_thread_new ("dtls-prewarm", prewarm_dtls_main, NULL));
+    g_mutex_lock (&prewarm_lock);
+    prewarm_thread = g_thread_new ("dtls-prewarm", prewarm_dtls_main, NULL);
+    g_mutex_unlock (&prewarm_lock);
     g_once_init_leave (&started, 1);
   }
+}
+
+void
+gst_whep_session_prewarm_dtls_join (void)
+{
+  /* Held while joining, so that a second caller returns only once the
+   * thread is gone; the thread itself never takes the lock. */
+  g_mutex_lock (&prewarm_lock);
+  if (prewarm_thread) {
+    g_thread_join (prewarm_thread);
+    prewarm_thread = NULL;
+  }
+  g_mutex_unlock (&prewarm_lock);
 }

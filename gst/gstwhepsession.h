@@ -135,8 +135,16 @@ void gst_whep_session_start (GstWhepSession * session);
  * webrtcbin of the process shares (GStreamer 1.22: an RSA key, made by
  * the first dtlsdec, 80–900 ms) on a thread of its own, so that a first
  * session that comes later does not wait for all of it.  Any thread;
- * returns at once. */
+ * returns at once.  Called when a whepsrc goes to READY, never when one
+ * is merely created: a process that only inspects the element
+ * (gst-inspect-1.0, a registry scan) would exit while OpenSSL is being
+ * set up on that thread, and crash in OpenSSL's exit handlers. */
 void gst_whep_session_prewarm_dtls (void);
+
+/* Waits for the prewarm thread to end, if it was started and nobody has
+ * joined it yet, so that no thread is left once every whepsrc is in NULL.
+ * Any thread but the prewarm thread; blocks at most for the key. */
+void gst_whep_session_prewarm_dtls_join (void);
 
 /* Stops every request, DELETEs the server resource when there is one
  * (waiting at most delete_timeout_ms when @wait is TRUE, else in the

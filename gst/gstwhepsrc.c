@@ -855,6 +855,10 @@ gst_whep_src_change_state (GstElement * element, GstStateChange transition)
   GstWhepSrc *self = GST_WHEP_SRC (element);
   GstStateChangeReturn ret;
 
+  /* The first session of the process would otherwise wait for the whole
+   * DTLS key before its offer exists. */
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+    gst_whep_session_prewarm_dtls ();
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && !gst_whep_src_start (self))
     return GST_STATE_CHANGE_FAILURE;
@@ -883,6 +887,9 @@ gst_whep_src_change_state (GstElement * element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_whep_src_stop (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_whep_session_prewarm_dtls_join ();
       break;
     default:
       break;
@@ -1392,9 +1399,6 @@ gst_whep_src_remove_element (GstBin * bin, GstElement * element)
 static void
 gst_whep_src_init (GstWhepSrc * self)
 {
-  /* The first session of the process would otherwise wait for the whole
-   * DTLS key before its offer exists. */
-  gst_whep_session_prewarm_dtls ();
   g_mutex_init (&self->output_lock);
   g_mutex_init (&self->choose_lock);
   g_mutex_init (&self->run_lock);

@@ -916,7 +916,7 @@ raw_whep_server_free (RawWhepServer * srv)
 }
 
 guint
-count_whep_threads (void)
+count_threads_named (const gchar * prefix)
 {
   g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
   const gchar *tid;
@@ -927,11 +927,17 @@ count_whep_threads (void)
     g_autofree gchar *comm = NULL;
 
     if (g_file_get_contents (path, &comm, NULL, NULL)
-        && (g_str_has_prefix (comm, "whep-http")
-            || g_str_has_prefix (comm, "whepsrc-ctl")))
+        && g_str_has_prefix (comm, prefix))
       n++;
   }
   return n;
+}
+
+guint
+count_whep_threads (void)
+{
+  return count_threads_named ("whep-http") +
+      count_threads_named ("whepsrc-ctl");
 }
 
 guint

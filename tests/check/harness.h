@@ -190,7 +190,9 @@ gboolean raw_whep_server_wait (RawWhepServer * srv, const gchar * prefix,
 /* Closes every connection and joins the server's threads. */
 void raw_whep_server_free (RawWhepServer * srv);
 
-/* whepsrc's own threads ("whep-http", "whepsrc-ctl") in this process,
- * and the process's open sockets (from /proc/self). */
+/* Threads of this process whose name starts with @prefix; whepsrc's own
+ * shared threads ("whep-http", "whepsrc-ctl"); the process's open
+ * sockets (all from /proc/self). */
+guint count_threads_named (const gchar * prefix);
 guint count_whep_threads (void);
 guint count_open_sockets (void);

@@ -593,6 +593,43 @@ GST_START_TEST (test_janus_strict_content_type)
 
 GST_END_TEST;
 
+/* Creating a whepsrc starts no thread (tools that only inspect the
+ * element exit at once); READY starts the making of the DTLS certificate,
+ * and back in NULL no thread of whepsrc's is left.  Threads are counted
+ * whatever their name: a new thread names itself a little after it
+ * starts. */
+static guint
+count_threads_settled (guint expected)
+{
+  guint n = count_threads_named ("");
+  guint i;
+
+  /* A joined thread can show in /proc for a few microseconds more. */
+  for (i = 0; n != expected && i < 10; i++) {
+    g_usleep (1000);
+    n = count_threads_named ("");
+  }
+  return n;
+}
+
+GST_START_TEST (test_creating_starts_no_thread)
+{
+  guint before = count_threads_named ("");
+  GstElement *src = gst_element_factory_make ("whepsrc", NULL);
+
+  fail_unless (src != NULL);
+  fail_unless_equals_int (count_threads_named (""), before);
+  g_object_set (src, "whep-endpoint", "http://127.0.0.1:1/whep", NULL);
+  fail_unless (gst_element_set_state (src, GST_STATE_READY) ==
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_set_state (src, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (count_threads_settled (before), before);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_endpoint_fails_state_change)
 {
   Player *p = player_new (NULL);
@@ -1351,6 +1388,7 @@ whepsrc_suite (void)
   tcase_add_test (errors, test_mismatched_answer_reports);
 
   suite_add_tcase (s, api);
+  tcase_add_test (api, test_creating_starts_no_thread);
   tcase_add_test (api, test_missing_endpoint_fails_state_change);
   tcase_add_test (api, test_bad_endpoint_scheme_fails_state_change);
   tcase_add_test (api, test_uri_handler_maps_whep_schemes);
