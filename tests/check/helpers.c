@@ -3291,6 +3291,36 @@ GST_START_TEST (test_json_nesting_bounded)
 
 GST_END_TEST;
 
+/* json-glib 1.6 takes a sequence of values as a document and leaks all
+ * but the last (found by the sse fuzz target: 16 KB kept per event, an
+ * event stream's worth without bound).  whepsrc reads one object, with
+ * nothing but blanks around it; anything else is not JSON it reads. */
+GST_START_TEST (test_json_only_one_object)
+{
+  const gchar *base = "http://h/sse";
+  g_autofree gchar *two = NULL;
+  g_autofree gchar *spaced = NULL;
+
+  check_reconnect ("{\"url\":\"/a\"}\n{\"url\":\"/b\"}", base, NULL);
+  check_reconnect ("{\"url\":\"/a\"} {}", base, NULL);
+  check_reconnect ("\"x\" {\"url\":\"/a\"}", base, NULL);
+  check_reconnect ("[{\"url\":\"/a\"}]", base, NULL);
+  /* Brackets inside strings are text. */
+  check_reconnect ("{\"url\":\"/x\",\"n\":\"}{\"} ", base, "http://h/x");
+  check_reconnect (" \r\n{\"url\":\"/a\"}\t\n", base, "http://h/a");
+
+  two = summary_of ("application/problem+json",
+      "{\"title\":\"First\"} {\"title\":\"Second\"}");
+  /* Read as text, not as the last of the two. */
+  fail_unless (two != NULL && g_str_has_prefix (two, "{\"title\":\"First\"}"),
+      "%s", two);
+  spaced = summary_of ("application/problem+json",
+      "\n {\"title\":\"Busy\"} \n");
+  fail_unless_equals_string (spaced, "Busy");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sse_reconnect_url)
 {
   const gchar *base = "http://h:1/whep/session/5/sse";
@@ -3666,6 +3696,7 @@ helpers_suite (void)
   tcase_add_test (sse, test_sse_fields_ignored_and_incomplete);
   tcase_add_test (sse, test_sse_reconnect_url);
   tcase_add_test (sse, test_json_nesting_bounded);
+  tcase_add_test (sse, test_json_only_one_object);
   tcase_add_test (sse, test_sse_event_size_limit);
 
   return s;
