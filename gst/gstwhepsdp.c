@@ -685,7 +685,16 @@ parse_framerate (const gchar * value, gint * num, gint * den)
     *num = whole * 1000;
     *den = 1001;
   } else {
-    gst_util_double_to_fraction (rate, num, den);
+    /* Any other rate to a thousandth of a frame per second: the closest
+     * fraction of "29.9563092458" is 172317325/5752201, which every caps
+     * downstream would carry (and an int overflows on at 1000 × den; the
+     * sdp-answer fuzz target found it). */
+    gint milli = (gint) (rate * 1000 + 0.5);
+    gint common =
+        milli > 0 ? gst_util_greatest_common_divisor (milli, 1000) : 1;
+
+    *num = milli / common;
+    *den = 1000 / common;
   }
   return *num > 0 && *den > 0;
 }

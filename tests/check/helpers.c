@@ -2451,6 +2451,11 @@ GST_START_TEST (test_sdp_video_framerate)
   fail_unless (num == 60000 && den == 1001, "%d/%d", num, den);
   fail_unless (framerate_of ("a=framerate:12.5\r\n", "", &num, &den));
   fail_unless (num == 25 && den == 2, "%d/%d", num, den);
+  /* Other rates to a thousandth: a small fraction, not the closest one. */
+  fail_unless (framerate_of ("a=framerate:29.9563092458\r\n", "", &num, &den));
+  fail_unless (num == 7489 && den == 250, "%d/%d", num, den);
+  fail_unless (framerate_of ("a=framerate:0.3333333\r\n", "", &num, &den));
+  fail_unless (num == 333 && den == 1000, "%d/%d", num, den);
   fail_unless (framerate_of ("", "a=framerate:25\r\n", &num, &den));
   fail_unless (num == 25 && den == 1, "%d/%d", num, den);
   fail_unless (framerate_of ("a=framerate:24\r\n", "a=framerate:25\r\n",
@@ -2463,6 +2468,8 @@ GST_START_TEST (test_sdp_video_framerate)
   fail_if (framerate_of ("a=framerate:fast\r\n", "", &num, &den));
   fail_if (framerate_of ("a=framerate:30fps\r\n", "", &num, &den));
   fail_if (framerate_of ("a=framerate:100000\r\n", "", &num, &den));
+  /* Below half a thousandth of a frame per second: no rate. */
+  fail_if (framerate_of ("a=framerate:0.0001\r\n", "", &num, &den));
   fail_if (framerate_of ("a=framerate\r\n", "", &num, &den));
 }
 

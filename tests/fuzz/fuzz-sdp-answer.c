@@ -129,8 +129,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
       abort ();
     g_clear_error (&error);
   }
+  /* A rate in (0, 1000] frames per second, as a small fraction. */
   if (gst_whep_sdp_video_framerate (msg, &num, &den)
-      && (num <= 0 || den <= 0 || num > 1000 * den))
+      && (num <= 0 || den <= 0 || den > 1001
+          || (gint64) num > 1000 * (gint64) den))
     abort ();
   gst_whep_sdp_video_payload_types (msg, video);
   gst_whep_sdp_count_media (msg, GST_WHEP_MEDIA_VIDEO);
