@@ -686,7 +686,7 @@ parse_framerate (const gchar * value, gint * num, gint * den)
     *den = 1001;
   } else {
     /* Any other rate to a thousandth of a frame per second: the closest
-     * fraction of "29.9563092458" is 172317325/5752201, which every caps
+     * fraction of "29.9563092458" is 172314712/5752201, which every caps
      * downstream would carry (and an int overflows on at 1000 × den; the
      * sdp-answer fuzz target found it). */
     gint milli = (gint) (rate * 1000 + 0.5);

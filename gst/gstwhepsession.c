@@ -2410,21 +2410,21 @@ prewarm_dtls_main (gpointer data)
   return NULL;
 }
 
-/* The prewarm thread, until someone joins it: one per process. */
+/* The prewarm thread, started once per process and kept until someone
+ * joins it.  Both under prewarm_lock. */
 static GMutex prewarm_lock;
+static gboolean prewarm_started;
 static GThread *prewarm_thread;
 
 void
 gst_whep_session_prewarm_dtls (void)
 {
-  static gsize started = 0;
-
-  if (g_once_init_enter (&started)) {
-    g_mutex_lock (&prewarm_lock);
+  g_mutex_lock (&prewarm_lock);
+  if (!prewarm_started) {
+    prewarm_started = TRUE;
     prewarm_thread = g_thread_new ("dtls-prewarm", prewarm_dtls_main, NULL);
-    g_mutex_unlock (&prewarm_lock);
-    g_once_init_leave (&started, 1);
   }
+  g_mutex_unlock (&prewarm_lock);
 }
 
 void
